@@ -1,0 +1,47 @@
+package activities
+
+// ProtocolVersion is the value of HeaderProtocol this package produces and
+// accepts. Additive, backward-compatible changes (new optional headers) keep
+// the version; anything an older worker would misread bumps it.
+const ProtocolVersion = "1"
+
+// Header names of the wire protocol, version 1. NATS header names are case
+// sensitive; these are the exact spellings.
+const (
+	HeaderProtocol         = "Cairn-Protocol"
+	HeaderNamespace        = "Cairn-Namespace"
+	HeaderWorkflowID       = "Cairn-Workflow-Id"
+	HeaderRun              = "Cairn-Run"
+	HeaderWorkflowType     = "Cairn-Workflow-Type"
+	HeaderActivityID       = "Cairn-Activity-Id"
+	HeaderActivityType     = "Cairn-Activity-Type"
+	HeaderAttempt          = "Cairn-Attempt"
+	HeaderScheduled        = "Cairn-Scheduled"
+	HeaderReply            = "Cairn-Reply"
+	HeaderStartToClose     = "Cairn-Start-To-Close"
+	HeaderScheduleToStart  = "Cairn-Schedule-To-Start"
+	HeaderHeartbeatTimeout = "Cairn-Heartbeat-Timeout"
+	HeaderDeadline         = "Cairn-Deadline"
+	HeaderKind             = "Cairn-Kind"
+	HeaderStatus           = "Cairn-Status"
+	HeaderDeliveries       = "Cairn-Deliveries"
+	HeaderTraceParent      = "traceparent"
+	HeaderTraceState       = "tracestate"
+
+	// headerMsgID is JetStream's de-duplication header.
+	headerMsgID = "Nats-Msg-Id"
+	// headerMarkerReason is set by the server on subject delete markers,
+	// which are not tasks and must be skipped.
+	headerMarkerReason = "Nats-Marker-Reason"
+)
+
+// KindActivityResult is the HeaderKind of a result message. The engine's
+// inbox carries several kinds of messages; this one identifies an activity
+// result.
+const KindActivityResult = "activity.result"
+
+// Values of HeaderStatus on a result message.
+const (
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+)

@@ -1,0 +1,248 @@
+package activities
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Task is one attempt of one activity, as carried by a task message.
+type Task struct {
+	Namespace    string
+	WorkflowID   string
+	Run          string
+	WorkflowType string
+	ActivityID   string
+	ActivityType string
+	// Queue is the task queue the task was received on. It is part of the
+	// subject, not a header: the Runner fills it in; ParseTask leaves it
+	// empty.
+	Queue string
+	// Attempt is 1-based. Redeliveries of the same attempt keep the number.
+	Attempt int
+	// Scheduled is when the engine scheduled this attempt.
+	Scheduled time.Time
+	// Reply is the JetStream subject the result must be published to.
+	Reply string
+	// Optional timeouts; zero means none.
+	StartToClose     time.Duration
+	ScheduleToStart  time.Duration
+	HeartbeatTimeout time.Duration
+	// Deadline is the absolute schedule-to-close deadline of the activity
+	// (all attempts); zero means none.
+	Deadline time.Time
+	// Input is the JSON payload of the activity's arguments.
+	Input []byte
+	// W3C trace context of the scheduling workflow task, if any.
+	TraceParent string
+	TraceState  string
+	// Deliveries is how many times this attempt's message has been
+	// delivered (JetStream NumDelivered). Not a header: the Runner fills it
+	// in from the message metadata; ParseTask leaves it zero.
+	Deliveries int
+}
+
+// MsgID is the task message's JetStream de-duplication id:
+// <ns>/<workflow id>/<run>/<activity id>/<attempt>. Re-publishing the same
+// attempt (for example after an engine crash) is then a no-op within the
+// stream's duplicate window.
+func (t *Task) MsgID() string {
+	return t.Namespace + "/" + t.WorkflowID + "/" + t.Run + "/" + t.ActivityID + "/" + strconv.Itoa(t.Attempt)
+}
+
+// NewTaskMsg builds the task message of t, to be published with JetStream
+// on subject (normally streams.Names.TaskSubject(queue, activityType)). It
+// sets every protocol header and Nats-Msg-Id. Zero optional fields are
+// omitted. It does not validate t; ParseTask on the receiving side does.
+//
+// Header values cannot carry CR or LF and lose leading and trailing
+// whitespace (ADR-4), so ids and type names must not rely on them.
+func NewTaskMsg(subject string, t *Task) *nats.Msg {
+	h := nats.Header{}
+	h.Set(HeaderProtocol, ProtocolVersion)
+	h.Set(HeaderNamespace, t.Namespace)
+	h.Set(HeaderWorkflowID, t.WorkflowID)
+	h.Set(HeaderRun, t.Run)
+	h.Set(HeaderWorkflowType, t.WorkflowType)
+	h.Set(HeaderActivityID, t.ActivityID)
+	h.Set(HeaderActivityType, t.ActivityType)
+	h.Set(HeaderAttempt, strconv.Itoa(t.Attempt))
+	h.Set(HeaderScheduled, t.Scheduled.UTC().Format(time.RFC3339Nano))
+	h.Set(HeaderReply, t.Reply)
+	setDuration(h, HeaderStartToClose, t.StartToClose)
+	setDuration(h, HeaderScheduleToStart, t.ScheduleToStart)
+	setDuration(h, HeaderHeartbeatTimeout, t.HeartbeatTimeout)
+	if !t.Deadline.IsZero() {
+		h.Set(HeaderDeadline, t.Deadline.UTC().Format(time.RFC3339Nano))
+	}
+	setOptional(h, HeaderTraceParent, t.TraceParent)
+	setOptional(h, HeaderTraceState, t.TraceState)
+	h.Set(headerMsgID, t.MsgID())
+	return &nats.Msg{Subject: subject, Header: h, Data: t.Input}
+}
+
+// ParseTask decodes a task message. Missing required headers, unparsable
+// values and a body that is not JSON are reported as errors wrapping
+// ErrMalformedTask; a Cairn-Protocol other than ProtocolVersion as
+// ErrUnsupportedProtocol. Unknown headers are ignored, so later protocol
+// additions do not break older workers. Queue and Deliveries are left for
+// the caller, who knows the subject and the delivery metadata.
+func ParseTask(h nats.Header, data []byte) (*Task, error) {
+	p := headerParser{h: h, malformed: ErrMalformedTask}
+	if err := p.protocol(); err != nil {
+		return nil, err
+	}
+	t := &Task{
+		Namespace:        p.required(HeaderNamespace),
+		WorkflowID:       p.required(HeaderWorkflowID),
+		Run:              p.required(HeaderRun),
+		WorkflowType:     p.required(HeaderWorkflowType),
+		ActivityID:       p.required(HeaderActivityID),
+		ActivityType:     p.required(HeaderActivityType),
+		Attempt:          p.positiveInt(HeaderAttempt),
+		Scheduled:        p.time(HeaderScheduled, true),
+		Reply:            p.subject(HeaderReply),
+		StartToClose:     p.duration(HeaderStartToClose),
+		ScheduleToStart:  p.duration(HeaderScheduleToStart),
+		HeartbeatTimeout: p.duration(HeaderHeartbeatTimeout),
+		Deadline:         p.time(HeaderDeadline, false),
+		TraceParent:      h.Get(HeaderTraceParent),
+		TraceState:       h.Get(HeaderTraceState),
+		Input:            data,
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	if !validPayload(data) {
+		return nil, fmt.Errorf("%w: body is not valid JSON", ErrMalformedTask)
+	}
+	return t, nil
+}
+
+func setDuration(h nats.Header, key string, d time.Duration) {
+	if d > 0 {
+		h.Set(key, d.String())
+	}
+}
+
+func setOptional(h nats.Header, key, v string) {
+	if v != "" {
+		h.Set(key, v)
+	}
+}
+
+// validPayload accepts an empty body (no value) or a JSON document.
+func validPayload(data []byte) bool {
+	return len(bytes.TrimSpace(data)) == 0 || json.Valid(data)
+}
+
+// headerParser collects the first error while reading headers, so parse
+// functions read as a list of fields rather than a ladder of ifs.
+type headerParser struct {
+	h         nats.Header
+	malformed error
+	err       error
+}
+
+func (p *headerParser) fail(key, format string, args ...any) {
+	if p.err == nil {
+		p.err = fmt.Errorf("%w: header %s: %s", p.malformed, key, fmt.Sprintf(format, args...))
+	}
+}
+
+func (p *headerParser) protocol() error {
+	switch v := p.h.Get(HeaderProtocol); v {
+	case ProtocolVersion:
+		return nil
+	case "":
+		return fmt.Errorf("%w: header %s: missing", p.malformed, HeaderProtocol)
+	default:
+		return fmt.Errorf("%w: %s is %q, this worker speaks %q", ErrUnsupportedProtocol, HeaderProtocol, v, ProtocolVersion)
+	}
+}
+
+func (p *headerParser) required(key string) string {
+	v := p.h.Get(key)
+	if v == "" {
+		p.fail(key, "missing")
+	}
+	return v
+}
+
+// positiveInt reads a required integer >= 1.
+func (p *headerParser) positiveInt(key string) int {
+	v := p.h.Get(key)
+	if v == "" {
+		p.fail(key, "missing")
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		p.fail(key, "%q is not a positive decimal integer", v)
+		return 0
+	}
+	return n
+}
+
+// count reads an optional non-negative integer; absent means 0.
+func (p *headerParser) count(key string) int {
+	v := p.h.Get(key)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		p.fail(key, "%q is not a non-negative decimal integer", v)
+		return 0
+	}
+	return n
+}
+
+func (p *headerParser) time(key string, required bool) time.Time {
+	v := p.h.Get(key)
+	if v == "" {
+		if required {
+			p.fail(key, "missing")
+		}
+		return time.Time{}
+	}
+	ts, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		p.fail(key, "%q is not an RFC 3339 timestamp", v)
+		return time.Time{}
+	}
+	return ts
+}
+
+// duration reads an optional timeout; "0s" means none, like an absent header.
+func (p *headerParser) duration(key string) time.Duration {
+	v := p.h.Get(key)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		p.fail(key, "%q is not a non-negative Go duration", v)
+		return 0
+	}
+	return d
+}
+
+// subject reads a header that names a subject to publish to. Wildcards and
+// whitespace would make the publish fail forever, so they are rejected here.
+func (p *headerParser) subject(key string) string {
+	v := p.required(key)
+	if v == "" {
+		return ""
+	}
+	if strings.ContainsAny(v, " \t*>") || strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") || strings.Contains(v, "..") {
+		p.fail(key, "%q is not a valid subject", v)
+		return ""
+	}
+	return v
+}

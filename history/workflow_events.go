@@ -1,0 +1,87 @@
+package history
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// WorkflowStarted opens a run. It is written by whoever starts the run
+// (client or engine) and holds everything replay needs to begin.
+type WorkflowStarted struct {
+	WorkflowType string          `json:"workflowType"`
+	WorkflowID   string          `json:"workflowId"`
+	Run          string          `json:"run"`
+	TaskQueue    string          `json:"taskQueue"`
+	Input        json.RawMessage `json:"input,omitempty"`
+	// RandomSeed seeds workflow.Random and workflow.UUID.
+	RandomSeed uint64 `json:"randomSeed"`
+	// RequestID identifies the start call, so a retried start is recognised.
+	RequestID string `json:"requestId,omitempty"`
+	// ExecutionTimeout bounds the run; zero means none.
+	ExecutionTimeout Duration `json:"executionTimeout,omitempty"`
+	// TraceParent is the W3C trace context of the start call.
+	TraceParent string `json:"traceParent,omitempty"`
+	// Memo is free-form data shown by describe.
+	Memo json.RawMessage `json:"memo,omitempty"`
+}
+
+// WorkflowCompleted closes a run with its result.
+type WorkflowCompleted struct {
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+// WorkflowFailed closes a run with the error the workflow returned.
+type WorkflowFailed struct {
+	Failure *Failure `json:"failure"`
+}
+
+// WorkflowCanceled closes a run that returned after a cancel request.
+type WorkflowCanceled struct {
+	Failure *Failure `json:"failure,omitempty"`
+}
+
+// WorkflowTerminated closes a run forcibly, without running its code.
+type WorkflowTerminated struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// WorkflowCancelRequested asks the workflow to stop; its context is canceled
+// and it may run clean-up code before it returns.
+type WorkflowCancelRequested struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// StepCompleted records the result of inline code run by the workflow
+// (workflow.Step, workflow.SideEffect): replay returns it without running
+// the code again.
+type StepCompleted struct {
+	ID      int64           `json:"id"`
+	Name    string          `json:"name"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	Failure *Failure        `json:"failure,omitempty"`
+}
+
+// VersionMarker records the version chosen by workflow.GetVersion for a
+// change, so old runs keep the code path they started with.
+type VersionMarker struct {
+	ID       int64  `json:"id"`
+	ChangeID string `json:"changeId"`
+	Version  int    `json:"version"`
+}
+
+// TimerStarted records a durable timer.
+type TimerStarted struct {
+	ID     int64     `json:"id"`
+	Name   string    `json:"name,omitempty"`
+	FireAt time.Time `json:"fireAt"`
+}
+
+// TimerFired records that a timer's due time came.
+type TimerFired struct {
+	ID int64 `json:"id"`
+}
+
+// TimerCanceled records that the workflow canceled a pending timer.
+type TimerCanceled struct {
+	ID int64 `json:"id"`
+}

@@ -1,0 +1,79 @@
+package executor
+
+import (
+	"fmt"
+
+	"github.com/cairnhq/cairn/history"
+)
+
+// NonDeterminismError reports that workflow code no longer issues the
+// commands its history recorded. The instance is parked, not failed: history
+// is left untouched and the run resumes once compatible code is deployed.
+type NonDeterminismError struct {
+	WorkflowID string
+	Run        string
+	// EventSeq is the sequence of the recorded event that did not match (0
+	// when the code issued a command beyond the end of the recorded ones).
+	EventSeq int64
+	// Expected is the recorded command, Actual what the code issued now.
+	Expected string
+	Actual   string
+	// Location is the file:line of the workflow code that issued Actual.
+	Location string
+}
+
+func (e *NonDeterminismError) Error() string {
+	msg := fmt.Sprintf("non-deterministic workflow %q run %s at event %d: history has %s, code issued %s",
+		e.WorkflowID, e.Run, e.EventSeq, e.Expected, e.Actual)
+	if e.Location != "" {
+		msg += " at " + e.Location
+	}
+	return msg
+}
+
+// Failure is the serialized form stored in the instance summary.
+func (e *NonDeterminismError) Failure() *history.Failure {
+	return &history.Failure{Type: FailureNonDeterminism, Message: e.Error(), NonRetryable: true}
+}
+
+// FailureNonDeterminism is the failure type of a NonDeterminismError.
+const FailureNonDeterminism = "cairn.NonDeterminism"
+
+// FailureWorkflowTask is the failure type of a workflow task that panicked.
+const FailureWorkflowTask = "cairn.WorkflowTaskFailed"
+
+// TaskPanicError reports workflow code that panicked. Like Temporal, cairn
+// treats it as a bug to fix rather than a workflow failure: the instance is
+// parked and the task retried when new code is deployed.
+type TaskPanicError struct {
+	WorkflowID string
+	Run        string
+	Value      string
+	Stack      string
+}
+
+func (e *TaskPanicError) Error() string {
+	return fmt.Sprintf("workflow %q run %s panicked: %s", e.WorkflowID, e.Run, e.Value)
+}
+
+// Failure is the serialized form stored in the instance summary.
+func (e *TaskPanicError) Failure() *history.Failure {
+	return &history.Failure{Type: FailureWorkflowTask, Message: e.Error(), Stack: e.Stack}
+}
+
+// ActivityFailure is the error of an activity future: the activity's final
+// failure with the identity of the activity.
+type ActivityFailure struct {
+	ActivityType string
+	ID           int64
+	Attempt      int
+	Failure      *history.Failure
+}
+
+func (e *ActivityFailure) Error() string {
+	return fmt.Sprintf("activity %s (id %d, attempt %d): %s", e.ActivityType, e.ID, e.Attempt, e.Failure.Error())
+}
+
+// CanceledFailure is the error of a future whose operation was canceled by
+// the workflow (its context was canceled before the operation finished).
+var CanceledFailure = &history.Failure{Type: history.FailureCanceled, Message: "canceled"}

@@ -1,0 +1,101 @@
+package orchestrator
+
+import (
+	"container/list"
+	"sync"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/executor"
+)
+
+// entry is an instance held by this worker: its replayed run and the head
+// of its history, which the next append expects.
+type entry struct {
+	id   string
+	head *Head
+	// inst is nil once the run is closed.
+	inst *executor.Instance
+	// last is the last committed batch; its commands are re-emitted after
+	// a load because a crash may have cut them off.
+	last history.Batch
+	elem *list.Element
+}
+
+// cache is a bounded LRU of live instances (sticky execution): a hit skips
+// reading and replaying history. Shards own disjoint instances, so the lock
+// only guards the map and list, never an instance.
+type cache struct {
+	mu    sync.Mutex
+	max   int
+	items map[string]*entry
+	lru   *list.List
+	evict func(*entry)
+}
+
+func newCache(max int, evict func(*entry)) *cache {
+	return &cache{max: max, items: map[string]*entry{}, lru: list.New(), evict: evict}
+}
+
+func (c *cache) get(id string) *entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.items[id]
+	if e != nil {
+		c.lru.MoveToFront(e.elem)
+	}
+	return e
+}
+
+func (c *cache) put(e *entry) {
+	var evicted []*entry
+	c.mu.Lock()
+	if old := c.items[e.id]; old != nil && old != e {
+		c.lru.Remove(old.elem)
+		evicted = append(evicted, old)
+	}
+	if e.elem == nil || c.items[e.id] != e {
+		e.elem = c.lru.PushFront(e)
+	}
+	c.items[e.id] = e
+	for c.lru.Len() > c.max {
+		back := c.lru.Back()
+		old := back.Value.(*entry)
+		c.lru.Remove(back)
+		delete(c.items, old.id)
+		evicted = append(evicted, old)
+	}
+	c.mu.Unlock()
+	for _, old := range evicted {
+		c.evict(old)
+	}
+}
+
+func (c *cache) remove(id string) {
+	c.mu.Lock()
+	e := c.items[id]
+	if e != nil {
+		c.lru.Remove(e.elem)
+		delete(c.items, id)
+	}
+	c.mu.Unlock()
+	if e != nil {
+		c.evict(e)
+	}
+}
+
+func (c *cache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.items)
+}
+
+func (c *cache) clear() {
+	c.mu.Lock()
+	all := c.items
+	c.items = map[string]*entry{}
+	c.lru.Init()
+	c.mu.Unlock()
+	for _, e := range all {
+		c.evict(e)
+	}
+}

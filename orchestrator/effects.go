@@ -1,0 +1,179 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/activities"
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/timers"
+)
+
+// Timer subjects: user timers and engine timeouts share the instance's
+// timer subjects, told apart by a prefix.
+func userTimerName(id int64) string     { return "t" + strconv.FormatInt(id, 10) }
+func activityTimerName(id int64) string { return "a" + strconv.FormatInt(id, 10) }
+
+// emission collects the commands of one batch so they are published
+// together and awaited once.
+type emission struct {
+	w       *Worker
+	futures []jetstream.PubAckFuture
+	purges  []purge
+}
+
+type purge struct {
+	stream  jetstream.Stream
+	subject string
+}
+
+func (em *emission) publish(m *nats.Msg) error {
+	f, err := em.w.js.PublishMsgAsync(m)
+	if err != nil {
+		return err
+	}
+	em.futures = append(em.futures, f)
+	return nil
+}
+
+func (em *emission) purge(s jetstream.Stream, subject string) {
+	em.purges = append(em.purges, purge{s, subject})
+}
+
+// wait blocks until every publish is acknowledged; a failed publish is an
+// error (the caller redelivers the task and the commands are re-emitted).
+func (em *emission) wait(ctx context.Context) error {
+	var errs []error
+	for _, f := range em.futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			errs = append(errs, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for _, p := range em.purges {
+		if err := p.stream.Purge(ctx, jetstream.WithPurgeSubject(p.subject)); err != nil {
+			errs = append(errs, fmt.Errorf("purge %s: %w", p.subject, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// emit publishes the commands of a committed batch. Every command is
+// idempotent: tasks carry deterministic message ids, a timer schedule
+// replaces itself, a purge of nothing is a no-op, so emitting a batch twice
+// is safe.
+func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error {
+	started := e.inst.Started()
+	id := started.WorkflowID
+	run := started.Run
+	key := w.names.InstanceKey(id)
+	inbox := w.names.InboxSubject(started.TaskQueue, id)
+	em := &emission{w: w}
+	for _, ev := range batch {
+		switch a := ev.Attributes.(type) {
+		case *history.ActivityScheduled:
+			if err := em.publish(w.taskMsg(started, a, 1, ev.Time, ev.Time)); err != nil {
+				return err
+			}
+			if s2c := a.Options.ScheduleToClose.D(); s2c > 0 {
+				m := timers.NewScheduleMsg(w.names.TimerSubject(id, activityTimerName(a.ID)), inbox, ev.Time.Add(s2c),
+					newActivityTimeout(inbox, run, a.ID).Header, nil)
+				if err := em.publish(m); err != nil {
+					return err
+				}
+			}
+		case *history.ActivityRetrying:
+			sched := e.inst.Activity(a.ID)
+			if sched == nil {
+				continue
+			}
+			m := w.taskMsg(started, sched, a.Attempt+1, a.NextAttemptAt, e.inst.ActivityScheduledAt(a.ID))
+			if time.Until(a.NextAttemptAt) > 0 {
+				// The retry waits in the tasks stream as a schedule that
+				// publishes the next attempt at its backoff time.
+				m.Header.Del(hdrMsgID)
+				m = timers.NewScheduleMsg(w.names.TaskDelaySubject(id, run, strconv.FormatInt(a.ID, 10)), m.Subject,
+					a.NextAttemptAt, m.Header, m.Data)
+			}
+			if err := em.publish(m); err != nil {
+				return err
+			}
+		case *history.ActivityCompleted:
+			w.purgeActivityTimer(em, e, a.ID)
+		case *history.ActivityFailed:
+			w.purgeActivityTimer(em, e, a.ID)
+		case *history.ActivityCancelRequested:
+			w.purgeActivityTimer(em, e, a.ID)
+			em.purge(w.tasks, w.names.TaskDelaySubject(id, run, strconv.FormatInt(a.ID, 10)))
+		case *history.TimerStarted:
+			m := timers.NewScheduleMsg(w.names.TimerSubject(id, userTimerName(a.ID)), inbox, a.FireAt,
+				newTimerFired(inbox, key, run, a.ID).Header, nil)
+			if err := em.publish(m); err != nil {
+				return err
+			}
+			if time.Until(a.FireAt) < w.opts.LocalTimerHorizon {
+				w.local.Add(timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)}, a.FireAt)
+			}
+		case *history.TimerFired:
+			w.local.Remove(timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)})
+		case *history.TimerCanceled:
+			w.local.Remove(timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)})
+			em.purge(w.inbox, w.names.TimerSubject(id, userTimerName(a.ID)))
+		}
+		if ev.IsClose() {
+			w.closeCommands(em, id)
+		}
+	}
+	return em.wait(ctx)
+}
+
+func (w *Worker) purgeActivityTimer(em *emission, e *entry, id int64) {
+	if a := e.inst.Activity(id); a != nil && a.Options.ScheduleToClose > 0 {
+		em.purge(w.inbox, w.names.TimerSubject(e.id, activityTimerName(id)))
+	}
+}
+
+// closeCommands drops everything a closed run left pending: its timer
+// schedules and delayed activity retries.
+func (w *Worker) closeCommands(em *emission, id string) {
+	w.local.RemoveInstance(id)
+	em.purge(w.inbox, w.names.TimerInstanceFilter(id))
+	em.purge(w.tasks, strings.TrimSuffix(w.names.TaskDelayWildcard(), ">")+w.names.InstanceKey(id)+".>")
+}
+
+func (w *Worker) taskMsg(s *history.WorkflowStarted, a *history.ActivityScheduled, attempt int, scheduled, first time.Time) *nats.Msg {
+	queue := a.Options.TaskQueue
+	if queue == "" {
+		queue = s.TaskQueue
+	}
+	t := &activities.Task{
+		Namespace:        w.names.Namespace(),
+		WorkflowID:       s.WorkflowID,
+		Run:              s.Run,
+		WorkflowType:     s.WorkflowType,
+		ActivityID:       strconv.FormatInt(a.ID, 10),
+		ActivityType:     a.ActivityType,
+		Attempt:          attempt,
+		Scheduled:        scheduled,
+		Reply:            w.names.InboxSubject(s.TaskQueue, s.WorkflowID),
+		StartToClose:     a.Options.StartToClose.D(),
+		ScheduleToStart:  a.Options.ScheduleToStart.D(),
+		HeartbeatTimeout: a.Options.HeartbeatTimeout.D(),
+		Input:            a.Input,
+		TraceParent:      s.TraceParent,
+	}
+	if s2c := a.Options.ScheduleToClose.D(); s2c > 0 {
+		t.Deadline = first.Add(s2c)
+	}
+	return activities.NewTaskMsg(w.names.TaskSubject(queue, a.ActivityType), t)
+}

@@ -1,0 +1,46 @@
+package orchestrator
+
+import (
+	"strconv"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Headers of history and inbox messages (the activity ones are defined by
+// the activities package, the public wire protocol).
+const (
+	hdrKind        = "Cairn-Kind"
+	hdrRun         = "Cairn-Run"
+	hdrRunStart    = "Cairn-Run-Start"
+	hdrStatus      = "Cairn-Status"
+	hdrLastEvent   = "Cairn-Last-Event"
+	hdrType        = "Cairn-Workflow-Type"
+	hdrQueue       = "Cairn-Task-Queue"
+	hdrWorkflowID  = "Cairn-Workflow-Id"
+	hdrExpectedSeq = "Cairn-Expected-Seq"
+	hdrTimerID     = "Cairn-Timer-Id"
+	hdrActivityID  = "Cairn-Activity-Id"
+	hdrReason      = "Cairn-Reason"
+	hdrMsgID       = nats.MsgIdHdr
+	hdrExpLastSubj = nats.ExpectedLastSubjSeqHdr
+)
+
+// Inbox message kinds.
+const (
+	kindStart           = "start"
+	kindActivityResult  = "activity.result"
+	kindActivityTimeout = "activity.timeout"
+	kindTimerFired      = "timer.fired"
+	kindCancel          = "cancel"
+	kindTerminated      = "terminated"
+)
+
+func u64(s string) uint64 {
+	v, _ := strconv.ParseUint(s, 10, 64)
+	return v
+}
+
+func i64(s string) int64 {
+	v, _ := strconv.ParseInt(s, 10, 64)
+	return v
+}

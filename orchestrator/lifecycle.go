@@ -1,0 +1,177 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/nats-io/nuid"
+
+	"github.com/cairnhq/cairn/history"
+)
+
+// Errors of the lifecycle calls. Callers decide with errors.Is.
+var (
+	// ErrNotFound: the instance has no history (or not the named run).
+	ErrNotFound = errors.New("workflow not found")
+	// ErrNotRunning: the run is already closed.
+	ErrNotRunning = errors.New("workflow is not running")
+	// ErrAlreadyExists: the id is taken by a closed run and the reuse policy
+	// forbids another.
+	ErrAlreadyExists = errors.New("workflow id already used")
+)
+
+// ReusePolicy decides whether a workflow id whose last run is closed may be
+// started again. A running id is never started twice: starting it returns
+// the running run.
+type ReusePolicy int
+
+const (
+	// AllowDuplicate starts a new run whatever the last one's outcome.
+	AllowDuplicate ReusePolicy = iota
+	// AllowDuplicateFailedOnly starts a new run only if the last one did not
+	// complete successfully.
+	AllowDuplicateFailedOnly
+	// RejectDuplicate never reuses an id.
+	RejectDuplicate
+)
+
+// StartRequest describes a run to start.
+type StartRequest struct {
+	WorkflowID   string
+	WorkflowType string
+	TaskQueue    string
+	Input        json.RawMessage
+	RequestID    string
+	Reuse        ReusePolicy
+	TraceParent  string
+	Memo         json.RawMessage
+	// ExecutionTimeout is recorded in the start event.
+	ExecutionTimeout time.Duration
+}
+
+// StartResult tells which run the start resolved to.
+type StartResult struct {
+	Run string
+	// Created is false when the id was already running and Run is that run.
+	Created bool
+	// Head is the history head after the start.
+	Head *Head
+	// StartTime is the start event's time (of the new run only).
+	StartTime time.Time
+}
+
+// Start starts a run with the two-step protocol that needs no worker to be
+// alive: it publishes a start wake to the instance's inbox (so a worker can
+// finish the start if this process dies), then appends the start batch
+// conditionally on the head it read. Of concurrent starts of one id, exactly
+// one append wins; the others find the winner running and return it.
+func (s *Store) Start(ctx context.Context, req StartRequest) (*StartResult, error) {
+	key := s.names.InstanceKey(req.WorkflowID)
+	inbox := s.names.InboxSubject(req.TaskQueue, req.WorkflowID)
+	for range 20 {
+		head, err := s.Head(ctx, req.WorkflowID)
+		if err != nil {
+			return nil, err
+		}
+		if head != nil && head.Status == history.StatusRunning {
+			return &StartResult{Run: head.Run, Head: head}, nil
+		}
+		if head != nil {
+			switch req.Reuse {
+			case RejectDuplicate:
+				return nil, fmt.Errorf("%w: %q (last run %s %s)", ErrAlreadyExists, req.WorkflowID, head.Run, head.Status)
+			case AllowDuplicateFailedOnly:
+				if head.Status == history.StatusCompleted {
+					return nil, fmt.Errorf("%w: %q (last run %s completed)", ErrAlreadyExists, req.WorkflowID, head.Run)
+				}
+			}
+		}
+		run := nuid.Next()
+		now := time.Now().UTC()
+		h := fnv.New64a()
+		h.Write([]byte(req.WorkflowID + "/" + run))
+		batch := history.Batch{{Seq: 1, Time: now, Type: history.TypeWorkflowStarted, Attributes: &history.WorkflowStarted{
+			WorkflowType: req.WorkflowType, WorkflowID: req.WorkflowID, Run: run, TaskQueue: req.TaskQueue,
+			Input: req.Input, RandomSeed: h.Sum64(), RequestID: req.RequestID, TraceParent: req.TraceParent,
+			Memo: req.Memo, ExecutionTimeout: history.Duration(req.ExecutionTimeout)}}}
+		var expected uint64
+		if head != nil {
+			expected = head.Seq
+		}
+		wake, err := newStartWake(inbox, key, run, expected, batch)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.js.PublishMsg(ctx, wake); err != nil {
+			return nil, fmt.Errorf("start %q: publish start: %w", req.WorkflowID, err)
+		}
+		nh, err := s.Append(ctx, appendReq{WorkflowID: req.WorkflowID, Prev: head, NewRun: head != nil, Run: run,
+			Type: req.WorkflowType, Queue: req.TaskQueue, Status: history.StatusRunning, Batch: batch})
+		if err == nil {
+			return &StartResult{Run: run, Created: true, Head: nh, StartTime: now}, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, err
+		}
+		// Someone appended first: a worker finishing our own start, or a
+		// concurrent start. The next round tells which.
+		if cur, err := s.Head(ctx, req.WorkflowID); err == nil && cur != nil && cur.Run == run {
+			return &StartResult{Run: run, Created: true, Head: cur, StartTime: now}, nil
+		}
+	}
+	return nil, fmt.Errorf("start %q: too much contention", req.WorkflowID)
+}
+
+// Terminate closes a running run at once, without running its code. It
+// needs no worker; the worker that holds the run cleans up its timers when
+// it sees the terminated wake.
+func (s *Store) Terminate(ctx context.Context, workflowID, run, reason string) (*Head, error) {
+	for range 20 {
+		head, err := s.Head(ctx, workflowID)
+		if err != nil {
+			return nil, err
+		}
+		if head == nil || (run != "" && head.Run != run) {
+			return nil, fmt.Errorf("%w: %q run %q", ErrNotFound, workflowID, run)
+		}
+		if head.Status != history.StatusRunning {
+			return nil, fmt.Errorf("%w: %q run %s is %s", ErrNotRunning, workflowID, head.Run, head.Status)
+		}
+		batch := history.Batch{{Seq: head.LastEvent + 1, Time: time.Now().UTC(), Type: history.TypeWorkflowTerminated,
+			Attributes: &history.WorkflowTerminated{Reason: reason}}}
+		nh, err := s.Append(ctx, appendReq{WorkflowID: workflowID, Prev: head, Run: head.Run, Type: head.WorkflowType,
+			Queue: head.TaskQueue, Status: history.StatusTerminated, Batch: batch})
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		key := s.names.InstanceKey(workflowID)
+		_, err = s.js.PublishMsg(ctx, newTerminatedMsg(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run))
+		return nh, err
+	}
+	return nil, fmt.Errorf("terminate %q: too much contention", workflowID)
+}
+
+// Cancel asks a running run to cancel: its context is canceled and the
+// workflow decides how to finish.
+func (s *Store) Cancel(ctx context.Context, workflowID, run, reason string) error {
+	head, err := s.Head(ctx, workflowID)
+	if err != nil {
+		return err
+	}
+	if head == nil || (run != "" && head.Run != run) {
+		return fmt.Errorf("%w: %q run %q", ErrNotFound, workflowID, run)
+	}
+	if head.Status != history.StatusRunning {
+		return fmt.Errorf("%w: %q run %s is %s", ErrNotRunning, workflowID, head.Run, head.Status)
+	}
+	key := s.names.InstanceKey(workflowID)
+	_, err = s.js.PublishMsg(ctx, newCancelMsg(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, reason))
+	return err
+}

@@ -1,0 +1,74 @@
+package orchestrator
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Options tune a Worker. The zero value of each field means its default.
+type Options struct {
+	// Shards is the number of instances processed in parallel; messages of
+	// one instance always go to the same shard, in order.
+	Shards int
+	// CacheSize bounds the live instances kept in memory.
+	CacheSize int
+	// AckWait is how long the server waits for a workflow task before
+	// redelivering its messages to another worker.
+	AckWait time.Duration
+	// ParkRetry is how long messages of a parked instance (its code broke
+	// determinism or panicked) wait before they are tried again.
+	ParkRetry time.Duration
+	// LocalTimerHorizon: timers due within it are also fired in-process,
+	// on time, by the worker holding the instance.
+	LocalTimerHorizon time.Duration
+	// DeadlockTimeout bounds how long workflow code may run without
+	// yielding.
+	DeadlockTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+// Option changes Options.
+type Option func(*Options)
+
+// WithOptions replaces the options wholesale (zero fields take defaults).
+func WithOptions(o Options) Option { return func(p *Options) { *p = o } }
+
+// WithCacheSize bounds the sticky cache.
+func WithCacheSize(n int) Option { return func(o *Options) { o.CacheSize = n } }
+
+// WithParkRetry sets how long a parked instance waits between retries.
+func WithParkRetry(d time.Duration) Option { return func(o *Options) { o.ParkRetry = d } }
+
+// WithAckWait sets the workflow task redelivery timeout.
+func WithAckWait(d time.Duration) Option { return func(o *Options) { o.AckWait = d } }
+
+// WithLogger sets the engine logger.
+func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
+
+// WithShards sets the number of instances processed in parallel.
+func WithShards(n int) Option { return func(o *Options) { o.Shards = n } }
+
+func (o *Options) defaults() {
+	if o.Shards <= 0 {
+		o.Shards = 4 * runtime.GOMAXPROCS(0)
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = 10_000
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = 30 * time.Second
+	}
+	if o.ParkRetry <= 0 {
+		o.ParkRetry = 10 * time.Second
+	}
+	if o.LocalTimerHorizon <= 0 {
+		o.LocalTimerHorizon = 10 * time.Minute
+	}
+	if o.DeadlockTimeout <= 0 {
+		o.DeadlockTimeout = time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}

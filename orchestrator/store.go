@@ -1,0 +1,190 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/streams"
+)
+
+// ErrConflict means another writer appended to the instance's history first.
+var ErrConflict = errors.New("orchestrator: history changed concurrently")
+
+// Head is what the last history message of an instance says about it. It
+// is enough to start, terminate or describe a run without reading all of
+// its history.
+type Head struct {
+	// Seq is the stream sequence of the last history message: the value a
+	// conditional append expects.
+	Seq uint64
+	// RunStart is the stream sequence of the run's first message.
+	RunStart     uint64
+	Run          string
+	Status       history.Status
+	LastEvent    int64
+	WorkflowType string
+	TaskQueue    string
+}
+
+// Store reads and appends instance histories of one namespace.
+type Store struct {
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	names streams.Names
+}
+
+// NewStore returns a Store over an open connection.
+func NewStore(nc *nats.Conn, js jetstream.JetStream, names streams.Names) *Store {
+	return &Store{nc: nc, js: js, names: names}
+}
+
+// Names returns the namespace's stream and subject names.
+func (s *Store) Names() streams.Names { return s.names }
+
+// Head returns the head of an instance's history, or nil if it has none.
+func (s *Store) Head(ctx context.Context, workflowID string) (*Head, error) {
+	m, err := streams.LastMsg(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
+	if errors.Is(err, streams.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read history head of %q: %w", workflowID, err)
+	}
+	return headOf(m.Seq, m.Header), nil
+}
+
+func headOf(seq uint64, h nats.Header) *Head {
+	hd := &Head{
+		Seq:          seq,
+		RunStart:     u64(h.Get(hdrRunStart)),
+		Run:          h.Get(hdrRun),
+		Status:       history.Status(h.Get(hdrStatus)),
+		LastEvent:    i64(h.Get(hdrLastEvent)),
+		WorkflowType: h.Get(hdrType),
+		TaskQueue:    h.Get(hdrQueue),
+	}
+	if hd.RunStart == 0 {
+		hd.RunStart = seq
+	}
+	return hd
+}
+
+// Load returns the head and the batches of the current run of an instance;
+// a nil head means the instance has no history.
+func (s *Store) Load(ctx context.Context, workflowID string) (*Head, []history.Batch, error) {
+	head, err := s.Head(ctx, workflowID)
+	if err != nil || head == nil {
+		return head, nil, err
+	}
+	msgs, err := streams.ReadSubject(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID), head.RunStart)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read history of %q: %w", workflowID, err)
+	}
+	batches := make([]history.Batch, 0, len(msgs))
+	for _, m := range msgs {
+		if m.Seq > head.Seq {
+			// Appended after we read the head: the caller will meet it as
+			// a conflict on its next append.
+			break
+		}
+		b, err := history.DecodeBatch(m.Data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("history of %q at stream sequence %d: %w", workflowID, m.Seq, err)
+		}
+		batches = append(batches, b)
+	}
+	return head, batches, nil
+}
+
+// appendReq is one conditional append.
+type appendReq struct {
+	WorkflowID string
+	// Prev is the head the batch follows; nil for the first message of an
+	// instance. For the first message of a new run, Prev is the old run's
+	// head and NewRun is set.
+	Prev   *Head
+	NewRun bool
+	Run    string
+	Type   string
+	Queue  string
+	Status history.Status
+	Batch  history.Batch
+}
+
+// Append commits a batch if the instance's history still ends at req.Prev.
+// It returns the new head. A retried append of the same batch (its ack was
+// lost) is recognised by its message id and succeeds.
+func (s *Store) Append(ctx context.Context, req appendReq) (*Head, error) {
+	if len(req.Batch) == 0 {
+		return nil, errors.New("orchestrator: empty batch")
+	}
+	data, err := req.Batch.Encode()
+	if err != nil {
+		return nil, err
+	}
+	var expected uint64
+	if req.Prev != nil {
+		expected = req.Prev.Seq
+	}
+	last := req.Batch[len(req.Batch)-1].Seq
+	m := nats.NewMsg(s.names.HistorySubject(req.WorkflowID))
+	m.Data = data
+	m.Header.Set(hdrRun, req.Run)
+	m.Header.Set(hdrStatus, string(req.Status))
+	m.Header.Set(hdrLastEvent, strconv.FormatInt(last, 10))
+	m.Header.Set(hdrType, req.Type)
+	m.Header.Set(hdrQueue, req.Queue)
+	if req.Prev != nil && !req.NewRun {
+		m.Header.Set(hdrRunStart, strconv.FormatUint(req.Prev.RunStart, 10))
+	}
+	m.Header.Set(hdrMsgID, s.names.InstanceKey(req.WorkflowID)+"/"+req.Run+"/"+strconv.FormatInt(req.Batch[0].Seq, 10))
+	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(expected))
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return nil, fmt.Errorf("%w: instance %q run %s at event %d", ErrConflict, req.WorkflowID, req.Run, req.Batch[0].Seq)
+		}
+		return nil, fmt.Errorf("append history of %q run %s at event %d: %w", req.WorkflowID, req.Run, req.Batch[0].Seq, err)
+	}
+	h := &Head{Seq: ack.Sequence, Run: req.Run, Status: req.Status, LastEvent: last, WorkflowType: req.Type, TaskQueue: req.Queue}
+	h.RunStart = ack.Sequence
+	if req.Prev != nil && !req.NewRun {
+		h.RunStart = req.Prev.RunStart
+	}
+	return h, nil
+}
+
+// LoadRun returns the head and batches of one run of an instance: the
+// current run when run is empty or current, else the named earlier run
+// (found by scanning the instance's history, which is rare).
+func (s *Store) LoadRun(ctx context.Context, workflowID, run string) (*Head, []history.Batch, error) {
+	head, batches, err := s.Load(ctx, workflowID)
+	if err != nil || head == nil || run == "" || head.Run == run {
+		return head, batches, err
+	}
+	msgs, err := streams.ReadSubject(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID), 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	var found *Head
+	batches = nil
+	for _, m := range msgs {
+		if m.Header.Get(hdrRun) != run {
+			continue
+		}
+		b, err := history.DecodeBatch(m.Data)
+		if err != nil {
+			return nil, nil, err
+		}
+		batches = append(batches, b)
+		found = headOf(m.Seq, m.Header)
+	}
+	return found, batches, nil
+}

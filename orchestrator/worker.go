@@ -1,0 +1,425 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/streams"
+	"github.com/cairnhq/cairn/timers"
+)
+
+// Worker runs the workflow tasks of one task queue for the workflow types it
+// was given. Several Workers (in one process or many) may serve the same
+// queue: they compete for its inbox, and the conditional append keeps every
+// instance correct when two of them touch it.
+type Worker struct {
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	names     streams.Names
+	queue     string
+	workflows map[string]executor.WorkflowFunc
+	opts      Options
+	log       *slog.Logger
+
+	store     *Store
+	summaries *Summaries
+	cache     *cache
+	local     *timers.Local
+	inbox     jetstream.Stream
+	tasks     jetstream.Stream
+}
+
+// NewWorker returns a Worker for queue in the namespace of names.
+func NewWorker(nc *nats.Conn, js jetstream.JetStream, names streams.Names, queue string,
+	workflows map[string]executor.WorkflowFunc, opts ...Option) (*Worker, error) {
+	if err := streams.ValidateQueue(queue); err != nil {
+		return nil, err
+	}
+	w := &Worker{nc: nc, js: js, names: names, queue: queue, workflows: workflows}
+	for _, o := range opts {
+		o(&w.opts)
+	}
+	w.opts.defaults()
+	w.log = w.opts.Logger.With("namespace", names.Namespace(), "task_queue", queue)
+	w.store = NewStore(nc, js, names)
+	return w, nil
+}
+
+// CacheLen returns the number of instances held in memory.
+func (w *Worker) CacheLen() int {
+	if w.cache == nil {
+		return 0
+	}
+	return w.cache.len()
+}
+
+// Run consumes the queue's inbox until ctx is canceled. Instances in
+// flight finish their current task; anything not acknowledged is
+// redelivered to another worker.
+func (w *Worker) Run(ctx context.Context) error {
+	var err error
+	if w.inbox, err = w.js.Stream(ctx, w.names.InboxStream()); err != nil {
+		return fmt.Errorf("orchestrator: inbox stream: %w", err)
+	}
+	if w.tasks, err = w.js.Stream(ctx, w.names.TasksStream()); err != nil {
+		return fmt.Errorf("orchestrator: tasks stream: %w", err)
+	}
+	if w.summaries, err = NewSummaries(ctx, w.js, w.names); err != nil {
+		return err
+	}
+	cons, err := streams.EnsureOrchestratorConsumer(ctx, w.js, w.names, w.queue, w.opts.AckWait)
+	if err != nil {
+		return fmt.Errorf("orchestrator: consumer: %w", err)
+	}
+	w.local = timers.NewLocal(w.fireLocal)
+	defer w.local.Close()
+	w.cache = newCache(w.opts.CacheSize, func(e *entry) {
+		w.local.RemoveInstance(e.id)
+		if e.inst != nil {
+			e.inst.Close()
+		}
+	})
+	defer w.cache.clear()
+
+	shards := make([]chan jetstream.Msg, w.opts.Shards)
+	var wg sync.WaitGroup
+	for i := range shards {
+		shards[i] = make(chan jetstream.Msg, 256)
+		wg.Add(1)
+		go func(ch chan jetstream.Msg) {
+			defer wg.Done()
+			w.shard(ctx, ch)
+		}(shards[i])
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		h := fnv.New32a()
+		h.Write([]byte(m.Subject()))
+		select {
+		case shards[h.Sum32()%uint32(len(shards))] <- m:
+		case <-ctx.Done():
+		}
+	}, jetstream.PullMaxMessages(1024), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if !errors.Is(err, jetstream.ErrNoHeartbeat) {
+			w.log.Debug("inbox consumer", "error", err)
+		}
+	}))
+	if err != nil {
+		return fmt.Errorf("orchestrator: consume: %w", err)
+	}
+	<-ctx.Done()
+	cc.Stop()
+	wg.Wait()
+	return nil
+}
+
+// fireLocal publishes a near-due timer's fire message from this process,
+// ahead of the server's schedule (which stays as the backstop).
+func (w *Worker) fireLocal(k timers.Key) {
+	e := w.cache.get(k.Instance)
+	if e == nil || e.inst == nil || e.inst.Started().Run != k.Run {
+		return
+	}
+	id, _ := strconv.ParseInt(k.Timer, 10, 64)
+	inbox := w.names.InboxSubject(w.queue, k.Instance)
+	if _, err := w.js.PublishMsgAsync(newTimerFired(inbox, w.names.InstanceKey(k.Instance), k.Run, id)); err != nil {
+		w.log.Debug("local timer publish failed; the schedule will fire", "workflow_id", k.Instance, "error", err)
+	}
+}
+
+func (w *Worker) shard(ctx context.Context, ch chan jetstream.Msg) {
+	for {
+		var first jetstream.Msg
+		select {
+		case <-ctx.Done():
+			return
+		case first = <-ch:
+		}
+		msgs := []jetstream.Msg{first}
+	drain:
+		for len(msgs) < 512 {
+			select {
+			case m := <-ch:
+				msgs = append(msgs, m)
+			default:
+				break drain
+			}
+		}
+		// Group by instance, keeping arrival order within and across
+		// instances.
+		var order []string
+		groups := map[string][]jetstream.Msg{}
+		for _, m := range msgs {
+			s := m.Subject()
+			if _, ok := groups[s]; !ok {
+				order = append(order, s)
+			}
+			groups[s] = append(groups[s], m)
+		}
+		for _, s := range order {
+			_, id, err := w.names.ParseInboxSubject(s)
+			if err != nil {
+				for _, m := range groups[s] {
+					w.log.Warn("inbox message on a malformed subject dropped", "subject", s, "error", err)
+					_ = m.Term()
+				}
+				continue
+			}
+			w.task(ctx, id, groups[s])
+		}
+	}
+}
+
+// task runs one workflow task for instance id over its pending messages.
+func (w *Worker) task(ctx context.Context, id string, msgs []jetstream.Msg) {
+	log := w.log.With("workflow_id", id)
+	items := make([]*item, 0, len(msgs))
+	redelivered := false
+	for _, m := range msgs {
+		it, err := parseItem(m)
+		if err != nil {
+			log.Warn("malformed inbox message dropped", "error", err)
+			_ = m.Term()
+			continue
+		}
+		redelivered = redelivered || it.redelivered
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return
+	}
+	retry := func(delay time.Duration) {
+		for _, it := range items {
+			_ = it.msg.NakWithDelay(delay)
+		}
+	}
+
+	for _, it := range items {
+		if it.kind == kindTerminated {
+			// A client closed the run behind our back: our copy is stale.
+			w.cache.remove(id)
+		}
+	}
+	e := w.cache.get(id)
+	cold := e == nil
+	if cold {
+		var err error
+		if e, err = w.load(ctx, id); err != nil {
+			var nde *executor.NonDeterminismError
+			var tpe *executor.TaskPanicError
+			if errors.As(err, &nde) || errors.As(err, &tpe) {
+				w.park(ctx, id, err, items)
+				return
+			}
+			log.Warn("load failed; will retry", "error", err)
+			retry(time.Second)
+			return
+		}
+		if e != nil && e.inst != nil {
+			w.summaries.checkParked(ctx, id)
+		}
+	}
+
+	// A start wake completes a start whose client may have died between
+	// publishing it and appending the start batch.
+	for _, it := range items {
+		if it.kind != kindStart {
+			continue
+		}
+		ne, err := w.completeStart(ctx, id, e, it)
+		if err != nil {
+			log.Warn("start failed; will retry", "run", it.run, "error", err)
+			w.cache.remove(id)
+			retry(100 * time.Millisecond)
+			return
+		}
+		if ne != e {
+			e, cold = ne, false
+		}
+	}
+	if e == nil {
+		// Nothing to wake: messages for an instance without history.
+		ackAll(items)
+		return
+	}
+	if e.inst == nil {
+		// The run is closed. A terminate made by a client leaves its
+		// clean-up to us.
+		for _, it := range items {
+			if it.kind == kindTerminated && it.run == e.head.Run {
+				w.closed(ctx, e)
+			}
+		}
+		ackAll(items)
+		w.cache.remove(id)
+		return
+	}
+	run := e.head.Run
+	if cold && (redelivered || recent(e.last)) {
+		// The last batch's commands may not have gone out before a crash.
+		if err := w.emit(ctx, e, e.last); err != nil {
+			log.Warn("re-emitting commands failed; will retry", "run", run, "error", err)
+			w.cache.remove(id)
+			retry(time.Second)
+			return
+		}
+	}
+	var inbound []*history.Event
+	for _, it := range items {
+		if it.ev != nil && it.run == run {
+			inbound = append(inbound, it.ev)
+		}
+	}
+	batch, err := e.inst.Execute(time.Now(), inbound)
+	if err != nil {
+		w.cache.remove(id)
+		w.park(ctx, id, err, items)
+		return
+	}
+	if len(batch) > 0 {
+		status := history.StatusRunning
+		if c := e.inst.Closed(); c != nil {
+			status = history.StatusOf(c)
+		}
+		s := e.inst.Started()
+		head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: e.head, Run: run, Type: s.WorkflowType,
+			Queue: s.TaskQueue, Status: status, Batch: batch})
+		if err != nil {
+			// Someone else moved the instance on (or the server is
+			// away): forget our copy and redo the task from history.
+			if errors.Is(err, ErrConflict) {
+				log.Debug("commit conflict; task will be redone", "run", run)
+			} else {
+				log.Warn("commit failed; task will be redone", "run", run, "error", err)
+			}
+			w.cache.remove(id)
+			retry(50 * time.Millisecond)
+			return
+		}
+		e.head, e.last = head, batch
+		if err := w.emit(ctx, e, batch); err != nil {
+			log.Warn("emitting commands failed; they will be re-emitted", "run", run, "error", err)
+			w.cache.remove(id)
+			retry(time.Second)
+			return
+		}
+	}
+	ackAll(items)
+	if w.summaries.wasParked(id) {
+		w.summaries.unpark(ctx, id)
+	}
+	if c := e.inst.Closed(); c != nil {
+		w.closed(ctx, e)
+		w.cache.remove(id)
+	}
+}
+
+// recent reports whether a batch is young enough that re-emitting its
+// commands is still de-duplicated by the streams (the duplicate window).
+func recent(b history.Batch) bool {
+	return len(b) > 0 && time.Since(b[0].Time) < 2*time.Minute
+}
+
+func ackAll(items []*item) {
+	for _, it := range items {
+		_ = it.msg.Ack()
+	}
+}
+
+// load reads an instance's current run and replays it. It returns nil for
+// an instance without history.
+func (w *Worker) load(ctx context.Context, id string) (*entry, error) {
+	head, batches, err := w.store.Load(ctx, id)
+	if err != nil || head == nil {
+		return nil, err
+	}
+	e := &entry{id: id, head: head}
+	if len(batches) > 0 {
+		e.last = batches[len(batches)-1]
+	}
+	if head.Status != history.StatusRunning {
+		return e, nil
+	}
+	fn, ok := w.workflows[head.WorkflowType]
+	if !ok {
+		return nil, fmt.Errorf("workflow type %q is not registered on this worker", head.WorkflowType)
+	}
+	inst := executor.New(fn, executor.Options{Logger: w.opts.Logger, DeadlockTimeout: w.opts.DeadlockTimeout})
+	if err := inst.Replay(batches); err != nil {
+		inst.Close()
+		return nil, err
+	}
+	e.inst = inst
+	w.cache.put(e)
+	return e, nil
+}
+
+// completeStart makes the client's conditional start append if it has not
+// happened yet. It returns the entry of the instance afterwards.
+func (w *Worker) completeStart(ctx context.Context, id string, e *entry, it *item) (*entry, error) {
+	if e != nil && e.head.Run == it.run {
+		return e, nil // already started
+	}
+	var prev *Head
+	if e != nil {
+		prev = e.head
+	}
+	if (prev == nil && it.expectedSeq != 0) || (prev != nil && prev.Seq != it.expectedSeq) {
+		return e, nil // the client's precondition no longer holds: stale start
+	}
+	ws := it.start[0].Attributes.(*history.WorkflowStarted)
+	head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: prev, NewRun: prev != nil, Run: it.run,
+		Type: ws.WorkflowType, Queue: ws.TaskQueue, Status: history.StatusRunning, Batch: it.start})
+	if errors.Is(err, ErrConflict) {
+		w.cache.remove(id)
+		ne, err := w.load(ctx, id)
+		return ne, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	fn, ok := w.workflows[ws.WorkflowType]
+	if !ok {
+		return nil, fmt.Errorf("workflow type %q is not registered on this worker", ws.WorkflowType)
+	}
+	inst := executor.New(fn, executor.Options{Logger: w.opts.Logger, DeadlockTimeout: w.opts.DeadlockTimeout})
+	if err := inst.Replay([]history.Batch{it.start}); err != nil {
+		inst.Close()
+		return nil, err
+	}
+	ne := &entry{id: id, head: head, inst: inst, last: it.start}
+	w.cache.put(ne)
+	return ne, nil
+}
+
+// park stops an instance whose code cannot run its history: history stays
+// as it is, the error goes to the summary (describe shows it), and the
+// messages come back later, when fixed code may be running.
+func (w *Worker) park(ctx context.Context, id string, err error, items []*item) {
+	w.log.Error("instance parked", "workflow_id", id, "error", err)
+	w.summaries.park(ctx, id, history.FailureOf(err))
+	for _, it := range items {
+		_ = it.msg.NakWithDelay(w.opts.ParkRetry)
+	}
+}
+
+// closed finishes a closed run: its pending timers and retries are purged
+// and its summary records the outcome.
+func (w *Worker) closed(ctx context.Context, e *entry) {
+	em := &emission{w: w}
+	w.closeCommands(em, e.id)
+	if err := em.wait(ctx); err != nil {
+		w.log.Warn("clean-up of closed run failed", "workflow_id", e.id, "error", err)
+	}
+	w.summaries.closed(ctx, e.id, e.head, e.last)
+}

@@ -1,0 +1,71 @@
+package activity
+
+import (
+	"context"
+	"time"
+
+	"github.com/cairnhq/cairn/activities"
+)
+
+// Info describes the activity attempt running under a context.
+type Info struct {
+	WorkflowID   string
+	Run          string
+	WorkflowType string
+	ActivityID   string
+	ActivityType string
+	Queue        string
+	// Attempt is 1-based; it grows with each retry the engine schedules.
+	Attempt int
+	// Deliveries counts deliveries of this attempt; above 1 means an
+	// earlier worker died or stalled while running it.
+	Deliveries int
+	// Scheduled is when the engine scheduled this attempt.
+	Scheduled time.Time
+	// Deadline is the schedule-to-close deadline of the activity, zero if
+	// none. The context's deadline also accounts for start-to-close.
+	Deadline time.Time
+	// HeartbeatTimeout is how often the activity must call
+	// RecordHeartbeat, zero if it need not.
+	HeartbeatTimeout time.Duration
+}
+
+// GetInfo returns information about the activity attempt running under
+// ctx, or the zero Info if ctx is not an activity context.
+func GetInfo(ctx context.Context) Info {
+	t, ok := activities.InfoFrom(ctx)
+	if !ok {
+		return Info{}
+	}
+	return Info{
+		WorkflowID:       t.WorkflowID,
+		Run:              t.Run,
+		WorkflowType:     t.WorkflowType,
+		ActivityID:       t.ActivityID,
+		ActivityType:     t.ActivityType,
+		Queue:            t.Queue,
+		Attempt:          t.Attempt,
+		Deliveries:       t.Deliveries,
+		Scheduled:        t.Scheduled,
+		Deadline:         t.Deadline,
+		HeartbeatTimeout: t.HeartbeatTimeout,
+	}
+}
+
+// IsActivity reports whether ctx belongs to a running activity.
+func IsActivity(ctx context.Context) bool {
+	_, ok := activities.InfoFrom(ctx)
+	return ok
+}
+
+// RecordHeartbeat tells cairn that the activity is alive and making
+// progress. Activities with a heartbeat timeout must call it more often than
+// that timeout, or their context is canceled and the attempt fails with a
+// heartbeat TimeoutError. Calls are rate-limited internally, so calling it
+// once per loop iteration is fine.
+//
+// It returns the context's error once the attempt is over, and
+// activities.ErrNotActivity outside an activity.
+func RecordHeartbeat(ctx context.Context) error {
+	return activities.RecordHeartbeat(ctx)
+}

@@ -1,0 +1,243 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/sdk/activity"
+	"github.com/cairnhq/cairn/sdk/converter"
+	"github.com/cairnhq/cairn/streams"
+)
+
+// Client is safe for concurrent use; make one per process and namespace.
+type Client struct {
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	names     streams.Names
+	opts      options
+	store     *orchestrator.Store
+	summaries *orchestrator.Summaries
+	registry  *orchestrator.Registry
+
+	mu    sync.Mutex
+	known map[string]bool
+}
+
+// New returns a Client over an open NATS connection. Unless
+// WithoutProvisioning is given it creates the namespace's streams and
+// buckets if they are missing (idempotent).
+func New(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error) {
+	o := options{namespace: "default", dc: converter.JSON(), provision: true}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if err := streams.ValidateNamespace(o.namespace); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	if o.maxPayload <= 0 {
+		// Leave room for headers and the event envelope around the input.
+		o.maxPayload = int(nc.MaxPayload()) - 16*1024
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	if o.provision {
+		if err := streams.Ensure(ctx, js, o.namespace); err != nil {
+			return nil, err
+		}
+	}
+	names := streams.NewNames(o.namespace)
+	c := &Client{nc: nc, js: js, names: names, opts: o, store: orchestrator.NewStore(nc, js, names), known: map[string]bool{}}
+	if c.summaries, err = orchestrator.NewSummaries(ctx, js, names); err != nil {
+		return nil, err
+	}
+	if c.registry, err = orchestrator.OpenRegistry(ctx, js, names); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Namespace returns the client's namespace.
+func (c *Client) Namespace() string { return c.opts.namespace }
+
+// StartOptions describe a run to start.
+type StartOptions struct {
+	// ID is the workflow id, unique per namespace while a run is open; any
+	// UTF-8 string. Empty means a generated one.
+	ID string
+	// TaskQueue routes the run to workers (default "default").
+	TaskQueue string
+	// ReusePolicy decides whether an id whose last run is closed may start
+	// again (default: allowed).
+	ReusePolicy orchestrator.ReusePolicy
+	// ExecutionTimeout is recorded with the run.
+	ExecutionTimeout time.Duration
+	// Memo is shown by describe.
+	Memo any
+	// RequestID identifies this start call for de-duplication in history.
+	RequestID string
+}
+
+// Reuse policies, re-exported for StartOptions.
+const (
+	AllowDuplicate           = orchestrator.AllowDuplicate
+	AllowDuplicateFailedOnly = orchestrator.AllowDuplicateFailedOnly
+	RejectDuplicate          = orchestrator.RejectDuplicate
+)
+
+// WorkflowRun identifies a run and waits for its result.
+type WorkflowRun struct {
+	ID  string
+	Run string
+	// Created is false when the id was already running and this is that
+	// run.
+	Created bool
+	c       *Client
+}
+
+// Start starts workflow (a workflow function, or its registered name as a
+// string) with input. Starting an id that is running returns the running
+// run (Created false) and stores nothing.
+func (c *Client) Start(ctx context.Context, opts StartOptions, workflow any, input any) (*WorkflowRun, error) {
+	name, err := workflowName(workflow)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := c.opts.dc.ToPayload(input)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	return c.StartRaw(ctx, opts, name, raw)
+}
+
+// StartRaw starts a workflow type by name with an already encoded input.
+func (c *Client) StartRaw(ctx context.Context, opts StartOptions, workflowType string, input []byte) (*WorkflowRun, error) {
+	if opts.TaskQueue == "" {
+		opts.TaskQueue = "default"
+	}
+	if err := streams.ValidateQueue(opts.TaskQueue); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	if opts.ID == "" {
+		opts.ID = nats.NewInbox()[len(nats.InboxPrefix):]
+	}
+	if !utf8.ValidString(opts.ID) || len(opts.ID) > 1024 {
+		return nil, fmt.Errorf("%w: workflow id must be valid UTF-8 of at most 1024 bytes", ErrInvalidArgument)
+	}
+	if workflowType == "" {
+		return nil, fmt.Errorf("%w: empty workflow type", ErrInvalidArgument)
+	}
+	if len(input) == 0 {
+		input = []byte("null")
+	}
+	if !json.Valid(input) {
+		return nil, fmt.Errorf("%w: not valid JSON", ErrInvalidInput)
+	}
+	if len(input) > c.opts.maxPayload {
+		return nil, fmt.Errorf("%w: input is %d bytes, the limit is %d", ErrPayloadTooLarge, len(input), c.opts.maxPayload)
+	}
+	if err := c.checkType(ctx, opts.TaskQueue, workflowType); err != nil {
+		return nil, err
+	}
+	var memo json.RawMessage
+	if opts.Memo != nil {
+		var err error
+		if memo, err = c.opts.dc.ToPayload(opts.Memo); err != nil {
+			return nil, fmt.Errorf("%w: memo: %w", ErrInvalidArgument, err)
+		}
+	}
+	res, err := c.store.Start(ctx, orchestrator.StartRequest{
+		WorkflowID: opts.ID, WorkflowType: workflowType, TaskQueue: opts.TaskQueue, Input: input,
+		RequestID: opts.RequestID, Reuse: opts.ReusePolicy, Memo: memo, ExecutionTimeout: opts.ExecutionTimeout,
+		TraceParent: traceParent(ctx),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.Created {
+		// The summary is a listing index; history is already committed, so
+		// a failure here only delays the listing until the worker writes it.
+		if err := c.summaries.Started(ctx, &history.Summary{WorkflowID: opts.ID, WorkflowType: workflowType,
+			TaskQueue: opts.TaskQueue, Run: res.Run, Status: history.StatusRunning, StartTime: res.StartTime,
+			HistorySeq: res.Head.Seq}); err != nil {
+			c.opts.logger.Warn("instance summary not written", "workflow_id", opts.ID, "error", err)
+		}
+	}
+	return &WorkflowRun{ID: opts.ID, Run: res.Run, Created: res.Created, c: c}, nil
+}
+
+func (c *Client) checkType(ctx context.Context, queue, typ string) error {
+	k := queue + "\x00" + typ
+	c.mu.Lock()
+	ok := c.known[k]
+	c.mu.Unlock()
+	if ok {
+		return nil
+	}
+	known, err := c.registry.Known(ctx, "workflow", queue, typ)
+	if err != nil {
+		return err
+	}
+	if !known {
+		return fmt.Errorf("%w: %q has never been registered by a worker on task queue %q", ErrUnknownWorkflowType, typ, queue)
+	}
+	c.mu.Lock()
+	c.known[k] = true
+	c.mu.Unlock()
+	return nil
+}
+
+// workflowName derives a workflow type name from a function (its name
+// without package path) or takes a string as is.
+func workflowName(workflow any) (string, error) {
+	switch w := workflow.(type) {
+	case string:
+		return w, nil
+	case nil:
+		return "", fmt.Errorf("%w: nil workflow", ErrInvalidArgument)
+	}
+	name := activity.Name(workflow)
+	if name == "" {
+		return "", fmt.Errorf("%w: workflow must be a function or a name, got %T", ErrInvalidArgument, workflow)
+	}
+	return name, nil
+}
+
+// GetRun returns a handle on a run (the current one if run is empty).
+func (c *Client) GetRun(id, run string) *WorkflowRun { return &WorkflowRun{ID: id, Run: run, c: c} }
+
+// Cancel asks a running workflow to cancel; the workflow sees its context
+// canceled and may clean up before it returns.
+func (c *Client) Cancel(ctx context.Context, id, run, reason string) error {
+	return c.store.Cancel(ctx, id, run, reason)
+}
+
+// Terminate closes a running workflow at once, without running its code.
+func (c *Client) Terminate(ctx context.Context, id, run, reason string) error {
+	head, err := c.store.Terminate(ctx, id, run, reason)
+	if err != nil {
+		return err
+	}
+	return c.summaries.Update(ctx, id, func(cur *history.Summary) *history.Summary {
+		if cur == nil || cur.Run != head.Run || cur.HistorySeq > head.Seq {
+			return nil
+		}
+		cur.Status, cur.HistorySeq, cur.CloseTime = history.StatusTerminated, head.Seq, time.Now().UTC()
+		cur.Failure = &history.Failure{Type: history.FailureTerminated, Message: reason}
+		return cur
+	})
+}

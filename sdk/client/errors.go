@@ -1,0 +1,27 @@
+package client
+
+import (
+	"errors"
+
+	"github.com/cairnhq/cairn/orchestrator"
+)
+
+// Errors returned at the edge, before anything is stored. Match with errors.Is.
+var (
+	// ErrNotFound: no such workflow (or run).
+	ErrNotFound = orchestrator.ErrNotFound
+	// ErrNotRunning: the run is already closed.
+	ErrNotRunning = orchestrator.ErrNotRunning
+	// ErrAlreadyExists: the id's last run is closed and the reuse policy
+	// forbids a new one.
+	ErrAlreadyExists = orchestrator.ErrAlreadyExists
+	// ErrUnknownWorkflowType: no worker ever registered the type on the
+	// task queue, so the run could never execute.
+	ErrUnknownWorkflowType = errors.New("unknown workflow type")
+	// ErrInvalidInput: the input is not a valid payload.
+	ErrInvalidInput = errors.New("invalid workflow input")
+	// ErrPayloadTooLarge: the input exceeds the configured limit.
+	ErrPayloadTooLarge = errors.New("payload too large")
+	// ErrInvalidArgument: a malformed id, queue or option.
+	ErrInvalidArgument = errors.New("invalid argument")
+)

@@ -1,0 +1,35 @@
+package client
+
+import (
+	"log/slog"
+
+	"github.com/cairnhq/cairn/sdk/converter"
+)
+
+// Option configures a Client.
+type Option func(*options)
+
+type options struct {
+	namespace  string
+	dc         converter.DataConverter
+	maxPayload int
+	logger     *slog.Logger
+	provision  bool
+}
+
+// WithNamespace selects the namespace (default "default").
+func WithNamespace(ns string) Option { return func(o *options) { o.namespace = ns } }
+
+// WithDataConverter replaces the JSON payload converter.
+func WithDataConverter(dc converter.DataConverter) Option { return func(o *options) { o.dc = dc } }
+
+// WithMaxPayload sets the largest input accepted, in bytes (default: the
+// server's max payload less room for headers).
+func WithMaxPayload(n int) Option { return func(o *options) { o.maxPayload = n } }
+
+// WithLogger sets the client's logger.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithoutProvisioning skips creating the namespace's streams and buckets;
+// use it where they are managed by an operator.
+func WithoutProvisioning() Option { return func(o *options) { o.provision = false } }

@@ -1,0 +1,284 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/sdk/failure"
+)
+
+func traceParent(ctx context.Context) string {
+	carrier := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, carrier)
+	return carrier["traceparent"]
+}
+
+// Get waits for the run to close and decodes its result into valuePtr
+// (which may be nil). A run that failed, was canceled or terminated returns
+// a *failure.WorkflowError wrapping the cause.
+func (r *WorkflowRun) Get(ctx context.Context, valuePtr any) error {
+	ev, err := r.c.waitClose(ctx, r.ID, r.Run)
+	if err != nil {
+		return err
+	}
+	return r.c.outcome(ev, valuePtr)
+}
+
+func (c *Client) outcome(ev *closeEvent, valuePtr any) error {
+	werr := func(cause error) error {
+		return &failure.WorkflowError{WorkflowID: ev.id, Run: ev.run, WorkflowType: ev.typ, Cause: cause}
+	}
+	switch a := ev.ev.Attributes.(type) {
+	case *history.WorkflowCompleted:
+		if valuePtr == nil || len(a.Result) == 0 {
+			return nil
+		}
+		return c.opts.dc.FromPayload(a.Result, valuePtr)
+	case *history.WorkflowFailed:
+		return werr(failure.FromFailure(a.Failure))
+	case *history.WorkflowCanceled:
+		f := a.Failure
+		if f == nil {
+			f = &history.Failure{Type: history.FailureCanceled, Message: "canceled"}
+		}
+		return werr(failure.FromFailure(f))
+	case *history.WorkflowTerminated:
+		return werr(&failure.TerminatedError{Reason: a.Reason})
+	}
+	return fmt.Errorf("run %s of %q closed with unexpected event %s", ev.run, ev.id, ev.ev.Type)
+}
+
+type closeEvent struct {
+	id, run, typ string
+	ev           *history.Event
+}
+
+// waitClose blocks until the run closes. It listens to the instance's
+// history subject (every append is seen live) and re-reads the head
+// periodically, so a missed message or a reconnect only adds latency.
+func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, error) {
+	ch := make(chan struct{}, 1)
+	sub, err := c.nc.Subscribe(c.names.HistorySubject(id), func(*nats.Msg) {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer sub.Unsubscribe()
+	poll := time.NewTicker(2 * time.Second)
+	defer poll.Stop()
+	for {
+		head, batches, err := c.store.LoadRun(ctx, id, run)
+		if err != nil {
+			return nil, err
+		}
+		if head == nil {
+			return nil, fmt.Errorf("%w: %q run %q", ErrNotFound, id, run)
+		}
+		if run == "" {
+			run = head.Run
+		}
+		if head.Status != history.StatusRunning && len(batches) > 0 {
+			last := batches[len(batches)-1]
+			for _, ev := range last {
+				if ev.IsClose() {
+					return &closeEvent{id: id, run: head.Run, typ: head.WorkflowType, ev: ev}, nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-ch:
+		case <-poll.C:
+		}
+	}
+}
+
+// Result waits for a run (the current one if run is empty) and decodes its
+// result.
+func (c *Client) Result(ctx context.Context, id, run string, valuePtr any) error {
+	return c.GetRun(id, run).Get(ctx, valuePtr)
+}
+
+// History returns the events of a run (the current one if run is empty).
+func (c *Client) History(ctx context.Context, id, run string) ([]*history.Event, error) {
+	head, batches, err := c.store.LoadRun(ctx, id, run)
+	if err != nil {
+		return nil, err
+	}
+	if head == nil {
+		return nil, fmt.Errorf("%w: %q run %q", ErrNotFound, id, run)
+	}
+	var out []*history.Event
+	for _, b := range batches {
+		out = append(out, b...)
+	}
+	return out, nil
+}
+
+// PendingActivity is an activity that has not closed.
+type PendingActivity struct {
+	ID            int64            `json:"id"`
+	ActivityType  string           `json:"activityType"`
+	Attempt       int              `json:"attempt"`
+	Scheduled     time.Time        `json:"scheduled"`
+	LastFailure   *history.Failure `json:"lastFailure,omitempty"`
+	NextAttemptAt time.Time        `json:"nextAttemptAt,omitzero"`
+}
+
+// PendingTimer is a timer that has neither fired nor been canceled.
+type PendingTimer struct {
+	ID     int64     `json:"id"`
+	Name   string    `json:"name,omitempty"`
+	FireAt time.Time `json:"fireAt"`
+}
+
+// Description is the state of a run, computed from its history.
+type Description struct {
+	history.Summary
+	HistoryLength     int64             `json:"historyLength"`
+	Result            json.RawMessage   `json:"result,omitempty"`
+	PendingActivities []PendingActivity `json:"pendingActivities,omitempty"`
+	PendingTimers     []PendingTimer    `json:"pendingTimers,omitempty"`
+	// Waiting explains why a running run makes no progress, e.g. no live
+	// worker serves its type.
+	Waiting string `json:"waiting,omitempty"`
+}
+
+// Describe returns the state of a run (the current one if run is empty).
+// A run parked by a non-deterministic change or a panic has Parked set,
+// with the error naming the event and the code line.
+func (c *Client) Describe(ctx context.Context, id, run string) (*Description, error) {
+	head, batches, err := c.store.LoadRun(ctx, id, run)
+	if err != nil {
+		return nil, err
+	}
+	if head == nil {
+		return nil, fmt.Errorf("%w: %q run %q", ErrNotFound, id, run)
+	}
+	d := &Description{Summary: history.Summary{WorkflowID: id, WorkflowType: head.WorkflowType,
+		TaskQueue: head.TaskQueue, Run: head.Run, Status: head.Status, HistorySeq: head.Seq}}
+	acts := map[int64]*PendingActivity{}
+	timers := map[int64]*PendingTimer{}
+	for _, b := range batches {
+		for _, ev := range b {
+			d.HistoryLength = ev.Seq
+			switch a := ev.Attributes.(type) {
+			case *history.WorkflowStarted:
+				d.StartTime = ev.Time
+			case *history.ActivityScheduled:
+				acts[a.ID] = &PendingActivity{ID: a.ID, ActivityType: a.ActivityType, Attempt: 1, Scheduled: ev.Time}
+			case *history.ActivityRetrying:
+				if p := acts[a.ID]; p != nil {
+					p.Attempt, p.LastFailure, p.NextAttemptAt = a.Attempt+1, a.Failure, a.NextAttemptAt
+				}
+			case *history.ActivityCompleted:
+				delete(acts, a.ID)
+			case *history.ActivityFailed:
+				delete(acts, a.ID)
+			case *history.ActivityCancelRequested:
+				delete(acts, a.ID)
+			case *history.TimerStarted:
+				timers[a.ID] = &PendingTimer{ID: a.ID, Name: a.Name, FireAt: a.FireAt}
+			case *history.TimerFired:
+				delete(timers, a.ID)
+			case *history.TimerCanceled:
+				delete(timers, a.ID)
+			case *history.WorkflowCompleted:
+				d.Result, d.CloseTime = a.Result, ev.Time
+			case *history.WorkflowFailed:
+				d.Failure, d.CloseTime = a.Failure, ev.Time
+			case *history.WorkflowCanceled:
+				d.Failure, d.CloseTime = a.Failure, ev.Time
+			case *history.WorkflowTerminated:
+				d.Failure, d.CloseTime = &history.Failure{Type: history.FailureTerminated, Message: a.Reason}, ev.Time
+			}
+		}
+	}
+	if d.Status == history.StatusRunning {
+		for _, p := range acts {
+			d.PendingActivities = append(d.PendingActivities, *p)
+		}
+		for _, t := range timers {
+			d.PendingTimers = append(d.PendingTimers, *t)
+		}
+		sort.Slice(d.PendingActivities, func(i, j int) bool { return d.PendingActivities[i].ID < d.PendingActivities[j].ID })
+		sort.Slice(d.PendingTimers, func(i, j int) bool { return d.PendingTimers[i].ID < d.PendingTimers[j].ID })
+		if sum, err := c.summaries.Get(ctx, id); err == nil && sum != nil && sum.Run == head.Run {
+			d.Parked = sum.Parked
+		}
+		if d.Parked == nil {
+			d.Waiting = c.waiting(ctx, head.TaskQueue, head.WorkflowType)
+		}
+	}
+	return d, nil
+}
+
+func (c *Client) waiting(ctx context.Context, queue, typ string) string {
+	workers, err := c.registry.LiveWorkers(ctx)
+	if err != nil {
+		return ""
+	}
+	for i := range workers {
+		if workers[i].Serves(queue, typ) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("no live worker serves workflow type %q on task queue %q; the run continues when one starts", typ, queue)
+}
+
+// ListOptions filter List. Zero fields match everything.
+type ListOptions struct {
+	Status        history.Status
+	WorkflowType  string
+	TaskQueue     string
+	StartedAfter  time.Time
+	StartedBefore time.Time
+	// Limit caps the number of results (0 = no cap).
+	Limit int
+}
+
+// List returns the summaries of the namespace's instances that match,
+// newest first.
+func (c *Client) List(ctx context.Context, opts ListOptions) ([]history.Summary, error) {
+	w, err := c.summaries.KV().WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, err
+	}
+	defer w.Stop()
+	var out []history.Summary
+	for e := range w.Updates() {
+		if e == nil {
+			break // initial values delivered
+		}
+		var s history.Summary
+		if json.Unmarshal(e.Value(), &s) != nil {
+			continue
+		}
+		if (opts.Status != "" && s.Status != opts.Status) ||
+			(opts.WorkflowType != "" && s.WorkflowType != opts.WorkflowType) ||
+			(opts.TaskQueue != "" && s.TaskQueue != opts.TaskQueue) ||
+			(!opts.StartedAfter.IsZero() && s.StartTime.Before(opts.StartedAfter)) ||
+			(!opts.StartedBefore.IsZero() && !s.StartTime.Before(opts.StartedBefore)) {
+			continue
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].StartTime.After(out[j].StartTime) })
+	if opts.Limit > 0 && len(out) > opts.Limit {
+		out = out[:opts.Limit]
+	}
+	return out, nil
+}

@@ -1,0 +1,168 @@
+package failure_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/sdk/failure"
+)
+
+// wire simulates crossing a process boundary: serialize, JSON-encode,
+// decode, reconstruct.
+func wire(t *testing.T, err error) error {
+	t.Helper()
+	b, jerr := json.Marshal(history.FailureOf(err))
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	var f *history.Failure
+	if jerr := json.Unmarshal(b, &f); jerr != nil {
+		t.Fatal(jerr)
+	}
+	return failure.FromFailure(f)
+}
+
+func TestRoundTrip(t *testing.T) {
+	app := failure.New("CardDeclined", "insufficient funds",
+		failure.WithNonRetryable(),
+		failure.WithDetails(map[string]int{"balance": 3}),
+		failure.WithCause(failure.New("Upstream", "502")))
+
+	tests := []struct {
+		name string
+		in   error
+		want error
+	}{
+		{"application", app, app},
+		{"non-retryable shorthand", failure.NonRetryable("Bad", "no"), failure.NonRetryable("Bad", "no")},
+		{"plain error", errors.New("boom"), &failure.ApplicationError{Type: history.FailureGeneric, Message: "boom"}},
+		{"empty type", &failure.ApplicationError{Message: "m"}, &failure.ApplicationError{Type: history.FailureGeneric, Message: "m"}},
+		{"wrapped application keeps its own form", fmt.Errorf("charging: %w", app), app},
+		{"timeout", &failure.TimeoutError{Kind: failure.TimeoutHeartbeat, Message: "no heartbeat for 2s"},
+			&failure.TimeoutError{Kind: failure.TimeoutHeartbeat, Message: "no heartbeat for 2s"}},
+		{"panic", &failure.PanicError{Value: "nil map", Stack: "goroutine 1 [running]:\n..."},
+			&failure.PanicError{Value: "nil map", Stack: "goroutine 1 [running]:\n..."}},
+		{"canceled", &failure.CanceledError{Message: "by user"}, &failure.CanceledError{Message: "by user"}},
+		{"terminated", &failure.TerminatedError{Reason: "ops"}, &failure.TerminatedError{Reason: "ops"}},
+		{"activity", &failure.ActivityError{ActivityType: "ChargeCard", ActivityID: "3", Attempt: 5, Cause: app},
+			&failure.ActivityError{ActivityType: "ChargeCard", ActivityID: "3", Attempt: 5, Cause: app}},
+		{"workflow of activity of timeout",
+			&failure.WorkflowError{WorkflowID: "order-1", Run: "r1", WorkflowType: "Order",
+				Cause: &failure.ActivityError{ActivityType: "Ship", ActivityID: "7", Attempt: 1,
+					Cause: &failure.TimeoutError{Kind: failure.TimeoutStartToClose, Message: "10s"}}},
+			&failure.WorkflowError{WorkflowID: "order-1", Run: "r1", WorkflowType: "Order",
+				Cause: &failure.ActivityError{ActivityType: "Ship", ActivityID: "7", Attempt: 1,
+					Cause: &failure.TimeoutError{Kind: failure.TimeoutStartToClose, Message: "10s"}}}},
+		{"unknown engine details degrade to application",
+			failure.FromFailure(&history.Failure{Type: failure.TypeActivity, Message: "m", Details: json.RawMessage(`"x"`)}),
+			&failure.ApplicationError{Type: failure.TypeActivity, Message: "m", Details: json.RawMessage(`"x"`)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := wire(t, tt.in)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("round trip:\n got  %#v\n want %#v", got, tt.want)
+			}
+			if got.Error() != tt.want.Error() {
+				t.Fatalf("Error() = %q, want %q", got.Error(), tt.want.Error())
+			}
+		})
+	}
+}
+
+func TestFromFailureNil(t *testing.T) {
+	if err := failure.FromFailure(nil); err != nil {
+		t.Fatalf("FromFailure(nil) = %v", err)
+	}
+}
+
+func TestErrorsAsAcrossBoundary(t *testing.T) {
+	sent := &failure.WorkflowError{WorkflowID: "w", Run: "r", WorkflowType: "T",
+		Cause: &failure.ActivityError{ActivityType: "A", ActivityID: "1", Attempt: 2,
+			Cause: failure.New("CardDeclined", "no", failure.WithDetails(struct {
+				Code int `json:"code"`
+			}{51}))}}
+	got := wire(t, sent)
+
+	var app *failure.ApplicationError
+	if !errors.As(got, &app) || app.Type != "CardDeclined" {
+		t.Fatalf("errors.As ApplicationError failed on %v", got)
+	}
+	var d struct {
+		Code int `json:"code"`
+	}
+	if err := app.DecodeDetails(&d); err != nil || d.Code != 51 {
+		t.Fatalf("details = %+v, %v", d, err)
+	}
+	var act *failure.ActivityError
+	if !errors.As(got, &act) || act.Attempt != 2 {
+		t.Fatalf("errors.As ActivityError failed on %v", got)
+	}
+	if !errors.Is(wire(t, &failure.CanceledError{}), context.Canceled) {
+		t.Fatal("CanceledError does not match context.Canceled")
+	}
+}
+
+func TestWithDetailsUnencodable(t *testing.T) {
+	e := failure.New("T", "m", failure.WithDetails(make(chan int)))
+	if !json.Valid(e.Details) {
+		t.Fatalf("details %q are not JSON", e.Details)
+	}
+}
+
+func TestIsRetryable(t *testing.T) {
+	fo := func(err error) *history.Failure { return history.FailureOf(err) }
+	tests := []struct {
+		name   string
+		f      *history.Failure
+		listed []string
+		want   bool
+	}{
+		{"nil", nil, nil, false},
+		{"generic", fo(errors.New("x")), nil, true},
+		{"application", fo(failure.New("Flaky", "x")), nil, true},
+		{"non-retryable flag", fo(failure.NonRetryable("Bad", "x")), nil, false},
+		{"listed type", fo(failure.New("Bad", "x")), []string{"Other", "Bad"}, false},
+		{"listed panic", fo(&failure.PanicError{Value: "p"}), []string{history.FailurePanic}, false},
+		{"panic", fo(&failure.PanicError{Value: "p"}), nil, true},
+		{"start-to-close", fo(&failure.TimeoutError{Kind: failure.TimeoutStartToClose}), nil, true},
+		{"heartbeat", fo(&failure.TimeoutError{Kind: failure.TimeoutHeartbeat}), nil, true},
+		{"schedule-to-start", fo(&failure.TimeoutError{Kind: failure.TimeoutScheduleToStart}), nil, false},
+		{"schedule-to-close", fo(&failure.TimeoutError{Kind: failure.TimeoutScheduleToClose}), nil, false},
+		{"foreign schedule-to-start", &history.Failure{Type: history.FailureTimeout, Details: json.RawMessage(`{"kind":"schedule-to-start"}`)}, nil, false},
+		{"canceled", fo(&failure.CanceledError{}), nil, false},
+		{"terminated", fo(&failure.TerminatedError{}), nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := failure.IsRetryable(tt.f, tt.listed); got != tt.want {
+				t.Fatalf("IsRetryable = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestErrorStrings(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{failure.New("CardDeclined", "no funds"), "CardDeclined: no funds"},
+		{&failure.ApplicationError{Type: history.FailureGeneric, Message: "boom"}, "boom"},
+		{&failure.TimeoutError{Kind: failure.TimeoutStartToClose, Message: "after 1s"}, "start-to-close timeout: after 1s"},
+		{&failure.PanicError{Value: "oops"}, "panic: oops"},
+		{&failure.CanceledError{}, "canceled"},
+		{&failure.TerminatedError{Reason: "ops"}, "terminated: ops"},
+		{&failure.ActivityError{ActivityType: "A", ActivityID: "1", Attempt: 3, Cause: errors.New("x")}, "activity A (id 1, attempt 3) failed: x"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,202 @@
+package streams
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MaxNameLen is the longest namespace or queue name, in bytes. It keeps the
+// derived stream, bucket and consumer names well inside server limits.
+const MaxNameLen = 64
+
+// Registry key kinds, the first token of a RegistryKey.
+const (
+	RegistryKindWorkflow = "workflow"
+	RegistryKindActivity = "activity"
+)
+
+// ValidateNamespace checks that ns matches [A-Za-z0-9_-]{1,64}. The error
+// wraps ErrInvalidName.
+func ValidateNamespace(ns string) error {
+	return validateName("namespace", ns)
+}
+
+// ValidateQueue checks that q matches [A-Za-z0-9_-]{1,64}. The error wraps
+// ErrInvalidName.
+func ValidateQueue(q string) error {
+	return validateName("queue", q)
+}
+
+// validateName implements both validators. Namespaces and queues are used
+// verbatim (unescaped) in subjects and names, so that operators can read them
+// in the nats CLI; hence the strict alphabet.
+func validateName(what, s string) error {
+	if s == "" || len(s) > MaxNameLen {
+		return fmt.Errorf("%w: %s %q: length must be 1..%d bytes", ErrInvalidName, what, s, MaxNameLen)
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenSafe(s[i]) {
+			return fmt.Errorf("%w: %s %q: byte %#02x at %d is outside [A-Za-z0-9_-]", ErrInvalidName, what, s, s[i], i)
+		}
+	}
+	return nil
+}
+
+// Names derives every JetStream name of one namespace: streams, subjects,
+// consumers, KV buckets and keys. It is a small value type, cheap to copy and
+// safe for concurrent use.
+//
+// Instance ids, activity types and timer names are arbitrary strings and are
+// always passed through EscapeToken; namespaces and queues must already be
+// valid (see ValidateNamespace and ValidateQueue) and are used verbatim.
+// The zero Names is not usable; build one with NewNames.
+type Names struct {
+	ns string
+
+	// Subject prefixes are computed once because subjects are built for
+	// every message the engine publishes.
+	historyPrefix   string
+	inboxPrefix     string
+	timerPrefix     string
+	taskPrefix      string
+	taskDelayPrefix string
+}
+
+// NewNames returns the names of namespace ns. It never panics and does not
+// validate: callers validate ns once at their boundary (Ensure and the
+// client constructors do) so that this stays usable in hot paths. Passing an
+// invalid namespace yields names the server will reject.
+func NewNames(ns string) Names {
+	base := "cairn." + ns + "."
+	return Names{
+		ns:              ns,
+		historyPrefix:   base + "history.",
+		inboxPrefix:     base + "inbox.",
+		timerPrefix:     base + "timer.",
+		taskPrefix:      base + "task.",
+		taskDelayPrefix: base + "taskdelay.",
+	}
+}
+
+// Namespace returns the namespace the names belong to.
+func (n Names) Namespace() string { return n.ns }
+
+// HistoryStream is the Limits stream holding committed workflow tasks.
+func (n Names) HistoryStream() string { return "cairn-" + n.ns + "-history" }
+
+// InboxStream is the WorkQueue stream of everything that wakes an instance,
+// plus the durable timer schedules that produce such wake-ups.
+func (n Names) InboxStream() string { return "cairn-" + n.ns + "-inbox" }
+
+// TasksStream is the WorkQueue stream of activity work items and of the
+// schedules that publish delayed retries into it.
+func (n Names) TasksStream() string { return "cairn-" + n.ns + "-tasks" }
+
+// HistorySubject is the subject of one instance's history.
+func (n Names) HistorySubject(instanceID string) string {
+	return n.historyPrefix + EscapeToken(instanceID)
+}
+
+// HistoryWildcard matches the history of every instance of the namespace.
+func (n Names) HistoryWildcard() string { return n.historyPrefix + ">" }
+
+// InboxSubject is where messages for one instance on one queue are published.
+func (n Names) InboxSubject(queue, instanceID string) string {
+	return n.inboxPrefix + queue + "." + EscapeToken(instanceID)
+}
+
+// InboxFilter matches the inbox of every instance on a queue; it is the
+// filter of that queue's orchestrator consumer.
+func (n Names) InboxFilter(queue string) string {
+	return n.inboxPrefix + queue + ".>"
+}
+
+// InboxWildcard matches every inbox subject of the namespace.
+func (n Names) InboxWildcard() string { return n.inboxPrefix + ">" }
+
+// TimerSubject holds the schedule message of one durable timer. Each timer
+// has its own subject because the server keeps at most one schedule per
+// subject. No consumer may filter on timer subjects: acking a schedule
+// message on a WorkQueue stream deletes it and so cancels the timer.
+func (n Names) TimerSubject(instanceID, timerName string) string {
+	return n.timerPrefix + EscapeToken(instanceID) + "." + EscapeToken(timerName)
+}
+
+// TimerInstanceFilter matches every timer of one instance, for purging them
+// all when the instance ends.
+func (n Names) TimerInstanceFilter(instanceID string) string {
+	return n.timerPrefix + EscapeToken(instanceID) + ".>"
+}
+
+// TimerWildcard matches every timer subject of the namespace.
+func (n Names) TimerWildcard() string { return n.timerPrefix + ">" }
+
+// TaskSubject is the subject of work items of one activity type on a queue.
+func (n Names) TaskSubject(queue, activityType string) string {
+	return n.taskPrefix + queue + "." + EscapeToken(activityType)
+}
+
+// TaskWildcard matches every task subject of the namespace.
+func (n Names) TaskWildcard() string { return n.taskPrefix + ">" }
+
+// TaskDelaySubject holds the schedule that publishes a delayed retry of one
+// activity of one run into its task subject.
+func (n Names) TaskDelaySubject(instanceID, run, activityID string) string {
+	return n.taskDelayPrefix + EscapeToken(instanceID) + "." + EscapeToken(run) + "." + EscapeToken(activityID)
+}
+
+// TaskDelayWildcard matches every task delay subject of the namespace.
+func (n Names) TaskDelayWildcard() string { return n.taskDelayPrefix + ">" }
+
+// OrchestratorConsumer is the durable consumer name of a queue's workflow
+// workers. Consumer names are scoped to their stream, so the namespace is not
+// repeated.
+func (n Names) OrchestratorConsumer(queue string) string { return "orchestrator-" + queue }
+
+// ActivityConsumer is the durable consumer name of one activity type's
+// workers on a queue.
+func (n Names) ActivityConsumer(queue, activityType string) string {
+	return "activity-" + queue + "-" + EscapeToken(activityType)
+}
+
+// InstancesBucket is the KV bucket of per-instance summaries.
+func (n Names) InstancesBucket() string { return "cairn-" + n.ns + "-instances" }
+
+// RegistryBucket is the KV bucket of every workflow and activity type ever
+// registered, used to validate starts.
+func (n Names) RegistryBucket() string { return "cairn-" + n.ns + "-registry" }
+
+// WorkersBucket is the KV bucket of live workers; entries expire unless
+// refreshed.
+func (n Names) WorkersBucket() string { return "cairn-" + n.ns + "-workers" }
+
+// InstanceKey is the key of an instance in the instances bucket.
+func (n Names) InstanceKey(instanceID string) string { return EscapeToken(instanceID) }
+
+// RegistryKey is the key of a registered type: kind is RegistryKindWorkflow
+// or RegistryKindActivity.
+func (n Names) RegistryKey(kind, queue, typeName string) string {
+	return kind + "." + queue + "." + EscapeToken(typeName)
+}
+
+// ParseInboxSubject splits an inbox subject of this namespace into its queue
+// and (unescaped) instance id. Errors wrap ErrInvalidSubject, or
+// ErrInvalidToken / ErrInvalidName for a malformed part.
+func (n Names) ParseInboxSubject(subj string) (queue, instanceID string, err error) {
+	rest, ok := strings.CutPrefix(subj, n.inboxPrefix)
+	if !ok {
+		return "", "", fmt.Errorf("%w: %q does not start with %q", ErrInvalidSubject, subj, n.inboxPrefix)
+	}
+	queue, tok, ok := strings.Cut(rest, ".")
+	if !ok || strings.IndexByte(tok, '.') >= 0 {
+		return "", "", fmt.Errorf("%w: %q: want %s<queue>.<instance>", ErrInvalidSubject, subj, n.inboxPrefix)
+	}
+	if err := ValidateQueue(queue); err != nil {
+		return "", "", fmt.Errorf("%w: %q: %w", ErrInvalidSubject, subj, err)
+	}
+	instanceID, err = UnescapeToken(tok)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %q: %w", ErrInvalidSubject, subj, err)
+	}
+	return queue, instanceID, nil
+}

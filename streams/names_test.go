@@ -1,0 +1,90 @@
+package streams
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestValidateNames(t *testing.T) {
+	good := []string{"default", "a", "A-b_9", strings.Repeat("x", 64)}
+	bad := []string{"", "a.b", "a b", "a*", "a>", "é", "a/b", strings.Repeat("x", 65)}
+	for _, s := range good {
+		if err := ValidateNamespace(s); err != nil {
+			t.Errorf("ValidateNamespace(%q) = %v", s, err)
+		}
+		if err := ValidateQueue(s); err != nil {
+			t.Errorf("ValidateQueue(%q) = %v", s, err)
+		}
+	}
+	for _, s := range bad {
+		if err := ValidateNamespace(s); !errors.Is(err, ErrInvalidName) {
+			t.Errorf("ValidateNamespace(%q) = %v, want ErrInvalidName", s, err)
+		}
+		if err := ValidateQueue(s); !errors.Is(err, ErrInvalidName) {
+			t.Errorf("ValidateQueue(%q) = %v, want ErrInvalidName", s, err)
+		}
+	}
+}
+
+func TestNames(t *testing.T) {
+	n := NewNames("prod")
+	id := "order.1 é"
+	eid := "order=2E1=20=C3=A9"
+	tests := []struct{ got, want string }{
+		{n.Namespace(), "prod"},
+		{n.HistoryStream(), "cairn-prod-history"},
+		{n.InboxStream(), "cairn-prod-inbox"},
+		{n.TasksStream(), "cairn-prod-tasks"},
+		{n.HistorySubject(id), "cairn.prod.history." + eid},
+		{n.HistoryWildcard(), "cairn.prod.history.>"},
+		{n.InboxSubject("q1", id), "cairn.prod.inbox.q1." + eid},
+		{n.InboxFilter("q1"), "cairn.prod.inbox.q1.>"},
+		{n.InboxWildcard(), "cairn.prod.inbox.>"},
+		{n.TimerSubject(id, "t.1"), "cairn.prod.timer." + eid + ".t=2E1"},
+		{n.TimerInstanceFilter(id), "cairn.prod.timer." + eid + ".>"},
+		{n.TimerWildcard(), "cairn.prod.timer.>"},
+		{n.TaskSubject("q1", "Charge.Card"), "cairn.prod.task.q1.Charge=2ECard"},
+		{n.TaskWildcard(), "cairn.prod.task.>"},
+		{n.TaskDelaySubject(id, "run-1", "act.3"), "cairn.prod.taskdelay." + eid + ".run-1.act=2E3"},
+		{n.TaskDelayWildcard(), "cairn.prod.taskdelay.>"},
+		{n.OrchestratorConsumer("q1"), "orchestrator-q1"},
+		{n.ActivityConsumer("q1", "Charge.Card"), "activity-q1-Charge=2ECard"},
+		{n.InstancesBucket(), "cairn-prod-instances"},
+		{n.RegistryBucket(), "cairn-prod-registry"},
+		{n.WorkersBucket(), "cairn-prod-workers"},
+		{n.InstanceKey(id), eid},
+		{n.RegistryKey(RegistryKindWorkflow, "q1", "pkg.Flow"), "workflow.q1.pkg=2EFlow"},
+		{n.RegistryKey(RegistryKindActivity, "q1", ""), "activity.q1.="},
+	}
+	for i, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("#%d: got %q, want %q", i, tt.got, tt.want)
+		}
+	}
+}
+
+func TestParseInboxSubject(t *testing.T) {
+	n := NewNames("prod")
+	for _, id := range []string{"", "a", "a.b.c", "=", "ünï cödé", ">"} {
+		q, got, err := n.ParseInboxSubject(n.InboxSubject("q_1", id))
+		if err != nil || q != "q_1" || got != id {
+			t.Errorf("ParseInboxSubject(InboxSubject(q_1, %q)) = %q, %q, %v", id, q, got, err)
+		}
+	}
+	for _, subj := range []string{
+		"",
+		"cairn.prod.inbox",
+		"cairn.prod.inbox.q1",
+		"cairn.prod.inbox.q1.",
+		"cairn.prod.inbox.q1.a.b",
+		"cairn.other.inbox.q1.a",
+		"cairn.prod.history.a",
+		"cairn.prod.inbox..a",
+		"cairn.prod.inbox.q1.=41",
+	} {
+		if _, _, err := n.ParseInboxSubject(subj); !errors.Is(err, ErrInvalidSubject) {
+			t.Errorf("ParseInboxSubject(%q) = %v, want ErrInvalidSubject", subj, err)
+		}
+	}
+}

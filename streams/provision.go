@@ -1,0 +1,309 @@
+package streams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Provisioning defaults.
+const (
+	// DefaultDuplicateWindow is how long the streams remember Nats-Msg-Id
+	// values; publishers retry within it without storing twice.
+	DefaultDuplicateWindow = 2 * time.Minute
+
+	// WorkersTTL is how long a worker entry lives without a heartbeat.
+	WorkersTTL = 30 * time.Second
+)
+
+// ensureAttempts bounds the read-create-update loop of one stream. Losing a
+// creation race costs one extra attempt; more only happens if someone keeps
+// deleting the stream while we create it.
+const ensureAttempts = 5
+
+// Option configures Ensure.
+type Option func(*provisionOptions) error
+
+type provisionOptions struct {
+	replicas        int
+	storage         jetstream.StorageType
+	maxMsgSize      int32
+	historyMaxAge   time.Duration
+	duplicateWindow time.Duration
+}
+
+func defaultProvisionOptions() provisionOptions {
+	return provisionOptions{
+		replicas:        1,
+		storage:         jetstream.FileStorage,
+		maxMsgSize:      -1,
+		duplicateWindow: DefaultDuplicateWindow,
+	}
+}
+
+// WithReplicas sets the replica count of all streams and buckets (1..5; the
+// default is 1). More than one needs a clustered server.
+func WithReplicas(n int) Option {
+	return func(o *provisionOptions) error {
+		if n < 1 || n > 5 {
+			return fmt.Errorf("streams: replicas %d out of range 1..5", n)
+		}
+		o.replicas = n
+		return nil
+	}
+}
+
+// WithMemoryStorage keeps all streams and buckets in memory instead of on
+// disk. Everything is lost when the server stops; for tests and benchmarks.
+func WithMemoryStorage() Option {
+	return func(o *provisionOptions) error {
+		o.storage = jetstream.MemoryStorage
+		return nil
+	}
+}
+
+// WithMaxMsgSize caps the size of one message in the three streams. The
+// default, -1, leaves the server's max_payload as the only limit.
+func WithMaxMsgSize(bytes int32) Option {
+	return func(o *provisionOptions) error {
+		if bytes == 0 || bytes < -1 {
+			return fmt.Errorf("streams: max message size %d: want -1 or a positive size", bytes)
+		}
+		o.maxMsgSize = bytes
+		return nil
+	}
+}
+
+// WithHistoryMaxAge makes the history stream forget messages older than d.
+// The default, 0, keeps history forever. Expiring history also expires the
+// ability to load old instances, so set it well above the longest
+// workflow.
+func WithHistoryMaxAge(d time.Duration) Option {
+	return func(o *provisionOptions) error {
+		if d < 0 {
+			return fmt.Errorf("streams: negative history max age %v", d)
+		}
+		o.historyMaxAge = d
+		return nil
+	}
+}
+
+// WithDuplicateWindow sets the duplicate detection window of the streams
+// (default 2 minutes). On the history stream it is capped at the history max
+// age, because the server rejects a larger window.
+func WithDuplicateWindow(d time.Duration) Option {
+	return func(o *provisionOptions) error {
+		if d <= 0 {
+			return fmt.Errorf("streams: duplicate window %v must be positive", d)
+		}
+		o.duplicateWindow = d
+		return nil
+	}
+}
+
+// Ensure creates, or updates to the wanted configuration, the streams and KV
+// buckets of namespace ns (see docs/design/engine.md).
+//
+// It is idempotent and safe to run concurrently from many processes; every
+// worker and client may call it at startup. Processes passing different
+// options race and the last update wins, so deployments should agree on them.
+//
+// An existing stream that cannot be turned into the wanted one (another
+// retention policy or storage type, a mirror) is left untouched and reported
+// with an error wrapping ErrIncompatibleStream.
+func Ensure(ctx context.Context, js jetstream.JetStream, ns string, opts ...Option) error {
+	if err := ValidateNamespace(ns); err != nil {
+		return err
+	}
+	o := defaultProvisionOptions()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return err
+		}
+	}
+	names := NewNames(ns)
+	for _, cfg := range streamConfigs(names, o) {
+		if err := ensureStream(ctx, js, cfg); err != nil {
+			return err
+		}
+	}
+	for _, cfg := range bucketConfigs(names, o) {
+		if err := ensureBucket(ctx, js, cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// streamConfigs returns the wanted configuration of the three streams.
+//
+// The configurations spell out what the server would otherwise default or
+// force, such as AllowRollup on schedule streams, so that the stored
+// configuration equals the requested one and a repeated Ensure is a no-op
+// update.
+func streamConfigs(n Names, o provisionOptions) []jetstream.StreamConfig {
+	historyDup := o.duplicateWindow
+	if o.historyMaxAge > 0 && historyDup > o.historyMaxAge {
+		historyDup = o.historyMaxAge
+	}
+	return []jetstream.StreamConfig{
+		{
+			Name:        n.HistoryStream(),
+			Description: "cairn workflow histories of namespace " + n.Namespace(),
+			Subjects:    []string{n.HistoryWildcard()},
+			Retention:   jetstream.LimitsPolicy,
+			Discard:     jetstream.DiscardOld,
+			MaxAge:      o.historyMaxAge,
+			MaxMsgs:     -1,
+			MaxBytes:    -1,
+			MaxMsgSize:  o.maxMsgSize,
+			Storage:     o.storage,
+			Replicas:    o.replicas,
+			Duplicates:  historyDup,
+			// Direct get lets the engine load a history without creating
+			// consumer state on the server (docs/design/engine.md).
+			AllowDirect: true,
+		},
+		{
+			Name:        n.InboxStream(),
+			Description: "cairn instance inboxes and durable timers of namespace " + n.Namespace(),
+			Subjects:    []string{n.InboxWildcard(), n.TimerWildcard()},
+			Retention:   jetstream.WorkQueuePolicy,
+			Discard:     jetstream.DiscardOld,
+			MaxMsgs:     -1,
+			MaxBytes:    -1,
+			MaxMsgSize:  o.maxMsgSize,
+			Storage:     o.storage,
+			Replicas:    o.replicas,
+			Duplicates:  o.duplicateWindow,
+			AllowDirect: true,
+			// Timers are schedule messages whose target is an inbox
+			// subject, and a schedule target must live in the same stream.
+			AllowMsgSchedules: true,
+			AllowMsgTTL:       true,
+			// The server forces rollups on for schedules (each timer
+			// subject keeps only its latest schedule).
+			AllowRollup: true,
+		},
+		{
+			Name:              n.TasksStream(),
+			Description:       "cairn activity tasks and retry delays of namespace " + n.Namespace(),
+			Subjects:          []string{n.TaskWildcard(), n.TaskDelayWildcard()},
+			Retention:         jetstream.WorkQueuePolicy,
+			Discard:           jetstream.DiscardOld,
+			MaxMsgs:           -1,
+			MaxBytes:          -1,
+			MaxMsgSize:        o.maxMsgSize,
+			Storage:           o.storage,
+			Replicas:          o.replicas,
+			Duplicates:        o.duplicateWindow,
+			AllowMsgSchedules: true,
+			AllowRollup:       true,
+		},
+	}
+}
+
+// bucketConfigs returns the wanted configuration of the three KV buckets.
+func bucketConfigs(n Names, o provisionOptions) []jetstream.KeyValueConfig {
+	return []jetstream.KeyValueConfig{
+		{
+			Bucket:      n.InstancesBucket(),
+			Description: "cairn instance summaries of namespace " + n.Namespace(),
+			History:     1,
+			Storage:     o.storage,
+			Replicas:    o.replicas,
+		},
+		{
+			Bucket:      n.RegistryBucket(),
+			Description: "cairn registered workflow and activity types of namespace " + n.Namespace(),
+			History:     1,
+			Storage:     o.storage,
+			Replicas:    o.replicas,
+		},
+		{
+			Bucket:      n.WorkersBucket(),
+			Description: "cairn live workers of namespace " + n.Namespace(),
+			History:     1,
+			TTL:         WorkersTTL,
+			Storage:     o.storage,
+			Replicas:    o.replicas,
+		},
+	}
+}
+
+// ensureStream makes the stream exist with cfg.
+//
+// nats.go's CreateOrUpdateStream is not enough on its own: when two processes
+// both see the stream missing, the loser of the create gets "stream name
+// already in use" if the configurations are normalized differently, and an
+// update of a stream with another retention fails with an opaque server
+// error. So: look, check compatibility, then create or update, and start over
+// when the stream appeared or vanished in between.
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
+	var lastErr error
+	for range ensureAttempts {
+		s, err := js.Stream(ctx, cfg.Name)
+		switch {
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			_, err = js.CreateStream(ctx, cfg)
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+				lastErr = err
+				continue // somebody else created it first; check theirs
+			}
+			if err != nil {
+				return fmt.Errorf("streams: create stream %q: %w", cfg.Name, err)
+			}
+			return nil
+		case err != nil:
+			return fmt.Errorf("streams: look up stream %q: %w", cfg.Name, err)
+		}
+		if err := checkCompatible(s.CachedInfo().Config, cfg); err != nil {
+			return err
+		}
+		_, err = js.UpdateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			lastErr = err
+			continue // deleted under us; create it
+		}
+		if err != nil {
+			return fmt.Errorf("streams: update stream %q: %w", cfg.Name, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("streams: ensure stream %q: gave up after %d attempts: %w", cfg.Name, ensureAttempts, lastErr)
+}
+
+// checkCompatible rejects existing streams that an update cannot convert:
+// the server refuses to change retention or storage, and a mirror cannot
+// take schedules or direct publishes.
+func checkCompatible(have, want jetstream.StreamConfig) error {
+	if have.Retention != want.Retention {
+		return fmt.Errorf("%w: stream %q has retention %s, cairn needs %s", ErrIncompatibleStream, want.Name, have.Retention, want.Retention)
+	}
+	if have.Storage != want.Storage {
+		return fmt.Errorf("%w: stream %q has %s storage, cairn needs %s", ErrIncompatibleStream, want.Name, have.Storage, want.Storage)
+	}
+	if have.Mirror != nil {
+		return fmt.Errorf("%w: stream %q is a mirror of %q", ErrIncompatibleStream, want.Name, have.Mirror.Name)
+	}
+	return nil
+}
+
+// ensureBucket makes the KV bucket exist with cfg, retrying a lost creation
+// race like ensureStream does.
+func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) error {
+	var err error
+	for range ensureAttempts {
+		_, err = js.CreateOrUpdateKeyValue(ctx, cfg)
+		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("streams: ensure key-value bucket %q: %w", cfg.Bucket, err)
+	}
+	return nil
+}
