@@ -126,4 +126,3 @@ func newTerminatedMsg(subject, key, run string) *nats.Msg {
 	m.Header.Set(hdrMsgID, "terminated/"+key+"/"+run)
 	return m
 }
-

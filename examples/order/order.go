@@ -105,7 +105,9 @@ func Reserve(ctx context.Context, o Order) (string, error) {
 }
 
 // Release releases a reservation.
-func Release(ctx context.Context, reservation string) (string, error) { return "released_" + reservation, nil }
+func Release(ctx context.Context, reservation string) (string, error) {
+	return "released_" + reservation, nil
+}
 
 // Ship hands the order to the carrier and returns the tracking number.
 func Ship(ctx context.Context, o Order) (string, error) {

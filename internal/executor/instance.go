@@ -38,20 +38,20 @@ type Instance struct {
 
 	now       time.Time
 	startTime time.Time
-	lastSeq int64 // sequence of the last event appended (committed or pending)
+	lastSeq   int64 // sequence of the last event appended (committed or pending)
 
 	// Replay bookkeeping: every recorded command, in order, with the index
 	// of the batch it was committed in.
-	recorded   []*history.Event
-	recBatch   []int
-	versions   map[string]int
+	recorded []*history.Event
+	recBatch []int
+	versions map[string]int
 	// versionSeen holds the versions already returned by GetVersion in
 	// this run; later calls for the same change return them unrecorded.
 	versionSeen map[string]int
-	nextCmd    int
-	batchIndex int
-	replaying  bool
-	hasRun     bool
+	nextCmd     int
+	batchIndex  int
+	replaying   bool
+	hasRun      bool
 
 	activities map[int64]*activity
 	timers     map[int64]*timer

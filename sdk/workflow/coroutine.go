@@ -30,7 +30,9 @@ type ReceiveChannel[T any] struct{ c *coro.Channel }
 func NewChannel[T any](ctx Context) Channel[T] { return Channel[T]{c: coro.NewChannel(0)} }
 
 // NewBufferedChannel returns a channel with capacity n.
-func NewBufferedChannel[T any](ctx Context, n int) Channel[T] { return Channel[T]{c: coro.NewChannel(n)} }
+func NewBufferedChannel[T any](ctx Context, n int) Channel[T] {
+	return Channel[T]{c: coro.NewChannel(n)}
+}
 
 // Send blocks until v is taken (or buffered).
 func (c Channel[T]) Send(ctx Context, v T) { c.c.Send(wf.Exec(ctx).Coroutine(), v) }

@@ -28,7 +28,7 @@ func (c ctx) Err() error {
 	return nil
 }
 
-func (c ctx) Value(key any) any    { return c.x.Value(key) }
+func (c ctx) Value(key any) any   { return c.x.Value(key) }
 func (c ctx) exec() *executor.Ctx { return c.x }
 
 // Wrap returns the Context for an executor context.
