@@ -21,6 +21,25 @@ func publishHistory(t *testing.T, js jetstream.JetStream, n Names, id string, co
 	subj := n.HistorySubject(id)
 	seqs := make([]uint64, 0, count)
 	var acks []jetstream.PubAckFuture
+	// Drain acks in chunks: nats.go stalls past its async pending limit.
+	drain := func() {
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-ctx.Done():
+			t.Fatal("publish timed out")
+		}
+		for _, f := range acks {
+			select {
+			case ack := <-f.Ok():
+				if f.Msg().Subject == subj {
+					seqs = append(seqs, ack.Sequence)
+				}
+			case err := <-f.Err():
+				t.Fatal(err)
+			}
+		}
+		acks = acks[:0]
+	}
 	for i := range count {
 		for j := range noise {
 			f, err := js.PublishAsync(n.HistorySubject(fmt.Sprintf("other-%d", j)), []byte("noise"))
@@ -38,22 +57,11 @@ func publishHistory(t *testing.T, js jetstream.JetStream, n Names, id string, co
 			t.Fatal(err)
 		}
 		acks = append(acks, f)
-	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-ctx.Done():
-		t.Fatal("publish timed out")
-	}
-	for _, f := range acks {
-		select {
-		case ack := <-f.Ok():
-			if f.Msg().Subject == subj {
-				seqs = append(seqs, ack.Sequence)
-			}
-		case err := <-f.Err():
-			t.Fatal(err)
+		if len(acks) >= 1000 {
+			drain()
 		}
 	}
+	drain()
 	return seqs
 }
 
@@ -224,6 +232,35 @@ func BenchmarkReadSubject(b *testing.B) {
 		got, err := ReadSubject(ctx, nc, n.HistoryStream(), subj, 1)
 		if err != nil || len(got) != 200 {
 			b.Fatal(len(got), err)
+		}
+	}
+}
+
+// TestReadSubjectLargeMessages makes a batch stop on its byte cap rather
+// than its message count, which the reader must continue the same way.
+func TestReadSubjectLargeMessages(t *testing.T) {
+	_, nc, js := ensured(t, "big")
+	n := NewNames("big")
+	subj := n.HistorySubject("wf")
+	ctx := testCtx(t)
+	payload := make([]byte, 1<<20)
+	const count = 12 // 12 MiB, more than one 8 MiB batch
+	for i := range count {
+		payload[0] = byte(i)
+		if _, err := js.Publish(ctx, subj, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ReadSubject(ctx, nc, n.HistoryStream(), subj, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != count {
+		t.Fatalf("read %d messages, want %d", len(got), count)
+	}
+	for i, m := range got {
+		if len(m.Data) != len(payload) || m.Data[0] != byte(i) {
+			t.Fatalf("message %d: %d bytes, first %d", i, len(m.Data), m.Data[0])
 		}
 	}
 }

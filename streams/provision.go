@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -260,8 +261,15 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		case err != nil:
 			return fmt.Errorf("streams: look up stream %q: %w", cfg.Name, err)
 		}
-		if err := checkCompatible(s.CachedInfo().Config, cfg); err != nil {
+		have := s.CachedInfo().Config
+		if err := checkCompatible(have, cfg); err != nil {
 			return err
+		}
+		if !needsUpdate(have, cfg) {
+			// Updating a stream while another process creates a consumer
+			// on it races inside nats-server 2.15 (fileStore.UpdateConfig
+			// against ConsumerStore); an unchanged stream is left alone.
+			return nil
 		}
 		_, err = js.UpdateStream(ctx, cfg)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -274,6 +282,22 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		return nil
 	}
 	return fmt.Errorf("streams: ensure stream %q: gave up after %d attempts: %w", cfg.Name, ensureAttempts, lastErr)
+}
+
+// needsUpdate reports whether an existing stream differs from the wanted
+// configuration in a field cairn sets.
+func needsUpdate(have, want jetstream.StreamConfig) bool {
+	return !slices.Equal(have.Subjects, want.Subjects) ||
+		have.Description != want.Description ||
+		have.Discard != want.Discard ||
+		have.MaxAge != want.MaxAge ||
+		have.MaxMsgSize != want.MaxMsgSize ||
+		have.Replicas != want.Replicas ||
+		have.Duplicates != want.Duplicates ||
+		have.AllowDirect != want.AllowDirect ||
+		have.AllowMsgSchedules != want.AllowMsgSchedules ||
+		have.AllowMsgTTL != want.AllowMsgTTL ||
+		have.AllowRollup != want.AllowRollup
 }
 
 // checkCompatible rejects existing streams that an update cannot convert:
@@ -295,6 +319,12 @@ func checkCompatible(have, want jetstream.StreamConfig) error {
 // ensureBucket makes the KV bucket exist with cfg, retrying a lost creation
 // race like ensureStream does.
 func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) error {
+	if kv, err := js.KeyValue(ctx, cfg.Bucket); err == nil {
+		if st, err := kv.Status(ctx); err == nil && st.History() == int64(cfg.History) && st.TTL() == cfg.TTL {
+			// Unchanged: leave it alone (see ensureStream for why).
+			return nil
+		}
+	}
 	var err error
 	for range ensureAttempts {
 		_, err = js.CreateOrUpdateKeyValue(ctx, cfg)

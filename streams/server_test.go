@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestStartServerDefaults(t *testing.T) {
@@ -107,5 +105,4 @@ func TestServerRestartKeepsData(t *testing.T) {
 	if err := Ensure(ctx, js, "keep"); err != nil {
 		t.Fatal(err)
 	}
-	var _ jetstream.KeyValue = kv
 }

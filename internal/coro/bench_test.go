@@ -1,6 +1,9 @@
 package coro
 
-import "testing"
+import (
+	"runtime"
+	"testing"
+)
 
 // BenchmarkPingPong: two coroutines exchange 1e5 values over a pair of
 // unbuffered channels (each value is one round trip, two switches).
@@ -104,4 +107,42 @@ func BenchmarkSelectLoop(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/value")
+}
+
+// TestSwitchPathDoesNotAllocate guards the hot path: blocking on channels
+// and selectors reuses per-coroutine state, so a long exchange of values
+// that need no boxing allocates nothing per value.
+func TestSwitchPathDoesNotAllocate(t *testing.T) {
+	const n = 10_000
+	s := NewScheduler()
+	defer s.Close()
+	ping, pong := NewChannel(0), NewChannel(0)
+	never := NewFuture()
+	start := NewFuture()
+	s.Go("ping", func(co *Coroutine) {
+		start.Get(co)
+		for range n {
+			ping.Send(co, true)
+			pong.Receive(co)
+		}
+	})
+	s.Go("pong", func(co *Coroutine) {
+		sel := NewSelector().AddFuture(never, nil).AddReceive(ping, nil)
+		for range n {
+			sel.Select(co)
+			pong.Send(co, false)
+		}
+	})
+	mustRun(t, s) // start both goroutines and warm up the cached closures
+	start.Set(nil, nil)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	mustRun(t, s)
+	runtime.ReadMemStats(&after)
+	if !s.Done() {
+		t.Fatal("not Done")
+	}
+	if allocs := after.Mallocs - before.Mallocs; allocs > n/100 {
+		t.Fatalf("%d allocations for %d exchanges", allocs, n)
+	}
 }

@@ -441,11 +441,13 @@ func (s *Scheduler) abandon(co *Coroutine) {
 
 // Close unwinds every unfinished coroutine: Block panics with a private
 // value recovered at the top of the coroutine, so deferred functions in
-// workflow code run (they must not block; a Block whose condition is false
-// panics again) and the goroutine exits. Coroutines that never started are
-// dropped. After a DeadlockError the runaway coroutine cannot be
-// interrupted; it is unwound when it next blocks. Close is idempotent and
-// must not be called from a coroutine.
+// workflow code run and the goroutine exits. Deferred code must not block:
+// a Block whose condition is false panics again (and code that recovers the
+// unwind panic and blocks again in a loop keeps Close from returning).
+// Coroutines that never started are dropped. After a DeadlockError the
+// runaway coroutine cannot be interrupted; its abandoned driver unwinds it
+// when it next blocks. Close is idempotent and must not be called from a
+// coroutine.
 func (s *Scheduler) Close() {
 	if s.closed {
 		return

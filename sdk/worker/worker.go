@@ -39,6 +39,7 @@ type Worker struct {
 	activities map[string]activityReg
 	errs       []error
 	engine     *orchestrator.Worker
+	ready      chan struct{}
 }
 
 type activityReg struct {
@@ -55,9 +56,13 @@ func New(nc *nats.Conn, queue string, opts ...Option) *Worker {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{nc: nc, queue: queue, opts: o, id: nuid.Next(),
+	return &Worker{nc: nc, queue: queue, opts: o, id: nuid.Next(), ready: make(chan struct{}),
 		workflows: map[string]executor.WorkflowFunc{}, activities: map[string]activityReg{}}
 }
+
+// Ready is closed once Run has registered the worker's types and started
+// serving: from then on clients can start its workflow types.
+func (w *Worker) Ready() <-chan struct{} { return w.ready }
 
 // ID returns the worker's unique id (its heartbeat key).
 func (w *Worker) ID() string { return w.id }
@@ -265,6 +270,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	close(w.ready)
 	var runErr error
 	select {
 	case <-ctx.Done():

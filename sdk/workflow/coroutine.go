@@ -91,5 +91,6 @@ func (s *Selector) AddDefault(fn func()) *Selector {
 // Select blocks until a case is ready and runs its function.
 func (s *Selector) Select(ctx Context) { s.s.Select(wf.Exec(ctx).Coroutine()) }
 
-// HasPending reports whether a future case has not fired yet.
+// HasPending reports whether Select would run a non-default case without
+// blocking.
 func (s *Selector) HasPending() bool { return s.s.HasPending() }

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/examples/order"
+	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/sdk/worker"
+	"github.com/cairnhq/cairn/streams"
+)
+
+const (
+	defaultDataDir = ".cairn/data"
+	defaultPort    = 4222
+	// demoQueue is the task queue of the demo worker.
+	demoQueue = "default"
+	// demoOrderID is the id of the order --demo-start starts.
+	demoOrderID = "demo-order"
+	// demoInput is the order the banner suggests: shipped after 5 s.
+	demoInput = `{"id":"1","customer":"ada","item":"book","quantity":1,"amountCents":1299,"shipAfter":5000000000}`
+	// workerReadyTimeout bounds how long dev waits for the demo worker's
+	// first heartbeat (its types are registered before it).
+	workerReadyTimeout = 30 * time.Second
+	// workerStopTimeout bounds a graceful worker stop before the server is
+	// shut down anyway.
+	workerStopTimeout = 15 * time.Second
+)
+
+const devUsage = `Usage:
+  cairn dev [--data DIR] [--host HOST] [--port PORT] [--namespace NS] [--sync-always]
+            [--no-demo | --demo-start] [--log-level LEVEL]
+
+Runs a development engine in one process: an embedded nats-server with
+JetStream file storage under DIR, the namespace's streams and buckets, and a
+demo worker on task queue "default" serving the order workflow of
+examples/order (workflow Workflow; activities Charge, Refund, Reserve,
+Release, Ship). It runs until interrupted (SIGINT or SIGTERM), then stops the
+worker and then the server. Data survives restarts: start it again on the
+same DIR and running workflows resume, timers included.
+`
+
+// devConfig is the parsed command line of cairn dev.
+type devConfig struct {
+	dataDir    string
+	host       string
+	port       int // -1: any free port
+	namespace  string
+	syncAlways bool
+	demo       bool
+	demoStart  bool
+	logLevel   slog.Level
+}
+
+func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("cairn dev", devUsage, stdout)
+	cfg := devConfig{}
+	var noDemo bool
+	var level string
+	c.fs.StringVar(&cfg.dataDir, "data", defaultDataDir, "JetStream storage `directory` (created if missing)")
+	c.fs.StringVar(&cfg.host, "host", streams.DefaultServerHost, "`address` the NATS server listens on")
+	c.fs.IntVar(&cfg.port, "port", defaultPort, "NATS client `port` (-1 or 0 picks a free port)")
+	c.fs.StringVar(&cfg.namespace, "namespace", defaultNamespace, "cairn `namespace` to provision and serve")
+	c.fs.BoolVar(&cfg.syncAlways, "sync-always", false, "fsync every write (survives OS crashes and power loss; slower)")
+	c.fs.BoolVar(&noDemo, "no-demo", false, "do not run the demo worker")
+	c.fs.BoolVar(&cfg.demoStart, "demo-start", false, "start one demo order (id "+demoOrderID+") at startup")
+	c.fs.StringVar(&level, "log-level", "info", "log `level`: debug, info, warn or error (debug includes nats-server logs)")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	cfg.demo = !noDemo
+	if err := cfg.logLevel.UnmarshalText([]byte(level)); err != nil {
+		return usageErrorf(c.name, "--log-level %q: want debug, info, warn or error", level)
+	}
+	if cfg.port < -1 || cfg.port > 65535 {
+		return usageErrorf(c.name, "--port %d: want 1-65535, or -1 for any free port", cfg.port)
+	}
+	if cfg.port == 0 {
+		cfg.port = -1
+	}
+	if cfg.dataDir == "" {
+		return usageErrorf(c.name, "--data must not be empty")
+	}
+	if err := streams.ValidateNamespace(cfg.namespace); err != nil {
+		return usageErrorf(c.name, "--namespace %q: must match [A-Za-z0-9_-]{1,64}", cfg.namespace)
+	}
+	if noDemo && cfg.demoStart {
+		return usageErrorf(c.name, "--demo-start needs the demo worker; drop --no-demo")
+	}
+	return runDev(ctx, cfg, stdout, stderr)
+}
+
+// runDev runs the development engine until ctx ends. A ctx canceled during
+// startup is a clean exit.
+func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err error) {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			err = nil // interrupted while starting
+		}
+	}()
+
+	dir, err := filepath.Abs(cfg.dataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if cfg.port > 0 && portInUse(cfg.host, cfg.port) {
+		return portBusyError(cfg)
+	}
+	log.Debug("starting nats-server", "data", dir, "host", cfg.host, "port", cfg.port, "sync_always", cfg.syncAlways)
+	srv, err := streams.StartServer(ctx,
+		streams.WithDataDir(dir),
+		streams.WithHost(cfg.host),
+		streams.WithPort(cfg.port),
+		streams.WithSyncAlways(cfg.syncAlways),
+		streams.WithLogger(cfg.logLevel <= slog.LevelDebug),
+	)
+	if err != nil {
+		if cfg.port > 0 && (strings.Contains(err.Error(), "address already in use") || portInUse(cfg.host, cfg.port)) {
+			return portBusyError(cfg)
+		}
+		return fmt.Errorf("start embedded NATS server: %w", err)
+	}
+	defer func() {
+		srv.Shutdown()
+		log.Info("nats-server stopped")
+	}()
+	url := srv.ClientURL()
+	log.Info("nats-server ready", "url", url, "data", dir)
+
+	nc, err := streams.Connect(url, nats.Name("cairn-dev"))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if err := streams.Ensure(ctx, js, cfg.namespace); err != nil {
+		return fmt.Errorf("provision namespace %q: %w", cfg.namespace, err)
+	}
+	log.Debug("namespace provisioned", "namespace", cfg.namespace)
+
+	// The demo worker runs in the background; done closes when Run
+	// returns, with its error in workerErr.
+	done := make(chan struct{})
+	var workerErr error
+	stopWorker := func() {}
+	if cfg.demo {
+		w := worker.New(nc, demoQueue, worker.WithNamespace(cfg.namespace), worker.WithLogger(log))
+		w.RegisterWorkflow(order.Workflow)
+		for _, a := range []any{order.Charge, order.Refund, order.Reserve, order.Release, order.Ship} {
+			w.RegisterActivity(a)
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		go func() {
+			defer close(done)
+			workerErr = w.Run(wctx)
+		}()
+		stopWorker = func() {
+			cancel()
+			select {
+			case <-done:
+				if workerErr != nil {
+					log.Warn("demo worker stopped with an error", "error", workerErr)
+				}
+				log.Info("demo worker stopped")
+			case <-time.After(workerStopTimeout):
+				log.Warn("demo worker did not stop in time; stopping the server anyway", "timeout", workerStopTimeout)
+			}
+		}
+		if err := waitWorkerReady(ctx, js, cfg.namespace, w.ID(), done); err != nil {
+			stopWorker()
+			if workerErr != nil {
+				return fmt.Errorf("demo worker: %w", workerErr)
+			}
+			return err
+		}
+		log.Info("demo worker ready", "task_queue", demoQueue, "worker_id", w.ID())
+	}
+	// Runs before the deferred connection close and server shutdown.
+	defer func() { stopWorker() }()
+
+	printBanner(stdout, cfg, url, dir)
+
+	if cfg.demoStart {
+		if err := startDemoOrder(ctx, nc, cfg.namespace, stdout); err != nil {
+			return err
+		}
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+		return nil
+	case <-done:
+		stopWorker = func() {}
+		err := workerErr
+		if err == nil {
+			err = errors.New("stopped unexpectedly")
+		}
+		return fmt.Errorf("demo worker: %w", err)
+	}
+}
+
+// portInUse reports whether host:port cannot be listened on because it is
+// taken.
+func portInUse(host string, port int) bool {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return errors.Is(err, syscall.EADDRINUSE)
+	}
+	l.Close()
+	return false
+}
+
+func portBusyError(cfg devConfig) error {
+	return &cliError{msg: fmt.Sprintf(
+		"port %d on %s is already in use (another 'cairn dev' or nats-server?); choose another with --port, e.g. --port %d",
+		cfg.port, cfg.host, cfg.port+1)}
+}
+
+// waitWorkerReady waits for the worker's heartbeat in the workers bucket
+// (key = worker id). The worker registers its types before its first
+// heartbeat, so afterwards starts of the demo workflow are accepted.
+func waitWorkerReady(ctx context.Context, js jetstream.JetStream, ns, id string, done <-chan struct{}) error {
+	ctx, cancel := context.WithTimeout(ctx, workerReadyTimeout)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, streams.NewNames(ns).WorkersBucket())
+	if err != nil {
+		return fmt.Errorf("workers bucket: %w", err)
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := kv.Get(ctx, id); err == nil {
+			return nil
+		}
+		select {
+		case <-done:
+			return errors.New("demo worker stopped before it was ready")
+		case <-ctx.Done():
+			return fmt.Errorf("demo worker not ready: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// cliHint is the CLI invocation the banner suggests, with the global flags
+// a non-default server or namespace needs.
+func cliHint(cfg devConfig, url, cmd string) string {
+	s := "go run ./cmd/cairn workflow " + cmd
+	if url != defaultServer {
+		s += " --server " + url
+	}
+	if cfg.namespace != defaultNamespace {
+		s += " --namespace " + cfg.namespace
+	}
+	return s
+}
+
+func printBanner(w io.Writer, cfg devConfig, url, dir string) {
+	tw := newTable(w)
+	fmt.Fprintln(w, "cairn dev is running")
+	fmt.Fprintln(w)
+	fmt.Fprintf(tw, "  NATS URL:\t%s\n", url)
+	fmt.Fprintf(tw, "  namespace:\t%s\n", cfg.namespace)
+	fmt.Fprintf(tw, "  data:\t%s\n", dir)
+	if cfg.demo {
+		fmt.Fprintf(tw, "  worker:\ttask queue %q, examples/order: workflow Workflow; activities Charge, Refund, Reserve, Release, Ship\n", demoQueue)
+	} else {
+		fmt.Fprintf(tw, "  worker:\tnone (--no-demo); connect your own worker to %s\n", url)
+	}
+	tw.Flush()
+	if cfg.demo {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Start a demo order (it ships after a 5 s durable sleep):")
+		fmt.Fprintf(w, "  %s\n", cliHint(cfg, url, "start --type Workflow --id order-1 --input '"+demoInput+"'"))
+		fmt.Fprintln(w, "Wait for its result:")
+		fmt.Fprintf(w, "  %s\n", cliHint(cfg, url, "result --id order-1"))
+		fmt.Fprintln(w, "Inspect it:")
+		fmt.Fprintf(w, "  %s\n", cliHint(cfg, url, "describe --id order-1"))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Stop with Ctrl-C. Running workflows resume when 'cairn dev' starts again on the same data directory.")
+}
+
+// startDemoOrder starts the demo order of --demo-start.
+func startDemoOrder(ctx context.Context, nc *nats.Conn, ns string, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	cl, err := client.New(ctx, nc, client.WithNamespace(ns), client.WithoutProvisioning())
+	if err != nil {
+		return err
+	}
+	run, err := cl.StartRaw(ctx, client.StartOptions{ID: demoOrderID, TaskQueue: demoQueue}, "Workflow", []byte(demoInput))
+	if err != nil {
+		return fmt.Errorf("start demo order: %w", err)
+	}
+	if run.Created {
+		fmt.Fprintf(stdout, "\nStarted demo order %q (run %s).\n", run.ID, run.Run)
+	} else {
+		fmt.Fprintf(stdout, "\nDemo order %q is already running (run %s).\n", run.ID, run.Run)
+	}
+	return nil
+}

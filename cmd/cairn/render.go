@@ -1,0 +1,209 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/sdk/client"
+)
+
+// Human output of the workflow commands. Everything here is presentation;
+// --json output uses the client's and history package's own JSON forms.
+
+const (
+	timeLayout     = "2006-01-02 15:04:05"
+	maxPayloadCell = 80
+	maxStackLines  = 20
+)
+
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
+
+// shortTime is a local timestamp, or "-" for the zero time.
+func shortTime(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(now.Location()).Format(timeLayout)
+}
+
+// relTime is a local timestamp with its distance from now.
+func relTime(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := t.Sub(now).Round(time.Second)
+	switch {
+	case d > 0:
+		return fmt.Sprintf("%s (in %s)", shortTime(t, now), d)
+	case d < 0:
+		return fmt.Sprintf("%s (%s ago)", shortTime(t, now), -d)
+	}
+	return shortTime(t, now) + " (now)"
+}
+
+// failureLine renders a failure and its causes on one line.
+func failureLine(f *history.Failure) string {
+	if f == nil {
+		return "-"
+	}
+	return oneLine(f.Error())
+}
+
+func printDescription(w io.Writer, d *client.Description, now time.Time) error {
+	tw := newTable(w)
+	status := string(d.Status)
+	if d.Parked != nil {
+		status += " (PARKED)"
+	}
+	fmt.Fprintf(tw, "Workflow ID:\t%s\n", d.WorkflowID)
+	fmt.Fprintf(tw, "Type:\t%s\n", d.WorkflowType)
+	fmt.Fprintf(tw, "Task queue:\t%s\n", d.TaskQueue)
+	fmt.Fprintf(tw, "Run:\t%s\n", d.Run)
+	fmt.Fprintf(tw, "Status:\t%s\n", status)
+	fmt.Fprintf(tw, "Started:\t%s\n", relTime(d.StartTime, now))
+	if !d.CloseTime.IsZero() {
+		closed := relTime(d.CloseTime, now)
+		if !d.StartTime.IsZero() {
+			closed += fmt.Sprintf(", ran %s", d.CloseTime.Sub(d.StartTime).Round(time.Millisecond))
+		}
+		fmt.Fprintf(tw, "Closed:\t%s\n", closed)
+	}
+	fmt.Fprintf(tw, "History:\t%d events\n", d.HistoryLength)
+	if d.Status == history.StatusCompleted {
+		fmt.Fprintf(tw, "Result:\t%s\n", compactJSON(d.Result, 200))
+	}
+	if d.Failure != nil {
+		fmt.Fprintf(tw, "Failure:\t%s\n", failureLine(d.Failure))
+	}
+	if d.Waiting != "" {
+		fmt.Fprintf(tw, "Waiting:\t%s\n", d.Waiting)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	if p := d.Parked; p != nil {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "PARKED: this run makes no progress until its workflow code is fixed.")
+		fmt.Fprintf(w, "  %s\n", failureLine(p))
+		if p.Stack != "" {
+			lines := strings.Split(strings.TrimRight(p.Stack, "\n"), "\n")
+			for i, l := range lines {
+				if i == maxStackLines {
+					fmt.Fprintf(w, "    ... %d more lines (see --json)\n", len(lines)-i)
+					break
+				}
+				fmt.Fprintf(w, "    %s\n", l)
+			}
+		}
+		fmt.Fprintln(w, "  History is untouched; workers retry the run periodically, and it resumes")
+		fmt.Fprintln(w, "  where it stopped once code that replays its history is deployed.")
+	}
+
+	if len(d.PendingActivities) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Pending activities:")
+		tw := newTable(w)
+		fmt.Fprintln(tw, "  ID\tTYPE\tATTEMPT\tSCHEDULED\tNEXT ATTEMPT\tLAST FAILURE")
+		for _, a := range d.PendingActivities {
+			next := "-"
+			if !a.NextAttemptAt.IsZero() {
+				next = relTime(a.NextAttemptAt, now)
+			}
+			last := "-"
+			if a.LastFailure != nil {
+				last = truncate(failureLine(a.LastFailure), 100)
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%d\t%s\t%s\t%s\n", a.ID, cell(a.ActivityType), a.Attempt,
+				shortTime(a.Scheduled, now), next, last)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(d.PendingTimers) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Pending timers:")
+		tw := newTable(w)
+		fmt.Fprintln(tw, "  ID\tNAME\tFIRES AT")
+		for _, t := range d.PendingTimers {
+			fmt.Fprintf(tw, "  %d\t%s\t%s\n", t.ID, cell(t.Name), relTime(t.FireAt, now))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printHistory(w io.Writer, events []*history.Event) error {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "SEQ\tTIME\tTYPE\tDETAILS")
+	for _, ev := range events {
+		t := "-"
+		if !ev.Time.IsZero() {
+			t = ev.Time.Local().Format("2006-01-02 15:04:05.000")
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", ev.Seq, t, ev.Type, eventDetails(ev))
+	}
+	return tw.Flush()
+}
+
+// eventDetails summarises an event's attributes on one line.
+func eventDetails(ev *history.Event) string {
+	p := func(raw []byte) string { return compactJSON(raw, maxPayloadCell) }
+	switch a := ev.Attributes.(type) {
+	case *history.WorkflowStarted:
+		return fmt.Sprintf("type=%s queue=%s run=%s input=%s", a.WorkflowType, a.TaskQueue, a.Run, p(a.Input))
+	case *history.WorkflowCompleted:
+		return "result=" + p(a.Result)
+	case *history.WorkflowFailed:
+		return "failure=" + truncate(failureLine(a.Failure), 120)
+	case *history.WorkflowCanceled:
+		if a.Failure == nil {
+			return ""
+		}
+		return "failure=" + truncate(failureLine(a.Failure), 120)
+	case *history.WorkflowTerminated:
+		return fmt.Sprintf("reason=%q", a.Reason)
+	case *history.WorkflowCancelRequested:
+		return fmt.Sprintf("reason=%q", a.Reason)
+	case *history.ActivityScheduled:
+		s := fmt.Sprintf("id=%d activity=%s input=%s", a.ID, a.ActivityType, p(a.Input))
+		if a.Options.TaskQueue != "" {
+			s += " queue=" + a.Options.TaskQueue
+		}
+		return s
+	case *history.ActivityCompleted:
+		return fmt.Sprintf("id=%d attempt=%d result=%s", a.ID, a.Attempt, p(a.Result))
+	case *history.ActivityFailed:
+		return fmt.Sprintf("id=%d attempt=%d failure=%s", a.ID, a.Attempt, truncate(failureLine(a.Failure), 120))
+	case *history.ActivityRetrying:
+		return fmt.Sprintf("id=%d attempt=%d next=%s failure=%s", a.ID, a.Attempt,
+			a.NextAttemptAt.Local().Format(timeLayout), truncate(failureLine(a.Failure), 100))
+	case *history.ActivityCancelRequested:
+		return fmt.Sprintf("id=%d", a.ID)
+	case *history.TimerStarted:
+		s := fmt.Sprintf("id=%d fireAt=%s", a.ID, a.FireAt.Local().Format(timeLayout))
+		if a.Name != "" {
+			s += fmt.Sprintf(" name=%q", a.Name)
+		}
+		return s
+	case *history.TimerFired:
+		return fmt.Sprintf("id=%d", a.ID)
+	case *history.TimerCanceled:
+		return fmt.Sprintf("id=%d", a.ID)
+	case *history.StepCompleted:
+		if a.Failure != nil {
+			return fmt.Sprintf("id=%d name=%q failure=%s", a.ID, a.Name, truncate(failureLine(a.Failure), 100))
+		}
+		return fmt.Sprintf("id=%d name=%q result=%s", a.ID, a.Name, p(a.Result))
+	case *history.VersionMarker:
+		return fmt.Sprintf("id=%d change=%q version=%d", a.ID, a.ChangeID, a.Version)
+	}
+	return ""
+}

@@ -1,0 +1,614 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/streams"
+)
+
+// Defaults of the global flags of the workflow commands.
+const (
+	defaultServer    = "nats://127.0.0.1:4222"
+	defaultNamespace = "default"
+	envServer        = "CAIRN_SERVER"
+	envNamespace     = "CAIRN_NAMESPACE"
+	// opTimeout bounds every command that does not wait for a run.
+	opTimeout = 30 * time.Second
+	// defaultListLimit caps list output unless --limit says otherwise.
+	defaultListLimit = 100
+)
+
+const workflowUsage = `Usage:
+  cairn workflow [--server URL] [--namespace NS] <command> [flags]
+
+Commands:
+  start       start a workflow
+  describe    show the state of a run: status, pending activities and timers
+  history     print the events of a run (--json exports them)
+  result      wait for a run to close and print its result
+  cancel      ask a running workflow to cancel
+  terminate   close a running workflow at once, without running its code
+  list        list workflows, newest first
+
+Run 'cairn workflow <command> -h' for the flags of a command.
+`
+
+// globalFlags select the server and namespace of every workflow command.
+// They are accepted before and after the command name.
+type globalFlags struct {
+	server    string
+	namespace string
+}
+
+func defaultGlobals() globalFlags {
+	g := globalFlags{server: defaultServer, namespace: defaultNamespace}
+	if v := os.Getenv(envServer); v != "" {
+		g.server = v
+	}
+	if v := os.Getenv(envNamespace); v != "" {
+		g.namespace = v
+	}
+	return g
+}
+
+func (g *globalFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.server, "server", g.server, "NATS server `URL` (env "+envServer+")")
+	fs.StringVar(&g.namespace, "namespace", g.namespace, "cairn `namespace` (env "+envNamespace+")")
+}
+
+func (g *globalFlags) check(cmd string) error {
+	if g.server == "" {
+		return usageErrorf(cmd, "--server must not be empty")
+	}
+	if err := streams.ValidateNamespace(g.namespace); err != nil {
+		return usageErrorf(cmd, "--namespace %q: must match [A-Za-z0-9_-]{1,64}", g.namespace)
+	}
+	return nil
+}
+
+// dial connects to the server and opens a client on the namespace. The CLI
+// never provisions: creating streams with default settings could fight an
+// operator's configuration, and a missing namespace is better reported.
+func (g *globalFlags) dial(ctx context.Context) (*client.Client, func(), error) {
+	nc, err := streams.Connect(g.server, nats.Name("cairn-cli"))
+	if err != nil {
+		if errors.Is(err, nats.ErrNoServers) {
+			return nil, nil, &cliError{err: err, msg: fmt.Sprintf(
+				"cannot reach a NATS server at %s (is 'cairn dev' running? set --server or %s)", g.server, envServer)}
+		}
+		return nil, nil, &cliError{err: err, msg: fmt.Sprintf("connect to %s: %v", g.server, errors.Unwrap(err))}
+	}
+	cl, err := client.New(ctx, nc, client.WithNamespace(g.namespace), client.WithoutProvisioning())
+	if err != nil {
+		nc.Close()
+		switch {
+		case errors.Is(err, jetstream.ErrBucketNotFound), errors.Is(err, jetstream.ErrStreamNotFound):
+			return nil, nil, &cliError{err: err, msg: fmt.Sprintf(
+				"namespace %q does not exist on %s: no worker or 'cairn dev' has provisioned it", g.namespace, g.server)}
+		case errors.Is(err, jetstream.ErrJetStreamNotEnabled), errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
+			return nil, nil, &cliError{err: err, msg: fmt.Sprintf("JetStream is not enabled on %s", g.server)}
+		}
+		return nil, nil, fmt.Errorf("open namespace %q on %s: %w", g.namespace, g.server, err)
+	}
+	return cl, nc.Close, nil
+}
+
+// notFound rewrites the client's not-found error into a sentence that names
+// the namespace.
+func (g *globalFlags) notFound(err error, id, run string) error {
+	if !errors.Is(err, client.ErrNotFound) {
+		return err
+	}
+	what := fmt.Sprintf("workflow %q", id)
+	if run != "" {
+		what = fmt.Sprintf("run %s of workflow %q", run, id)
+	}
+	return &cliError{err: err, msg: fmt.Sprintf("%s not found in namespace %q", what, g.namespace)}
+}
+
+func cmdWorkflow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	g := defaultGlobals()
+	grp := newCommand("cairn workflow", workflowUsage, stdout)
+	g.register(grp.fs)
+	if err := grp.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			grp.printUsage(stdout)
+			return err
+		}
+		return &usageError{cmd: grp.name, msg: err.Error()}
+	}
+	if grp.fs.NArg() == 0 {
+		return usageErrorf(grp.name, "missing command: start, describe, history, result, cancel, terminate or list")
+	}
+	sub, rest := grp.fs.Arg(0), grp.fs.Args()[1:]
+	switch sub {
+	case "start":
+		return wfStart(ctx, g, rest, stdout, stderr)
+	case "describe":
+		return wfDescribe(ctx, g, rest, stdout)
+	case "history":
+		return wfHistory(ctx, g, rest, stdout)
+	case "result":
+		return wfResult(ctx, g, rest, stdout, stderr)
+	case "cancel":
+		return wfCancel(ctx, g, rest, stdout)
+	case "terminate":
+		return wfTerminate(ctx, g, rest, stdout)
+	case "list":
+		return wfList(ctx, g, rest, stdout)
+	case "help":
+		grp.printUsage(stdout)
+		return nil
+	}
+	return usageErrorf(grp.name, "unknown command %q", sub)
+}
+
+// --- start -----------------------------------------------------------------
+
+const startUsage = `Usage:
+  cairn workflow start --type TYPE [--id ID] [--queue QUEUE] [--input JSON | --input-file FILE]
+                       [--reuse allow|failed-only|reject] [--wait [--timeout D]]
+
+Starts a run of workflow type TYPE on a task queue. Starting an id that is
+already running starts nothing and reports the running run. The type must
+have been registered by a worker on the queue at least once.
+`
+
+func parseReuse(s string) (client.StartOptions, bool) {
+	var o client.StartOptions
+	switch s {
+	case "allow":
+		o.ReusePolicy = client.AllowDuplicate
+	case "failed-only":
+		o.ReusePolicy = client.AllowDuplicateFailedOnly
+	case "reject":
+		o.ReusePolicy = client.RejectDuplicate
+	default:
+		return o, false
+	}
+	return o, true
+}
+
+func wfStart(ctx context.Context, g globalFlags, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("cairn workflow start", startUsage, stdout)
+	g.register(c.fs)
+	typ := c.fs.String("type", "", "workflow `type` to start (required)")
+	id := c.fs.String("id", "", "workflow `id` (default: a generated one)")
+	queue := c.fs.String("queue", "default", "task `queue` of the workers that run it")
+	input := c.fs.String("input", "", "workflow input as `JSON` (default null)")
+	inputFile := c.fs.String("input-file", "", "read the input JSON from `file` (- for stdin)")
+	reuse := c.fs.String("reuse", "allow", "may an id whose last run is closed start again: allow, failed-only or reject")
+	wait := c.fs.Bool("wait", false, "wait for the run to close and print its result")
+	timeout := c.fs.Duration("timeout", 0, "with --wait: give up waiting after this `duration` (0 = no limit)")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if err := g.check(c.name); err != nil {
+		return err
+	}
+	if *typ == "" {
+		return usageErrorf(c.name, "--type is required")
+	}
+	if *input != "" && *inputFile != "" {
+		return usageErrorf(c.name, "--input and --input-file are mutually exclusive")
+	}
+	opts, ok := parseReuse(*reuse)
+	if !ok {
+		return usageErrorf(c.name, "--reuse %q: want allow, failed-only or reject", *reuse)
+	}
+	if *timeout < 0 {
+		return usageErrorf(c.name, "--timeout must not be negative")
+	}
+	opts.ID, opts.TaskQueue = *id, *queue
+
+	raw := []byte(*input)
+	if *inputFile != "" {
+		var err error
+		if *inputFile == "-" {
+			raw, err = io.ReadAll(os.Stdin)
+		} else {
+			raw, err = os.ReadFile(*inputFile)
+		}
+		if err != nil {
+			return fmt.Errorf("read --input-file: %w", err)
+		}
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && !json.Valid(raw) {
+		var v any
+		err := json.Unmarshal(raw, &v)
+		return &cliError{err: client.ErrInvalidInput, msg: fmt.Sprintf("invalid workflow input: not valid JSON: %v", err)}
+	}
+
+	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	cl, closeConn, err := g.dial(opCtx)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	run, err := cl.StartRaw(opCtx, opts, *typ, raw)
+	if err != nil {
+		return err
+	}
+	if run.Created {
+		fmt.Fprintf(stdout, "Started workflow %q (type %s, task queue %s, namespace %s)\n", run.ID, *typ, opts.TaskQueue, g.namespace)
+	} else {
+		fmt.Fprintf(stdout, "Workflow %q is already running; nothing was started.\n", run.ID)
+	}
+	fmt.Fprintf(stdout, "Run: %s\n", run.Run)
+	if !*wait {
+		return nil
+	}
+	return waitResult(ctx, cl, &g, run.ID, run.Run, *timeout, stdout, stderr)
+}
+
+// --- result ----------------------------------------------------------------
+
+const resultUsage = `Usage:
+  cairn workflow result --id ID [--run RUN] [--timeout D]
+
+Waits until the run (by default the current run of the id) closes and prints
+its result as JSON. A run that failed, was canceled or was terminated prints
+the error to stderr and exits with status 1.
+`
+
+func wfResult(ctx context.Context, g globalFlags, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("cairn workflow result", resultUsage, stdout)
+	g.register(c.fs)
+	id := c.fs.String("id", "", "workflow `id` (required)")
+	runID := c.fs.String("run", "", "`run` id (default: the current run)")
+	timeout := c.fs.Duration("timeout", 0, "give up waiting after this `duration` (0 = no limit)")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if err := g.check(c.name); err != nil {
+		return err
+	}
+	if *id == "" {
+		return usageErrorf(c.name, "--id is required")
+	}
+	if *timeout < 0 {
+		return usageErrorf(c.name, "--timeout must not be negative")
+	}
+	dialCtx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	cl, closeConn, err := g.dial(dialCtx)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	return waitResult(ctx, cl, &g, *id, *runID, *timeout, stdout, stderr)
+}
+
+// waitResult waits for a run and prints its result. Before waiting it says
+// on stderr why a running run may not progress (parked, no worker).
+func waitResult(ctx context.Context, cl *client.Client, g *globalFlags, id, run string, timeout time.Duration,
+	stdout, stderr io.Writer) error {
+	dctx, dcancel := context.WithTimeout(ctx, opTimeout)
+	d, err := cl.Describe(dctx, id, run)
+	dcancel()
+	if err != nil {
+		return g.notFound(err, id, run)
+	}
+	if d.Status == history.StatusRunning {
+		switch {
+		case d.Parked != nil:
+			fmt.Fprintf(stderr, "warning: the run is parked and makes no progress until its code is fixed: %s\n", oneLine(d.Parked.Error()))
+		case d.Waiting != "":
+			fmt.Fprintf(stderr, "note: %s\n", d.Waiting)
+		}
+	}
+	wctx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	var result json.RawMessage
+	err = cl.Result(wctx, id, d.Run, &result)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return &cliError{err: err, msg: fmt.Sprintf("interrupted while waiting for workflow %q; it keeps running", id)}
+	case wctx.Err() != nil:
+		return &cliError{err: err, msg: fmt.Sprintf("timed out after %v waiting for workflow %q (run %s); it is still running", timeout, id, d.Run)}
+	default:
+		return g.notFound(err, id, run)
+	}
+	fmt.Fprintln(stdout, indentJSON(result))
+	return nil
+}
+
+// indentJSON pretty-prints a payload; an empty payload is null.
+func indentJSON(raw json.RawMessage) string {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return "null"
+	}
+	var buf bytes.Buffer
+	if json.Indent(&buf, raw, "", "  ") != nil {
+		return string(raw)
+	}
+	return buf.String()
+}
+
+// compactJSON renders a payload on one line, cut to max bytes.
+func compactJSON(raw json.RawMessage, max int) string {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return "null"
+	}
+	var buf bytes.Buffer
+	s := string(raw)
+	if json.Compact(&buf, raw) == nil {
+		s = buf.String()
+	}
+	return truncate(s, max)
+}
+
+func truncate(s string, max int) string {
+	if max <= 0 || len(s) <= max {
+		return s
+	}
+	// Cut on a rune boundary.
+	cut := max - 3
+	for cut > 0 && cut < len(s) && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// --- cancel, terminate -----------------------------------------------------
+
+const cancelUsage = `Usage:
+  cairn workflow cancel --id ID [--run RUN] [--reason TEXT]
+
+Asks a running workflow to cancel: its context is canceled and the workflow
+decides how to finish (for example by compensating). Use 'cairn workflow
+result' to wait for it to close.
+`
+
+const terminateUsage = `Usage:
+  cairn workflow terminate --id ID [--run RUN] [--reason TEXT]
+
+Closes a running workflow at once, without running any more of its code:
+no clean-up or compensation runs. Prefer cancel where possible.
+`
+
+func wfCancel(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
+	return closeCmd(ctx, g, args, stdout, "cancel", cancelUsage)
+}
+
+func wfTerminate(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
+	return closeCmd(ctx, g, args, stdout, "terminate", terminateUsage)
+}
+
+func closeCmd(ctx context.Context, g globalFlags, args []string, stdout io.Writer, verb, usage string) error {
+	c := newCommand("cairn workflow "+verb, usage, stdout)
+	g.register(c.fs)
+	id := c.fs.String("id", "", "workflow `id` (required)")
+	runID := c.fs.String("run", "", "only if this is the current `run`")
+	reason := c.fs.String("reason", "", "reason, recorded in history")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if err := g.check(c.name); err != nil {
+		return err
+	}
+	if *id == "" {
+		return usageErrorf(c.name, "--id is required")
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	cl, closeConn, err := g.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	if verb == "cancel" {
+		if err := cl.Cancel(ctx, *id, *runID, *reason); err != nil {
+			return g.notFound(err, *id, *runID)
+		}
+		fmt.Fprintf(stdout, "Requested cancellation of workflow %q.\n", *id)
+		return nil
+	}
+	if err := cl.Terminate(ctx, *id, *runID, *reason); err != nil {
+		return g.notFound(err, *id, *runID)
+	}
+	fmt.Fprintf(stdout, "Terminated workflow %q.\n", *id)
+	return nil
+}
+
+// --- list ------------------------------------------------------------------
+
+const listUsage = `Usage:
+  cairn workflow list [--status STATUS] [--type TYPE] [--queue QUEUE] [--limit N] [--json]
+
+Lists the workflows of the namespace (the current run of each id), newest
+first. STATUS is running, completed, failed, canceled or terminated.
+`
+
+func parseStatus(s string) (history.Status, bool) {
+	switch st := history.Status(s); st {
+	case "", history.StatusRunning, history.StatusCompleted, history.StatusFailed,
+		history.StatusCanceled, history.StatusTerminated:
+		return st, true
+	}
+	return "", false
+}
+
+func wfList(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
+	c := newCommand("cairn workflow list", listUsage, stdout)
+	g.register(c.fs)
+	status := c.fs.String("status", "", "only runs with this `status`")
+	typ := c.fs.String("type", "", "only this workflow `type`")
+	queue := c.fs.String("queue", "", "only this task `queue`")
+	limit := c.fs.Int("limit", defaultListLimit, "show at most `N` workflows (0 = all)")
+	asJSON := c.fs.Bool("json", false, "print a JSON array of summaries")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if err := g.check(c.name); err != nil {
+		return err
+	}
+	st, ok := parseStatus(*status)
+	if !ok {
+		return usageErrorf(c.name, "--status %q: want running, completed, failed, canceled or terminated", *status)
+	}
+	if *limit < 0 {
+		return usageErrorf(c.name, "--limit must not be negative")
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	cl, closeConn, err := g.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	sums, err := cl.List(ctx, client.ListOptions{Status: st, WorkflowType: *typ, TaskQueue: *queue, Limit: *limit})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if sums == nil {
+			sums = []history.Summary{}
+		}
+		return writeJSON(stdout, sums)
+	}
+	if len(sums) == 0 {
+		fmt.Fprintln(stdout, "No workflows.")
+		return nil
+	}
+	now := time.Now()
+	tw := newTable(stdout)
+	fmt.Fprintln(tw, "WORKFLOW ID\tTYPE\tQUEUE\tSTATUS\tSTARTED\tCLOSED\tRUN")
+	for _, s := range sums {
+		status := string(s.Status)
+		if s.Parked != nil && s.Status == history.StatusRunning {
+			status += " (PARKED)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(s.WorkflowID), cell(s.WorkflowType), s.TaskQueue, status,
+			shortTime(s.StartTime, now), shortTime(s.CloseTime, now), s.Run)
+	}
+	return tw.Flush()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// cell keeps a user-supplied string from breaking a table row.
+func cell(s string) string {
+	if s == "" {
+		return "-"
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
+	return truncate(s, 60)
+}
+
+// --- describe, history -----------------------------------------------------
+
+const describeUsage = `Usage:
+  cairn workflow describe --id ID [--run RUN] [--json]
+
+Shows the state of a run, computed from its history: status, times, result
+or failure, pending activities (attempt, last failure, next attempt) and
+pending timers. A run whose code broke determinism or panicked is shown as
+PARKED with the error; a run no live worker serves says what it waits for.
+`
+
+func wfDescribe(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
+	c := newCommand("cairn workflow describe", describeUsage, stdout)
+	g.register(c.fs)
+	id := c.fs.String("id", "", "workflow `id` (required)")
+	runID := c.fs.String("run", "", "`run` id (default: the current run)")
+	asJSON := c.fs.Bool("json", false, "print the description as JSON")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if err := g.check(c.name); err != nil {
+		return err
+	}
+	if *id == "" {
+		return usageErrorf(c.name, "--id is required")
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	cl, closeConn, err := g.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	d, err := cl.Describe(ctx, *id, *runID)
+	if err != nil {
+		return g.notFound(err, *id, *runID)
+	}
+	if *asJSON {
+		return writeJSON(stdout, d)
+	}
+	return printDescription(stdout, d, time.Now())
+}
+
+const historyUsage = `Usage:
+  cairn workflow history --id ID [--run RUN] [--json]
+
+Prints the events of a run, oldest first. With --json the events are
+exported as an indented JSON array in the stored event format (seq, time,
+type, attributes).
+`
+
+func wfHistory(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
+	c := newCommand("cairn workflow history", historyUsage, stdout)
+	g.register(c.fs)
+	id := c.fs.String("id", "", "workflow `id` (required)")
+	runID := c.fs.String("run", "", "`run` id (default: the current run)")
+	asJSON := c.fs.Bool("json", false, "export the events as a JSON array")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if err := g.check(c.name); err != nil {
+		return err
+	}
+	if *id == "" {
+		return usageErrorf(c.name, "--id is required")
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	cl, closeConn, err := g.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	events, err := cl.History(ctx, *id, *runID)
+	if err != nil {
+		return g.notFound(err, *id, *runID)
+	}
+	if *asJSON {
+		if events == nil {
+			events = []*history.Event{}
+		}
+		return writeJSON(stdout, events)
+	}
+	return printHistory(stdout, events)
+}
