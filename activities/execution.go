@@ -142,19 +142,17 @@ func (ex *execution) execute(hard context.Context, release func()) (res *Result,
 
 	if out.cause != nil {
 		var te *failure.TimeoutError
-		if errors.As(out.cause, &te) {
-			if !out.returned {
-				ex.log.Warn("handler still running after its timeout; abandoning it", slog.Any("error", te))
-			}
-			res.Failure = te.Failure()
-			return res, false
-		}
-		// The runner is shutting down. A handler that still completed has
-		// done the work, so its result is reported; anything else is
-		// handed back for another worker to run.
-		if !out.returned || out.err != nil {
+		if !errors.As(out.cause, &te) {
+			// The runner shut down mid-flight: let another worker run the
+			// attempt. Even a handler that completed just now could not
+			// report, as reporting runs under the same, canceled, context.
 			return nil, true
 		}
+		if !out.returned {
+			ex.log.Warn("handler still running after its timeout; abandoning it", slog.Any("error", te))
+		}
+		res.Failure = te.Failure()
+		return res, false
 	}
 	if out.err != nil {
 		res.Failure = history.FailureOf(out.err)

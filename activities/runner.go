@@ -126,10 +126,15 @@ func (r *Runner) Run(ctx context.Context) error {
 	hard, stop := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer stop(errShutdown)
 
+	// The watcher must stop when Run returns, also if ctx is still live.
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	pulls := r.watchConnection(watchCtx)
+
 	var wg sync.WaitGroup
 	// A token in slots is a running handler (or a task being prepared).
 	slots := make(chan struct{}, r.opts.concurrency)
-	loopErr := r.fetchLoop(ctx, hard, cons, slots, &wg)
+	loopErr := r.fetchLoop(ctx, hard, pulls, cons, slots, &wg)
 
 	drained := make(chan struct{})
 	go func() { wg.Wait(); close(drained) }()
@@ -189,7 +194,7 @@ func (r *Runner) ensureConsumer(ctx context.Context) (jetstream.Consumer, error)
 // fetchLoop pulls exactly as many tasks as there are free slots, so no task
 // waits in a client-side buffer while its AckWait runs out; tasks this
 // runner cannot start stay on the server for other workers.
-func (r *Runner) fetchLoop(ctx, hard context.Context, cons jetstream.Consumer, slots chan struct{}, wg *sync.WaitGroup) error {
+func (r *Runner) fetchLoop(ctx, hard context.Context, pulls *pullInterrupter, cons jetstream.Consumer, slots chan struct{}, wg *sync.WaitGroup) error {
 	bo := newBackoff(50*time.Millisecond, 2*time.Second)
 	for {
 		select {
@@ -208,39 +213,60 @@ func (r *Runner) fetchLoop(ctx, hard context.Context, cons jetstream.Consumer, s
 			}
 		}
 
-		received, err := r.fetch(ctx, hard, cons, n, slots, wg)
+		received, err := r.fetch(ctx, hard, pulls, cons, n, slots, wg)
 		for range n - received {
 			<-slots
 		}
 		switch {
+		case ctx.Err() != nil:
+			return nil
+		case r.js.Conn().IsClosed():
+			return fmt.Errorf("activities: runner for %q: %w", r.activityType, nats.ErrConnectionClosed)
 		case err == nil:
 			bo.reset()
 			continue
-		case ctx.Err() != nil:
-			return nil
-		case errors.Is(err, nats.ErrConnectionClosed):
-			return fmt.Errorf("activities: runner for %q: %w", r.activityType, err)
 		}
 
-		r.log.Warn("fetching tasks failed; retrying", slog.Any("error", err))
+		lvl := slog.LevelWarn
+		if errors.Is(err, jetstream.ErrServerShutdown) || errors.Is(err, jetstream.ErrConsumerLeadershipChanged) {
+			lvl = slog.LevelInfo // routine during restarts and failovers
+		}
+		r.log.Log(ctx, lvl, "fetching tasks failed; retrying", slog.Any("error", err))
 		if !sleep(ctx, bo.next()) {
 			return nil
 		}
-		// The consumer may have been deleted, or the stream recreated;
-		// re-ensuring is idempotent and cheap.
-		if c, err := r.ensureConsumer(ctx); err == nil {
+		if !consumerGone(err) {
+			continue
+		}
+		// Someone deleted the consumer, or the stream was recreated;
+		// re-ensuring is idempotent.
+		c, err := r.ensureConsumer(ctx)
+		switch {
+		case err == nil:
 			cons = c
-		} else if ctx.Err() == nil {
+		case ctx.Err() != nil:
+			return nil
+		default:
 			return err
 		}
 	}
 }
 
+// consumerGone reports a pull error that means the consumer no longer
+// exists. No responders also covers a JetStream that is not ready yet after
+// a restart, where re-ensuring is harmless.
+func consumerGone(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerDeleted) ||
+		errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, jetstream.ErrConsumerDoesNotExist) ||
+		errors.Is(err, nats.ErrNoResponders)
+}
+
 // fetch runs one pull request for up to n tasks and starts an execution for
 // each task received, handing it one slot. It returns how many tasks it
 // received and the pull's error, if it was more than an expiry.
-func (r *Runner) fetch(ctx, hard context.Context, cons jetstream.Consumer, n int, slots chan struct{}, wg *sync.WaitGroup) (int, error) {
-	fctx, cancel := context.WithTimeout(ctx, fetchWait)
+func (r *Runner) fetch(ctx, hard context.Context, pulls *pullInterrupter, cons jetstream.Consumer, n int, slots chan struct{}, wg *sync.WaitGroup) (int, error) {
+	fctx, cancel := pulls.begin(ctx)
 	defer cancel()
 	batch, err := cons.Fetch(n, jetstream.FetchContext(fctx))
 	if err != nil {
@@ -256,8 +282,9 @@ func (r *Runner) fetch(ctx, hard context.Context, cons jetstream.Consumer, n int
 		}()
 	}
 	err = batch.Error()
-	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-		// Our own expiry: no tasks right now.
+	if err != nil && ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(context.Cause(fctx), errConnectionChanged)) {
+		// Our own expiry (no tasks right now), or a pull abandoned
+		// because the connection changed: not failures.
 		err = nil
 	}
 	return received, err

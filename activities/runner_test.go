@@ -386,7 +386,7 @@ func TestRunnerHeartbeatTimeout(t *testing.T) {
 	}
 
 	beating := h.task("Beat", "wf-beating")
-	beating.HeartbeatTimeout = 200 * time.Millisecond
+	beating.HeartbeatTimeout = 500 * time.Millisecond
 	h.publish(h.env.JetStream(), beating)
 	if r := h.next(); r.Failure != nil || string(r.Output) != `"alive"` {
 		t.Fatalf("result = %+v, failure %v", r, r.Failure)
@@ -458,10 +458,13 @@ func TestRunnerRedeliversAfterWorkerDies(t *testing.T) {
 func TestRunnerShutdownHandsTasksBack(t *testing.T) {
 	h := newHarness(t)
 	started := make(chan struct{})
+	testOver := make(chan struct{})
+	t.Cleanup(func() { close(testOver) })
 	var once sync.Once
 	a := h.start(h.env.JetStream(), "Stuck", func(context.Context, *activities.Task) ([]byte, error) {
 		once.Do(func() { close(started) })
-		select {} // ignores its context forever
+		<-testOver // ignores its context
+		return nil, nil
 	}, activities.WithAckWait(time.Minute), activities.WithShutdownGrace(100*time.Millisecond))
 
 	h.publish(h.env.JetStream(), h.task("Stuck", "wf-stuck"))
@@ -483,14 +486,19 @@ func TestRunnerShutdownHandsTasksBack(t *testing.T) {
 	}
 }
 
+// TestRunnerSurvivesServerRestart: a handler finishes while the server is
+// down; its result is published once the server is back, and the pull
+// consumer resumes serving new tasks.
 func TestRunnerSurvivesServerRestart(t *testing.T) {
 	h := newHarness(t)
 	release := make(chan struct{})
 	started := make(chan string, 2)
+	returned := make(chan struct{})
 	h.start(h.env.JetStream(), "Durable", func(_ context.Context, task *activities.Task) ([]byte, error) {
 		started <- task.WorkflowID
 		if task.WorkflowID == "wf-before" {
 			<-release
+			defer close(returned)
 		}
 		return []byte(`"` + task.WorkflowID + `"`), nil
 	})
@@ -499,13 +507,21 @@ func TestRunnerSurvivesServerRestart(t *testing.T) {
 	if id := <-started; id != "wf-before" {
 		t.Fatalf("started %s", id)
 	}
-	h.env.Restart(t) // mid-flight
+	// Restart in two steps so that the handler completes, and the runner
+	// tries to publish its result, while the server is down.
+	h.env.StopServer(t)
 	close(release)
+	<-returned
+	time.Sleep(200 * time.Millisecond) // let the runner try, and fail, to publish
+	h.env.StartServer(t)
 
 	if r := h.next(); r.Failure != nil || string(r.Output) != `"wf-before"` {
 		t.Fatalf("in-flight result = %+v, failure %v", r, r.Failure)
 	}
-	// The pull consumer resumes after the restart.
+	h.waitTasksDrained()
+
+	// A plain restart while idle: the pull consumer resumes.
+	h.env.Restart(t)
 	h.publish(h.env.JetStream(), h.task("Durable", "wf-after"))
 	if r := h.next(); r.Failure != nil || string(r.Output) != `"wf-after"` {
 		t.Fatalf("result after restart = %+v, failure %v", r, r.Failure)
@@ -582,5 +598,28 @@ func TestRunnerRejectsInvalidConfig(t *testing.T) {
 		if err := r.Run(t.Context()); err == nil {
 			t.Errorf("%s: Run succeeded", name)
 		}
+	}
+}
+
+// TestRunnerAutoHeartbeatPreventsRedelivery: a handler that runs for
+// several AckWaits without heartbeating itself is kept alive by the
+// runner's in-progress acks, so its task is never redelivered.
+func TestRunnerAutoHeartbeatPreventsRedelivery(t *testing.T) {
+	h := newHarness(t)
+	const ackWait = time.Second
+	var calls atomic.Int32
+	h.start(h.env.JetStream(), "Long", func(_ context.Context, task *activities.Task) ([]byte, error) {
+		calls.Add(1)
+		time.Sleep(3 * ackWait)
+		return json.Marshal(task.Deliveries)
+	}, activities.WithAckWait(ackWait))
+	h.publish(h.env.JetStream(), h.task("Long", "wf-long"))
+
+	if r := h.next(); r.Failure != nil || r.Deliveries != 1 {
+		t.Fatalf("result = %+v, failure %v", r, r.Failure)
+	}
+	h.noMore(500 * time.Millisecond)
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want 1", n)
 	}
 }

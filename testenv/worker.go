@@ -22,14 +22,15 @@ type Worker struct {
 }
 
 // StartWorker runs a worker for queue with what register registers. It
-// uses a short park retry so non-determinism tests do not wait long. The
+// uses a short park retry and workflow-task ack wait, so tests of parking
+// and of crashed workers do not wait long. The
 // worker is stopped when the test ends.
 func (e *Env) StartWorker(t testing.TB, queue string, register func(w *worker.Worker), opts ...worker.Option) *Worker {
 	t.Helper()
 	nc := e.NewConn(t)
 	base := []worker.Option{
 		worker.WithNamespace(e.Namespace()),
-		worker.WithOrchestratorOptions(orchestrator.WithParkRetry(200 * time.Millisecond)),
+		worker.WithOrchestratorOptions(orchestrator.WithParkRetry(200*time.Millisecond), orchestrator.WithAckWait(2*time.Second)),
 	}
 	w := worker.New(nc, queue, append(base, opts...)...)
 	register(w)

@@ -32,8 +32,8 @@ const (
 	demoOrderID = "demo-order"
 	// demoInput is the order the banner suggests: shipped after 5 s.
 	demoInput = `{"id":"1","customer":"ada","item":"book","quantity":1,"amountCents":1299,"shipAfter":5000000000}`
-	// workerReadyTimeout bounds how long dev waits for the demo worker's
-	// first heartbeat (its types are registered before it).
+	// workerReadyTimeout bounds how long dev waits for the demo worker to
+	// register its types and start serving.
 	workerReadyTimeout = 30 * time.Second
 	// workerStopTimeout bounds a graceful worker stop before the server is
 	// shut down anyway.
@@ -186,10 +186,14 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 				log.Warn("demo worker did not stop in time; stopping the server anyway", "timeout", workerStopTimeout)
 			}
 		}
-		if err := waitWorkerReady(ctx, js, cfg.namespace, w.ID(), done); err != nil {
+		if err := waitWorkerReady(ctx, w, done); err != nil {
 			stopWorker()
-			if workerErr != nil {
-				return fmt.Errorf("demo worker: %w", workerErr)
+			select {
+			case <-done:
+				if workerErr != nil {
+					return fmt.Errorf("demo worker: %w", workerErr)
+				}
+			default:
 			}
 			return err
 		}
@@ -237,29 +241,20 @@ func portBusyError(cfg devConfig) error {
 		cfg.port, cfg.host, cfg.port+1)}
 }
 
-// waitWorkerReady waits for the worker's heartbeat in the workers bucket
-// (key = worker id). The worker registers its types before its first
-// heartbeat, so afterwards starts of the demo workflow are accepted.
-func waitWorkerReady(ctx context.Context, js jetstream.JetStream, ns, id string, done <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(ctx, workerReadyTimeout)
-	defer cancel()
-	kv, err := js.KeyValue(ctx, streams.NewNames(ns).WorkersBucket())
-	if err != nil {
-		return fmt.Errorf("workers bucket: %w", err)
-	}
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if _, err := kv.Get(ctx, id); err == nil {
-			return nil
-		}
-		select {
-		case <-done:
-			return errors.New("demo worker stopped before it was ready")
-		case <-ctx.Done():
-			return fmt.Errorf("demo worker not ready: %w", ctx.Err())
-		case <-tick.C:
-		}
+// waitWorkerReady waits until the worker has registered its types and
+// serves its queue, so that starts of its workflow types are accepted.
+func waitWorkerReady(ctx context.Context, w *worker.Worker, done <-chan struct{}) error {
+	t := time.NewTimer(workerReadyTimeout)
+	defer t.Stop()
+	select {
+	case <-w.Ready():
+		return nil
+	case <-done:
+		return errors.New("worker stopped before it was ready")
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return fmt.Errorf("worker not ready after %v", workerReadyTimeout)
 	}
 }
 

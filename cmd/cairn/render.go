@@ -72,7 +72,7 @@ func printDescription(w io.Writer, d *client.Description, now time.Time) error {
 		}
 		fmt.Fprintf(tw, "Closed:\t%s\n", closed)
 	}
-	fmt.Fprintf(tw, "History:\t%d events\n", d.HistoryLength)
+	fmt.Fprintf(tw, "History:\t%s\n", plural(d.HistoryLength, "event"))
 	if d.Status == history.StatusCompleted {
 		fmt.Fprintf(tw, "Result:\t%s\n", compactJSON(d.Result, 200))
 	}
@@ -91,7 +91,7 @@ func printDescription(w io.Writer, d *client.Description, now time.Time) error {
 		fmt.Fprintln(w, "PARKED: this run makes no progress until its workflow code is fixed.")
 		fmt.Fprintf(w, "  %s\n", failureLine(p))
 		if p.Stack != "" {
-			lines := strings.Split(strings.TrimRight(p.Stack, "\n"), "\n")
+			lines := panicSite(strings.Split(strings.TrimRight(p.Stack, "\n"), "\n"))
 			for i, l := range lines {
 				if i == maxStackLines {
 					fmt.Fprintf(w, "    ... %d more lines (see --json)\n", len(lines)-i)
@@ -138,6 +138,25 @@ func printDescription(w io.Writer, d *client.Description, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// panicSite drops the frames of a goroutine stack above the panic call (the
+// stack capture and recovery machinery), so the workflow's own frame comes
+// first.
+func panicSite(lines []string) []string {
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic(") && i+2 <= len(lines) {
+			return lines[i+2:]
+		}
+	}
+	return lines
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func printHistory(w io.Writer, events []*history.Event) error {

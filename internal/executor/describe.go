@@ -64,14 +64,31 @@ func callerOutsideEngine() string {
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
-		if !strings.Contains(f.Function, "cairnhq/cairn/internal/") &&
-			!strings.Contains(f.Function, "cairnhq/cairn/sdk/workflow.") {
+		if !engineFrame(f.Function) {
 			return fmt.Sprintf("%s:%d", f.File, f.Line)
 		}
 		if !more {
 			return ""
 		}
 	}
+}
+
+// engineFrame reports whether a function belongs to the machinery between
+// workflow code and the executor (the SDK, the executor, reflection).
+func engineFrame(fn string) bool {
+	for _, p := range []string{
+		"github.com/cairnhq/cairn/internal/executor.",
+		"github.com/cairnhq/cairn/internal/coro.",
+		"github.com/cairnhq/cairn/sdk/workflow.",
+		"github.com/cairnhq/cairn/sdk/internal/",
+		"reflect.",
+		"runtime.",
+	} {
+		if strings.HasPrefix(fn, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // replayHandler drops log records while the instance replays, so workflow

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// devProcess is 'cairn dev' running in a goroutine.
+type devProcess struct {
+	url            string
+	stdout, stderr *syncBuffer
+	cancel         context.CancelFunc
+	exit           chan int
+}
+
+var natsURL = regexp.MustCompile(`NATS URL:\s+(nats://\S+)`)
+
+// startDev runs 'cairn dev args...' until stop is called and waits for its
+// banner.
+func startDev(t *testing.T, args ...string) *devProcess {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	d := &devProcess{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, exit: make(chan int, 1)}
+	go func() { d.exit <- run(ctx, append([]string{"dev"}, args...), d.stdout, d.stderr) }()
+	t.Cleanup(func() { d.stop(t) })
+	deadline := time.After(testTimeout)
+	for {
+		if m := natsURL.FindStringSubmatch(d.stdout.String()); m != nil {
+			d.url = m[1]
+			return d
+		}
+		select {
+		case code := <-d.exit:
+			d.exit <- code
+			t.Fatalf("cairn dev exited with %d before its banner:\n%s\n%s", code, d.stdout, d.stderr)
+		case <-deadline:
+			t.Fatalf("no banner from cairn dev:\n%s\n%s", d.stdout, d.stderr)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// stop cancels dev (as SIGINT does) and checks it exits cleanly.
+func (d *devProcess) stop(t *testing.T) {
+	t.Helper()
+	d.cancel()
+	select {
+	case code := <-d.exit:
+		d.exit <- code // keep it for a second stop
+		if code != 0 {
+			t.Errorf("cairn dev exited with %d:\n%s", code, d.stderr)
+		}
+	case <-time.After(testTimeout):
+		t.Fatalf("cairn dev did not stop:\n%s", d.stderr)
+	}
+}
+
+func (d *devProcess) wf(args ...string) []string {
+	return append([]string{"workflow", "--server", d.url}, args...)
+}
+
+func TestDevRestartKeepsWorkflows(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+
+	dev := startDev(t, "--data", dir, "--port", "-1", "--log-level", "warn", "--demo-start")
+	banner := dev.stdout.String()
+	for _, want := range []string{
+		"go run ./cmd/cairn workflow start --type Workflow --id order-1 --input '" + demoInput + "' --server " + dev.url,
+		"go run ./cmd/cairn workflow result --id order-1 --server " + dev.url,
+	} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+
+	eventually(t, func() string {
+		if !strings.Contains(dev.stdout.String(), `Started demo order "demo-order"`) {
+			return "--demo-start did not start the demo order:\n" + dev.stdout.String()
+		}
+		return ""
+	})
+
+	mustCLI(t, dev.wf("start", "--type", "Workflow", "--id", "order-1", "--input", orderInput("1", 0))...)
+	r := mustCLI(t, dev.wf("result", "--id", "order-1", "--timeout", "30s")...)
+	if !strings.Contains(r.stdout, `"tracking": "trk_1"`) {
+		t.Fatalf("result: %s", r)
+	}
+	// order-2 sleeps across the restart; its timer is due while dev is down.
+	mustCLI(t, dev.wf("start", "--type", "Workflow", "--id", "order-2", "--input", orderInput("2", 2*time.Second))...)
+	eventually(t, func() string {
+		r := mustCLI(t, dev.wf("describe", "--id", "order-2")...)
+		if !strings.Contains(r.stdout, "Pending timers:") {
+			return "order-2 not sleeping:\n" + r.stdout
+		}
+		return ""
+	})
+	dev.stop(t)
+	if logs := dev.stderr.String(); strings.Contains(logs, "level=ERROR") {
+		t.Errorf("errors logged:\n%s", logs)
+	}
+	time.Sleep(2 * time.Second) // order-2's timer falls due while nothing runs
+
+	dev = startDev(t, "--data", dir, "--port", "-1", "--log-level", "warn")
+	r = mustCLI(t, dev.wf("describe", "--id", "order-1")...)
+	if !strings.Contains(r.stdout, "Status:       completed") || !strings.Contains(r.stdout, "trk_1") {
+		t.Fatalf("order-1 after restart:\n%s", r.stdout)
+	}
+	r = mustCLI(t, dev.wf("result", "--id", "order-2", "--timeout", "30s")...)
+	if !strings.Contains(r.stdout, `"tracking": "trk_2"`) {
+		t.Fatalf("order-2 did not resume after restart: %s", r)
+	}
+	r = mustCLI(t, dev.wf("list")...)
+	for _, id := range []string{"order-1", "order-2", "demo-order"} {
+		if !strings.Contains(r.stdout, id) {
+			t.Errorf("list after restart lacks %s:\n%s", id, r.stdout)
+		}
+	}
+	dev.stop(t)
+}
+
+func TestDevNoDemo(t *testing.T) {
+	t.Parallel()
+	dev := startDev(t, "--data", t.TempDir(), "--port", "0", "--namespace", "nodemo", "--no-demo", "--log-level", "error")
+	if out := dev.stdout.String(); !strings.Contains(out, "--no-demo") || strings.Contains(out, "workflow start") {
+		t.Errorf("banner:\n%s", out)
+	}
+	// The namespace is provisioned but nothing is registered.
+	wantFail(t, exitError, "unknown workflow type", dev.wf("start", "--namespace", "nodemo", "--type", "Workflow")...)
+	r := mustCLI(t, dev.wf("list", "--namespace", "nodemo")...)
+	if strings.TrimSpace(r.stdout) != "No workflows." {
+		t.Errorf("list: %q", r.stdout)
+	}
+}
+
+func TestDevPortInUse(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	r := wantFail(t, exitError, "port "+port+" on 127.0.0.1 is already in use", "dev", "--data", t.TempDir(), "--port", port)
+	if !strings.Contains(r.stderr, "--port") {
+		t.Errorf("no hint at --port: %q", r.stderr)
+	}
+}

@@ -1,0 +1,167 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/sdk/worker"
+	"github.com/cairnhq/cairn/sdk/workflow"
+	"github.com/cairnhq/cairn/testenv"
+)
+
+func Step1(ctx context.Context, in string) (string, error) { return in + "-1", nil }
+func Step2(ctx context.Context, in string) (string, error) { return in + "-2", nil }
+
+// Versioned v1 sleeps then runs Step1; v2 (the incompatible change) runs
+// Step2 where v1 had its timer.
+func versionedV1(ctx workflow.Context, in string) (string, error) {
+	if err := workflow.Sleep(ctx, 300*time.Millisecond); err != nil {
+		return "", err
+	}
+	return workflow.ExecuteActivity(ctx, Step1, in+"-s").Get(ctx)
+}
+
+func versionedV2(ctx workflow.Context, in string) (string, error) {
+	a, err := workflow.ExecuteActivity(ctx, Step2, in).Get(ctx)
+	if err != nil {
+		return "", err
+	}
+	return workflow.ExecuteActivity(ctx, Step1, a).Get(ctx)
+}
+
+func register(fn any) func(w *worker.Worker) {
+	return func(w *worker.Worker) {
+		w.RegisterWorkflow(fn, worker.WithName("Versioned"))
+		w.RegisterActivity(Step1)
+		w.RegisterActivity(Step2)
+	}
+}
+
+func TestNonDeterministicChangeParksAndResumes(t *testing.T) {
+	env := testenv.New(t)
+	v1 := env.StartWorker(t, "default", register(versionedV1))
+	c := env.Client(t)
+	ctx := testCtx(t, 60*time.Second)
+	if _, err := c.Start(ctx, client.StartOptions{ID: "nd"}, "Versioned", "x"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool {
+		d, err := c.Describe(ctx, "nd", "")
+		return err == nil && len(d.PendingTimers) == 1
+	})
+	before, err := c.History(ctx, "nd", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Deploy the bad code: the old worker dies, the new one must replay.
+	v1.Kill()
+	v2 := env.StartWorker(t, "default", register(versionedV2))
+	var d *client.Description
+	waitFor(t, ctx, func() bool {
+		d, err = c.Describe(ctx, "nd", "")
+		return err == nil && d.Parked != nil
+	})
+	if d.Parked.Type != executor.FailureNonDeterminism {
+		t.Fatalf("parked with %s, want %s", d.Parked.Type, executor.FailureNonDeterminism)
+	}
+	for _, want := range []string{`"nd"`, "at event 2", "TimerStarted", "ActivityScheduled(Step2)", "determinism_test.go"} {
+		if !strings.Contains(d.Parked.Message, want) {
+			t.Errorf("non-determinism error %q does not mention %q", d.Parked.Message, want)
+		}
+	}
+	// History is untouched while parked, however long it stays parked.
+	time.Sleep(500 * time.Millisecond)
+	after, err := c.History(ctx, "nd", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("history changed while parked: %d events, then %d", len(before), len(after))
+	}
+	// Restore the code: the instance resumes and completes.
+	v2.Stop()
+	env.StartWorker(t, "default", register(versionedV1))
+	var got string
+	if err := c.Result(ctx, "nd", "", &got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "x-s-1" {
+		t.Fatalf("result %q, want x-s-1", got)
+	}
+	d, err = c.Describe(ctx, "nd", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != history.StatusCompleted {
+		t.Fatalf("status %s", d.Status)
+	}
+	sum, _ := c.List(ctx, client.ListOptions{})
+	if len(sum) != 1 || sum[0].Parked != nil || sum[0].Status != history.StatusCompleted {
+		t.Fatalf("summary after resume: %+v", sum)
+	}
+	checkHistory(t, c, "nd")
+}
+
+// GetVersion lets a change ship without breaking running instances.
+func patchedV2(ctx workflow.Context, in string) (string, error) {
+	var a string
+	var err error
+	if workflow.GetVersion(ctx, "step2-first", workflow.DefaultVersion, 1) == 1 {
+		a, err = workflow.ExecuteActivity(ctx, Step2, in).Get(ctx)
+	} else {
+		err = workflow.Sleep(ctx, 300*time.Millisecond)
+		a = in + "-s"
+	}
+	if err != nil {
+		return "", err
+	}
+	return workflow.ExecuteActivity(ctx, Step1, a).Get(ctx)
+}
+
+func TestGetVersionKeepsOldRunsOnOldPath(t *testing.T) {
+	env := testenv.New(t)
+	v1 := env.StartWorker(t, "default", register(versionedV1))
+	c := env.Client(t)
+	ctx := testCtx(t, 60*time.Second)
+	if _, err := c.Start(ctx, client.StartOptions{ID: "old"}, "Versioned", "o"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool {
+		d, err := c.Describe(ctx, "old", "")
+		return err == nil && len(d.PendingTimers) == 1
+	})
+	v1.Kill()
+	env.StartWorker(t, "default", register(patchedV2))
+	var got string
+	if err := c.Result(ctx, "old", "", &got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "o-s-1" {
+		t.Fatalf("old run: %q, want o-s-1", got)
+	}
+	if _, err := c.Start(ctx, client.StartOptions{ID: "new"}, "Versioned", "n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Result(ctx, "new", "", &got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "n-2-1" {
+		t.Fatalf("new run: %q, want n-2-1", got)
+	}
+}
+
+func waitFor(t *testing.T, ctx context.Context, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("condition not met: %v", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
