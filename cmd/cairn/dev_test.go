@@ -151,3 +151,33 @@ func TestDevPortInUse(t *testing.T) {
 		t.Errorf("no hint at --port: %q", r.stderr)
 	}
 }
+
+// TestResultWaitsAcrossRestart: 'workflow result' keeps waiting while
+// 'cairn dev' restarts on the same port, and gets the result afterwards.
+func TestResultWaitsAcrossRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dev := startDev(t, "--data", dir, "--port", "-1", "--log-level", "warn")
+	port := dev.url[strings.LastIndexByte(dev.url, ':')+1:]
+	mustCLI(t, dev.wf("start", "--type", "Workflow", "--id", "order-1", "--input", orderInput("1", 3*time.Second))...)
+
+	waited := make(chan result, 1)
+	go func() {
+		var out, errOut syncBuffer
+		code := run(t.Context(), dev.wf("result", "--id", "order-1", "--timeout", "45s"), &out, &errOut)
+		waited <- result{stdout: out.String(), stderr: errOut.String(), code: code}
+	}()
+	time.Sleep(500 * time.Millisecond)
+	dev.stop(t)
+	time.Sleep(2500 * time.Millisecond) // longer than the client's 2 s re-read period
+	dev = startDev(t, "--data", dir, "--port", port, "--log-level", "warn")
+
+	select {
+	case r := <-waited:
+		if r.code != 0 || !strings.Contains(r.stdout, `"tracking": "trk_1"`) {
+			t.Fatalf("result across a restart: %s", r)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("result did not return")
+	}
+}

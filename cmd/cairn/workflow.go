@@ -191,7 +191,7 @@ func wfStart(ctx context.Context, g globalFlags, args []string, stdout, stderr i
 	queue := c.fs.String("queue", "default", "task `queue` of the workers that run it")
 	input := c.fs.String("input", "", "workflow input as `JSON` (default null)")
 	inputFile := c.fs.String("input-file", "", "read the input JSON from `file` (- for stdin)")
-	reuse := c.fs.String("reuse", "allow", "may an id whose last run is closed start again: allow, failed-only or reject")
+	reuse := c.fs.String("reuse", "allow", "reuse `policy` for an id whose last run is closed: allow, failed-only or reject")
 	wait := c.fs.Bool("wait", false, "wait for the run to close and print its result")
 	timeout := c.fs.Duration("timeout", 0, "with --wait: give up waiting after this `duration` (0 = no limit)")
 	if err := c.parse(args); err != nil {
@@ -320,7 +320,24 @@ func waitResult(ctx context.Context, cl *client.Client, g *globalFlags, id, run 
 		defer cancel()
 	}
 	var result json.RawMessage
-	err = cl.Result(wctx, id, d.Run, &result)
+	noted := false
+	for {
+		err = cl.Result(wctx, id, d.Run, &result)
+		if err == nil || wctx.Err() != nil || !transient(err) {
+			break
+		}
+		// The client's wait gives up on the first failed read, but the
+		// connection reconnects by itself: keep waiting across a server
+		// restart.
+		if !noted {
+			fmt.Fprintf(stderr, "note: lost the server (%s); still waiting\n", oneLine(err.Error()))
+			noted = true
+		}
+		select {
+		case <-wctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
@@ -332,6 +349,17 @@ func waitResult(ctx context.Context, cl *client.Client, g *globalFlags, id, run 
 	}
 	fmt.Fprintln(stdout, indentJSON(result))
 	return nil
+}
+
+// transient reports whether err is a failure to reach the server that a
+// reconnect cures.
+func transient(err error) bool {
+	return errors.Is(err, streams.ErrDirectGetUnavailable) ||
+		errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrConnectionReconnecting) ||
+		errors.Is(err, nats.ErrDisconnected) ||
+		errors.Is(err, context.DeadlineExceeded) // a request's own timeout; the wait's is checked first
 }
 
 // indentJSON pretty-prints a payload; an empty payload is null.
@@ -401,7 +429,7 @@ func closeCmd(ctx context.Context, g globalFlags, args []string, stdout io.Write
 	g.register(c.fs)
 	id := c.fs.String("id", "", "workflow `id` (required)")
 	runID := c.fs.String("run", "", "only if this is the current `run`")
-	reason := c.fs.String("reason", "", "reason, recorded in history")
+	reason := c.fs.String("reason", "", "reason `text`, recorded in history")
 	if err := c.parse(args); err != nil {
 		return err
 	}

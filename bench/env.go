@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/sdk/worker"
+	"github.com/cairnhq/cairn/streams"
+)
+
+// benchQueue is the task queue every benchmark uses.
+const benchQueue = "bench"
+
+// env is one benchmark's world: a fresh embedded nats-server with file
+// storage in its own temporary directory on 127.0.0.1 (random port), the
+// provisioned default namespace, a worker running in this process on its own
+// connection, and a client on another connection.
+type env struct {
+	dir        string
+	syncAlways bool
+	srv        *streams.Server
+	port       int
+	url        string
+
+	nc     *nats.Conn // the client's connection
+	js     jetstream.JetStream
+	client *client.Client
+
+	wnc        *nats.Conn // the worker's connection
+	w          *worker.Worker
+	stopWorker context.CancelFunc
+	workerDone chan error
+}
+
+// newEnv starts the server, provisions the namespace, connects a client and
+// (unless register is nil) starts a worker with what register registers.
+func newEnv(ctx context.Context, syncAlways bool, register func(*worker.Worker), wopts ...worker.Option) (*env, error) {
+	dir, err := os.MkdirTemp("", "cairn-bench-")
+	if err != nil {
+		return nil, err
+	}
+	e := &env{dir: dir, syncAlways: syncAlways, port: -1}
+	if err := e.startServer(ctx); err != nil {
+		e.close()
+		return nil, err
+	}
+	if e.nc, err = streams.Connect(e.url, nats.Name("cairn-bench-client")); err != nil {
+		e.close()
+		return nil, err
+	}
+	if e.js, err = jetstream.New(e.nc); err != nil {
+		e.close()
+		return nil, err
+	}
+	if err := streams.Ensure(ctx, e.js, "default"); err != nil {
+		e.close()
+		return nil, fmt.Errorf("provision: %w", err)
+	}
+	if register != nil {
+		if err := e.startWorker(ctx, register, wopts...); err != nil {
+			e.close()
+			return nil, err
+		}
+		// The client checks at start time that a worker registered the
+		// type, so it is made after the worker is ready.
+		if e.client, err = client.New(ctx, e.nc); err != nil {
+			e.close()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (e *env) startServer(ctx context.Context) error {
+	srv, err := streams.StartServer(ctx, streams.WithDataDir(e.dir), streams.WithPort(e.port),
+		streams.WithSyncAlways(e.syncAlways))
+	if err != nil {
+		return err
+	}
+	e.srv = srv
+	if e.port == -1 {
+		e.port = srv.Port()
+		e.url = srv.ClientURL()
+	}
+	return nil
+}
+
+// restartServer stops and starts the server on the same directory and port
+// (clients reconnect by themselves) and waits until nc is connected again.
+func (e *env) restartServer(ctx context.Context) error {
+	e.srv.Shutdown()
+	e.srv = nil
+	if err := e.startServer(ctx); err != nil {
+		return err
+	}
+	for !e.nc.IsConnected() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (e *env) startWorker(ctx context.Context, register func(*worker.Worker), wopts ...worker.Option) error {
+	var err error
+	if e.wnc, err = streams.Connect(e.url, nats.Name("cairn-bench-worker")); err != nil {
+		return err
+	}
+	e.w = worker.New(e.wnc, benchQueue, wopts...)
+	register(e.w)
+	wctx, cancel := context.WithCancel(context.Background())
+	e.stopWorker = cancel
+	e.workerDone = make(chan error, 1)
+	go func() { e.workerDone <- e.w.Run(wctx) }()
+	select {
+	case <-e.w.Ready():
+		return nil
+	case err := <-e.workerDone:
+		e.stopWorker = nil
+		return fmt.Errorf("worker stopped before it was ready: %w", err)
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("worker not ready after 30s")
+	}
+}
+
+// close stops the worker, the connections and the server, and removes the
+// data directory.
+func (e *env) close() {
+	if e.stopWorker != nil {
+		e.stopWorker()
+		select {
+		case <-e.workerDone:
+		case <-time.After(30 * time.Second):
+		}
+		e.stopWorker = nil
+	}
+	if e.wnc != nil {
+		e.wnc.Close()
+	}
+	if e.nc != nil {
+		e.nc.Close()
+	}
+	if e.srv != nil {
+		e.srv.Shutdown()
+		e.srv = nil
+	}
+	_ = os.RemoveAll(e.dir)
+}
+
+// stopWorkerNow stops the worker (gracefully) and keeps everything else.
+func (e *env) stopWorkerNow() {
+	if e.stopWorker == nil {
+		return
+	}
+	e.stopWorker()
+	select {
+	case <-e.workerDone:
+	case <-time.After(30 * time.Second):
+	}
+	e.stopWorker = nil
+}

@@ -1,0 +1,48 @@
+// Package flows holds workflows shared by the end-to-end tests and the
+// worker program they run as a separate OS process.
+package flows
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/cairnhq/cairn/sdk/workflow"
+)
+
+// Steps runs five recorded steps with a short sleep in the middle.
+func Steps(ctx workflow.Context, id string) (int, error) {
+	done := 0
+	for i := range 5 {
+		if i == 2 {
+			if err := workflow.Sleep(ctx, 300*time.Millisecond); err != nil {
+				return 0, err
+			}
+		}
+		if _, err := workflow.ExecuteActivityByName[string](ctx, "Record", fmt.Sprintf("%s/%d", id, i)).Get(ctx); err != nil {
+			return 0, err
+		}
+		done++
+	}
+	return done, nil
+}
+
+// Recorder appends one line per activity execution to a file shared by
+// every worker process, so a test can count executions across crashes.
+type Recorder struct{ Path string }
+
+// Record is the activity.
+func (r Recorder) Record(ctx context.Context, key string) (string, error) {
+	f, err := os.OpenFile(r.Path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return "", err
+	}
+	_, err = f.WriteString(key + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	time.Sleep(time.Duration(2+rand.IntN(8)) * time.Millisecond)
+	return key, err
+}

@@ -1,0 +1,92 @@
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/e2e/flows"
+	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/testenv"
+)
+
+// TestWorkerProcessSIGKILL runs the worker as a separate OS process and
+// kills it with SIGKILL at random points, several times.
+func TestWorkerProcessSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a worker binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "crashworker")
+	build := exec.Command("go", "build", "-o", bin, "./testdata/crashworker")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build worker: %v\n%s", err, out)
+	}
+	env := testenv.New(t)
+	record := filepath.Join(dir, "executions")
+	startProc := func() *exec.Cmd {
+		cmd := exec.Command(bin, "-url", env.URL(), "-record", record)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	ctx := testCtx(t, 3*time.Minute)
+	proc := startProc()
+	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
+
+	// The worker registers its types when it starts; wait for that.
+	c := env.Client(t)
+	const n = 50
+	for i := 0; i < n; {
+		_, err := c.Start(ctx, client.StartOptions{ID: fmt.Sprintf("proc-%02d", i)}, flows.Steps, fmt.Sprintf("proc-%02d", i))
+		if err != nil && strings.Contains(err.Error(), "unknown workflow type") {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		i++
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	midFlight := 0
+	for range 3 {
+		time.Sleep(time.Duration(50+rng.IntN(200)) * time.Millisecond)
+		if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = proc.Wait()
+		if closedCount(t, c) < n {
+			midFlight++
+		}
+		proc = startProc()
+	}
+	if midFlight == 0 {
+		t.Fatal("every SIGKILL came after all workflows closed")
+	}
+	for i := range n {
+		id := fmt.Sprintf("proc-%02d", i)
+		var got int
+		if err := c.Result(ctx, id, "", &got); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		events := checkHistory(t, c, id)
+		if got != 5 || count(events, history.TypeActivityCompleted) != 5 {
+			t.Fatalf("%s: result %d, %d activities completed", id, got, count(events, history.TypeActivityCompleted))
+		}
+	}
+	execs := executions(t, record)
+	t.Logf("%d activity executions across SIGKILLs for %d activities closed in history", execs, 5*n)
+	if execs < 5*n {
+		t.Fatalf("only %d executions recorded", execs)
+	}
+}
