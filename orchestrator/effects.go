@@ -116,8 +116,12 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 			w.purgeActivityTimer(em, e, a.ID)
 			em.purge(w.tasks, w.names.TaskDelaySubject(id, run, strconv.FormatInt(a.ID, 10)))
 		case *history.TimerStarted:
-			m := timers.NewScheduleMsg(w.names.TimerSubject(id, userTimerName(a.ID)), inbox, a.FireAt,
-				newTimerFired(inbox, key, run, a.ID).Header, nil)
+			// The schedule must not carry the fire message's id: the
+			// schedule message itself would take it, and the local fast
+			// path's fire would then be dropped as a duplicate.
+			fire := newTimerFired(inbox, key, run, a.ID).Header
+			fire.Del(hdrMsgID)
+			m := timers.NewScheduleMsg(w.names.TimerSubject(id, userTimerName(a.ID)), inbox, a.FireAt, fire, nil)
 			if err := em.publish(m); err != nil {
 				return err
 			}
