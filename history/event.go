@@ -16,6 +16,7 @@ const (
 	TypeWorkflowFailed          EventType = "WorkflowFailed"
 	TypeWorkflowCanceled        EventType = "WorkflowCanceled"
 	TypeWorkflowTerminated      EventType = "WorkflowTerminated"
+	TypeWorkflowTimedOut        EventType = "WorkflowTimedOut"
 	TypeWorkflowCancelRequested EventType = "WorkflowCancelRequested"
 
 	TypeActivityScheduled       EventType = "ActivityScheduled"
@@ -61,7 +62,7 @@ func (e *Event) IsCommand() bool {
 // IsClose reports whether the event ends the run.
 func (e *Event) IsClose() bool {
 	switch e.Type {
-	case TypeWorkflowCompleted, TypeWorkflowFailed, TypeWorkflowCanceled, TypeWorkflowTerminated:
+	case TypeWorkflowCompleted, TypeWorkflowFailed, TypeWorkflowCanceled, TypeWorkflowTerminated, TypeWorkflowTimedOut:
 		return true
 	}
 	return false
@@ -79,6 +80,8 @@ func newAttributes(t EventType) (any, error) {
 		return new(WorkflowCanceled), nil
 	case TypeWorkflowTerminated:
 		return new(WorkflowTerminated), nil
+	case TypeWorkflowTimedOut:
+		return new(WorkflowTimedOut), nil
 	case TypeWorkflowCancelRequested:
 		return new(WorkflowCancelRequested), nil
 	case TypeActivityScheduled:

@@ -12,6 +12,7 @@ const (
 	StatusFailed     Status = "failed"
 	StatusCanceled   Status = "canceled"
 	StatusTerminated Status = "terminated"
+	StatusTimedOut   Status = "timed_out"
 )
 
 // StatusOf returns the status a close event gives its run (Running for any
@@ -26,6 +27,8 @@ func StatusOf(ev *Event) Status {
 		return StatusCanceled
 	case TypeWorkflowTerminated:
 		return StatusTerminated
+	case TypeWorkflowTimedOut:
+		return StatusTimedOut
 	}
 	return StatusRunning
 }

@@ -45,6 +45,12 @@ type WorkflowTerminated struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// WorkflowTimedOut closes a run that exceeded its execution timeout,
+// without running its code.
+type WorkflowTimedOut struct {
+	Timeout Duration `json:"timeout"`
+}
+
 // WorkflowCancelRequested asks the workflow to stop; its context is canceled
 // and it may run clean-up code before it returns.
 type WorkflowCancelRequested struct {

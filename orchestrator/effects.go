@@ -18,6 +18,8 @@ import (
 
 // Timer subjects: user timers and engine timeouts share the instance's
 // timer subjects, told apart by a prefix.
+const workflowTimerName = "w"
+
 func userTimerName(id int64) string     { return "t" + strconv.FormatInt(id, 10) }
 func activityTimerName(id int64) string { return "a" + strconv.FormatInt(id, 10) }
 
@@ -81,6 +83,14 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 	em := &emission{w: w}
 	for _, ev := range batch {
 		switch a := ev.Attributes.(type) {
+		case *history.WorkflowStarted:
+			if d := a.ExecutionTimeout.D(); d > 0 {
+				m := timers.NewScheduleMsg(w.names.TimerSubject(id, workflowTimerName), inbox, ev.Time.Add(d),
+					newWorkflowTimeout(inbox, run, d).Header, nil)
+				if err := em.publish(m); err != nil {
+					return err
+				}
+			}
 		case *history.ActivityScheduled:
 			if err := em.publish(w.taskMsg(started, a, 1, ev.Time, ev.Time)); err != nil {
 				return err

@@ -21,6 +21,7 @@ const (
 	hdrTimerID     = "Cairn-Timer-Id"
 	hdrActivityID  = "Cairn-Activity-Id"
 	hdrReason      = "Cairn-Reason"
+	hdrTimeout     = "Cairn-Timeout"
 	hdrMsgID       = nats.MsgIdHdr
 	hdrExpLastSubj = nats.ExpectedLastSubjSeqHdr
 )
@@ -33,6 +34,7 @@ const (
 	kindTimerFired      = "timer.fired"
 	kindCancel          = "cancel"
 	kindTerminated      = "terminated"
+	kindWorkflowTimeout = "workflow.timeout"
 )
 
 func u64(s string) uint64 {

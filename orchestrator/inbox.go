@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -67,6 +68,9 @@ func parseItem(m jetstream.Msg) (*item, error) {
 		it.ev = &history.Event{Type: history.TypeTimerFired, Attributes: &history.TimerFired{ID: i64(h.Get(hdrTimerID))}}
 	case kindCancel:
 		it.ev = &history.Event{Type: history.TypeWorkflowCancelRequested, Attributes: &history.WorkflowCancelRequested{Reason: h.Get(hdrReason)}}
+	case kindWorkflowTimeout:
+		it.ev = &history.Event{Type: history.TypeWorkflowTimedOut, Attributes: &history.WorkflowTimedOut{
+			Timeout: history.Duration(i64(h.Get(hdrTimeout)))}}
 	case kindTerminated:
 	default:
 		return nil, fmt.Errorf("unknown inbox message kind %q", it.kind)
@@ -98,6 +102,14 @@ func newTimerFired(subject, key, run string, timerID int64) *nats.Msg {
 	m.Header.Set(hdrRun, run)
 	m.Header.Set(hdrTimerID, strconv.FormatInt(timerID, 10))
 	m.Header.Set(hdrMsgID, "timer/"+key+"/"+run+"/"+strconv.FormatInt(timerID, 10))
+	return m
+}
+
+func newWorkflowTimeout(subject, run string, timeout time.Duration) *nats.Msg {
+	m := nats.NewMsg(subject)
+	m.Header.Set(hdrKind, kindWorkflowTimeout)
+	m.Header.Set(hdrRun, run)
+	m.Header.Set(hdrTimeout, strconv.FormatInt(int64(timeout), 10))
 	return m
 }
 

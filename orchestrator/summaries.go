@@ -182,6 +182,9 @@ func (s *Summaries) closed(ctx context.Context, id string, head *Head, last hist
 				cur.Failure = a.Failure
 			case *history.WorkflowTerminated:
 				cur.Failure = &history.Failure{Type: history.FailureTerminated, Message: a.Reason}
+			case *history.WorkflowTimedOut:
+				cur.Failure = &history.Failure{Type: history.FailureTimeout, NonRetryable: true,
+					Message: "workflow execution timeout of " + a.Timeout.D().String(), Details: json.RawMessage(`{"kind":"workflow-execution"}`)}
 			}
 		} else if cur.CloseTime.IsZero() {
 			cur.CloseTime = time.Now()

@@ -34,8 +34,10 @@ type Worker struct {
 
 	store     *Store
 	summaries *Summaries
-	cache     *cache
-	local     *timers.Local
+	// Each shard owns a cache of the instances it processes: evicting an
+	// instance never races with a task running it on another shard.
+	caches []*cache
+	local  *timers.Local
 	inbox     jetstream.Stream
 	tasks     jetstream.Stream
 }
@@ -58,10 +60,11 @@ func NewWorker(nc *nats.Conn, js jetstream.JetStream, names streams.Names, queue
 
 // CacheLen returns the number of instances held in memory.
 func (w *Worker) CacheLen() int {
-	if w.cache == nil {
-		return 0
+	n := 0
+	for _, c := range w.caches {
+		n += c.len()
 	}
-	return w.cache.len()
+	return n
 }
 
 // Run consumes the queue's inbox until ctx is canceled. Instances in
@@ -84,29 +87,37 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.local = timers.NewLocal(w.fireLocal)
 	defer w.local.Close()
-	w.cache = newCache(w.opts.CacheSize, func(e *entry) {
+	evict := func(e *entry) {
 		w.local.RemoveInstance(e.id)
 		if e.inst != nil {
 			e.inst.Close()
 		}
-	})
-	defer w.cache.clear()
+	}
+	perShard := max(1, w.opts.CacheSize/w.opts.Shards)
+	caches := make([]*cache, w.opts.Shards)
+	for i := range caches {
+		caches[i] = newCache(perShard, evict)
+	}
+	w.caches = caches
+	defer func() {
+		for _, c := range caches {
+			c.clear()
+		}
+	}()
 
 	shards := make([]chan jetstream.Msg, w.opts.Shards)
 	var wg sync.WaitGroup
 	for i := range shards {
 		shards[i] = make(chan jetstream.Msg, 256)
 		wg.Add(1)
-		go func(ch chan jetstream.Msg) {
+		go func(ch chan jetstream.Msg, c *cache) {
 			defer wg.Done()
-			w.shard(ctx, ch)
-		}(shards[i])
+			w.shard(ctx, ch, c)
+		}(shards[i], caches[i])
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
-		h := fnv.New32a()
-		h.Write([]byte(m.Subject()))
 		select {
-		case shards[h.Sum32()%uint32(len(shards))] <- m:
+		case shards[w.shardOf(m.Subject())] <- m:
 		case <-ctx.Done():
 		}
 	}, jetstream.PullMaxMessages(1024), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -126,18 +137,26 @@ func (w *Worker) Run(ctx context.Context) error {
 // fireLocal publishes a near-due timer's fire message from this process,
 // ahead of the server's schedule (which stays as the backstop).
 func (w *Worker) fireLocal(k timers.Key) {
-	e := w.cache.get(k.Instance)
+	inbox := w.names.InboxSubject(w.queue, k.Instance)
+	e := w.caches[w.shardOf(inbox)].get(k.Instance)
 	if e == nil || e.inst == nil || e.inst.Started().Run != k.Run {
 		return
 	}
 	id, _ := strconv.ParseInt(k.Timer, 10, 64)
-	inbox := w.names.InboxSubject(w.queue, k.Instance)
 	if _, err := w.js.PublishMsgAsync(newTimerFired(inbox, w.names.InstanceKey(k.Instance), k.Run, id)); err != nil {
 		w.log.Debug("local timer publish failed; the schedule will fire", "workflow_id", k.Instance, "error", err)
 	}
 }
 
-func (w *Worker) shard(ctx context.Context, ch chan jetstream.Msg) {
+// shardOf maps an instance's inbox subject to its shard, so all messages of
+// an instance are processed by one goroutine, in order.
+func (w *Worker) shardOf(subject string) int {
+	h := fnv.New32a()
+	h.Write([]byte(subject))
+	return int(h.Sum32() % uint32(w.opts.Shards))
+}
+
+func (w *Worker) shard(ctx context.Context, ch chan jetstream.Msg, c *cache) {
 	for {
 		var first jetstream.Msg
 		select {
@@ -175,13 +194,13 @@ func (w *Worker) shard(ctx context.Context, ch chan jetstream.Msg) {
 				}
 				continue
 			}
-			w.task(ctx, id, groups[s])
+			w.task(ctx, c, id, groups[s])
 		}
 	}
 }
 
 // task runs one workflow task for instance id over its pending messages.
-func (w *Worker) task(ctx context.Context, id string, msgs []jetstream.Msg) {
+func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream.Msg) {
 	log := w.log.With("workflow_id", id)
 	items := make([]*item, 0, len(msgs))
 	redelivered := false
@@ -207,14 +226,14 @@ func (w *Worker) task(ctx context.Context, id string, msgs []jetstream.Msg) {
 	for _, it := range items {
 		if it.kind == kindTerminated {
 			// A client closed the run behind our back: our copy is stale.
-			w.cache.remove(id)
+			c.remove(id)
 		}
 	}
-	e := w.cache.get(id)
+	e := c.get(id)
 	cold := e == nil
 	if cold {
 		var err error
-		if e, err = w.load(ctx, id); err != nil {
+		if e, err = w.load(ctx, c, id); err != nil {
 			var nde *executor.NonDeterminismError
 			var tpe *executor.TaskPanicError
 			if errors.As(err, &nde) || errors.As(err, &tpe) {
@@ -236,10 +255,10 @@ func (w *Worker) task(ctx context.Context, id string, msgs []jetstream.Msg) {
 		if it.kind != kindStart {
 			continue
 		}
-		ne, err := w.completeStart(ctx, id, e, it)
+		ne, err := w.completeStart(ctx, c, id, e, it)
 		if err != nil {
 			log.Warn("start failed; will retry", "run", it.run, "error", err)
-			w.cache.remove(id)
+			c.remove(id)
 			retry(100 * time.Millisecond)
 			return
 		}
@@ -261,7 +280,7 @@ func (w *Worker) task(ctx context.Context, id string, msgs []jetstream.Msg) {
 			}
 		}
 		ackAll(items)
-		w.cache.remove(id)
+		c.remove(id)
 		return
 	}
 	run := e.head.Run
@@ -269,7 +288,7 @@ func (w *Worker) task(ctx context.Context, id string, msgs []jetstream.Msg) {
 		// The last batch's commands may not have gone out before a crash.
 		if err := w.emit(ctx, e, e.last); err != nil {
 			log.Warn("re-emitting commands failed; will retry", "run", run, "error", err)
-			w.cache.remove(id)
+			c.remove(id)
 			retry(time.Second)
 			return
 		}
@@ -282,14 +301,14 @@ func (w *Worker) task(ctx context.Context, id string, msgs []jetstream.Msg) {
 	}
 	batch, err := e.inst.Execute(time.Now(), inbound)
 	if err != nil {
-		w.cache.remove(id)
+		c.remove(id)
 		w.park(ctx, id, err, items)
 		return
 	}
 	if len(batch) > 0 {
 		status := history.StatusRunning
-		if c := e.inst.Closed(); c != nil {
-			status = history.StatusOf(c)
+		if ev := e.inst.Closed(); ev != nil {
+			status = history.StatusOf(ev)
 		}
 		s := e.inst.Started()
 		head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: e.head, Run: run, Type: s.WorkflowType,
@@ -302,14 +321,14 @@ func (w *Worker) task(ctx context.Context, id string, msgs []jetstream.Msg) {
 			} else {
 				log.Warn("commit failed; task will be redone", "run", run, "error", err)
 			}
-			w.cache.remove(id)
+			c.remove(id)
 			retry(50 * time.Millisecond)
 			return
 		}
 		e.head, e.last = head, batch
 		if err := w.emit(ctx, e, batch); err != nil {
 			log.Warn("emitting commands failed; they will be re-emitted", "run", run, "error", err)
-			w.cache.remove(id)
+			c.remove(id)
 			retry(time.Second)
 			return
 		}
@@ -318,9 +337,9 @@ func (w *Worker) task(ctx context.Context, id string, msgs []jetstream.Msg) {
 	if w.summaries.wasParked(id) {
 		w.summaries.unpark(ctx, id)
 	}
-	if c := e.inst.Closed(); c != nil {
+	if e.inst.Closed() != nil {
 		w.closed(ctx, e)
-		w.cache.remove(id)
+		c.remove(id)
 	}
 }
 
@@ -338,7 +357,7 @@ func ackAll(items []*item) {
 
 // load reads an instance's current run and replays it. It returns nil for
 // an instance without history.
-func (w *Worker) load(ctx context.Context, id string) (*entry, error) {
+func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) {
 	head, batches, err := w.store.Load(ctx, id)
 	if err != nil || head == nil {
 		return nil, err
@@ -360,13 +379,13 @@ func (w *Worker) load(ctx context.Context, id string) (*entry, error) {
 		return nil, err
 	}
 	e.inst = inst
-	w.cache.put(e)
+	c.put(e)
 	return e, nil
 }
 
 // completeStart makes the client's conditional start append if it has not
 // happened yet. It returns the entry of the instance afterwards.
-func (w *Worker) completeStart(ctx context.Context, id string, e *entry, it *item) (*entry, error) {
+func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entry, it *item) (*entry, error) {
 	if e != nil && e.head.Run == it.run {
 		return e, nil // already started
 	}
@@ -381,8 +400,8 @@ func (w *Worker) completeStart(ctx context.Context, id string, e *entry, it *ite
 	head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: prev, NewRun: prev != nil, Run: it.run,
 		Type: ws.WorkflowType, Queue: ws.TaskQueue, Status: history.StatusRunning, Batch: it.start})
 	if errors.Is(err, ErrConflict) {
-		w.cache.remove(id)
-		ne, err := w.load(ctx, id)
+		c.remove(id)
+		ne, err := w.load(ctx, c, id)
 		return ne, err
 	}
 	if err != nil {
@@ -398,7 +417,12 @@ func (w *Worker) completeStart(ctx context.Context, id string, e *entry, it *ite
 		return nil, err
 	}
 	ne := &entry{id: id, head: head, inst: inst, last: it.start}
-	w.cache.put(ne)
+	c.put(ne)
+	// The start batch's commands (its execution timeout) go out with the
+	// run's first task.
+	if err := w.emit(ctx, ne, it.start); err != nil {
+		return nil, err
+	}
 	return ne, nil
 }
 

@@ -49,7 +49,7 @@ func (in *Instance) accept(ev *history.Event) *history.Event {
 			return nil
 		}
 		return ev
-	case *history.WorkflowTerminated:
+	case *history.WorkflowTerminated, *history.WorkflowTimedOut:
 		return ev
 	}
 	return nil

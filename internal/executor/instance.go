@@ -193,7 +193,7 @@ func (in *Instance) Replay(batches []history.Batch) error {
 			}
 			runCode = true
 			in.apply(ev)
-			if ev.Type == history.TypeWorkflowTerminated {
+			if ev.Type == history.TypeWorkflowTerminated || ev.Type == history.TypeWorkflowTimedOut {
 				in.closed = ev
 			}
 		}
@@ -249,7 +249,7 @@ func (in *Instance) Execute(now time.Time, inbound []*history.Event) (history.Ba
 		in.append(ev)
 		in.apply(ev)
 		applied = true
-		if ev.Type == history.TypeWorkflowTerminated {
+		if ev.Type == history.TypeWorkflowTerminated || ev.Type == history.TypeWorkflowTimedOut {
 			in.closed = ev
 		}
 	}

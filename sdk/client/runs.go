@@ -52,6 +52,9 @@ func (c *Client) outcome(ev *closeEvent, valuePtr any) error {
 		return werr(failure.FromFailure(f))
 	case *history.WorkflowTerminated:
 		return werr(&failure.TerminatedError{Reason: a.Reason})
+	case *history.WorkflowTimedOut:
+		return werr(&failure.TimeoutError{Kind: failure.TimeoutWorkflowExecution,
+			Message: "workflow execution timeout of " + a.Timeout.D().String()})
 	}
 	return fmt.Errorf("run %s of %q closed with unexpected event %s", ev.run, ev.id, ev.ev.Type)
 }
@@ -204,6 +207,9 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 				d.Failure, d.CloseTime = a.Failure, ev.Time
 			case *history.WorkflowTerminated:
 				d.Failure, d.CloseTime = &history.Failure{Type: history.FailureTerminated, Message: a.Reason}, ev.Time
+			case *history.WorkflowTimedOut:
+				d.Failure, d.CloseTime = (&failure.TimeoutError{Kind: failure.TimeoutWorkflowExecution,
+					Message: "workflow execution timeout of " + a.Timeout.D().String()}).Failure(), ev.Time
 			}
 		}
 	}

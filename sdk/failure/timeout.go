@@ -17,6 +17,9 @@ const (
 	TimeoutScheduleToClose = "schedule-to-close"
 	// TimeoutHeartbeat: a heartbeating activity stopped heartbeating.
 	TimeoutHeartbeat = "heartbeat"
+	// TimeoutWorkflowExecution: a workflow run exceeded its execution
+	// timeout and was closed.
+	TimeoutWorkflowExecution = "workflow-execution"
 )
 
 // TimeoutError reports that an activity or workflow exceeded one of its
@@ -60,7 +63,7 @@ func (e *TimeoutError) Failure() *history.Failure {
 
 func timeoutRetryable(kind string) bool {
 	switch kind {
-	case TimeoutScheduleToStart, TimeoutScheduleToClose:
+	case TimeoutScheduleToStart, TimeoutScheduleToClose, TimeoutWorkflowExecution:
 		return false
 	default:
 		return true
