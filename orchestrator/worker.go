@@ -38,8 +38,8 @@ type Worker struct {
 	// instance never races with a task running it on another shard.
 	caches []*cache
 	local  *timers.Local
-	inbox     jetstream.Stream
-	tasks     jetstream.Stream
+	inbox  jetstream.Stream
+	tasks  jetstream.Stream
 }
 
 // NewWorker returns a Worker for queue in the namespace of names.

@@ -100,10 +100,11 @@ func TestNonDeterministicChangeParksAndResumes(t *testing.T) {
 	if d.Status != history.StatusCompleted {
 		t.Fatalf("status %s", d.Status)
 	}
-	sum, _ := c.List(ctx, client.ListOptions{})
-	if len(sum) != 1 || sum[0].Parked != nil || sum[0].Status != history.StatusCompleted {
-		t.Fatalf("summary after resume: %+v", sum)
-	}
+	// The listing index follows history shortly after the close.
+	waitFor(t, ctx, func() bool {
+		sum, err := c.List(ctx, client.ListOptions{})
+		return err == nil && len(sum) == 1 && sum[0].Parked == nil && sum[0].Status == history.StatusCompleted
+	})
 	checkHistory(t, c, "nd")
 }
 
