@@ -64,7 +64,7 @@ func callerOutsideEngine() string {
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
-		if !engineFrame(f.Function) {
+		if !engineFrame(f.Function) || strings.HasSuffix(f.File, "_test.go") {
 			return fmt.Sprintf("%s:%d", f.File, f.Line)
 		}
 		if !more {
@@ -83,6 +83,7 @@ func engineFrame(fn string) bool {
 		"github.com/cairnhq/cairn/sdk/internal/",
 		"reflect.",
 		"runtime.",
+		"iter.",
 	} {
 		if strings.HasPrefix(fn, p) {
 			return true

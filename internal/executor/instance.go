@@ -170,6 +170,7 @@ func (in *Instance) Replay(batches []history.Batch) error {
 	}
 	in.replaying = true
 	defer func() { in.replaying = false }()
+	through := 0 // recorded commands up to and including batch b
 	for b, batch := range batches {
 		in.batchIndex = b
 		if len(batch) == 0 {
@@ -192,7 +193,9 @@ func (in *Instance) Replay(batches []history.Batch) error {
 				continue
 			}
 			runCode = true
-			in.apply(ev)
+			if err := in.safeApply(ev); err != nil {
+				return err
+			}
 			if ev.Type == history.TypeWorkflowTerminated || ev.Type == history.TypeWorkflowTimedOut {
 				in.closed = ev
 			}
@@ -202,7 +205,10 @@ func (in *Instance) Replay(batches []history.Batch) error {
 				return err
 			}
 		}
-		if want := in.recordedThrough(b); in.nextCmd != want && in.fatal == nil {
+		for through < len(in.recBatch) && in.recBatch[through] <= b {
+			through++
+		}
+		if in.nextCmd != through && in.fatal == nil {
 			rec := in.recorded[in.nextCmd]
 			in.fatal = &NonDeterminismError{WorkflowID: in.workflowID(), Run: in.started.Run,
 				EventSeq: rec.Seq, Expected: describe(rec), Actual: "nothing (the code is blocked)"}
@@ -212,14 +218,6 @@ func (in *Instance) Replay(batches []history.Batch) error {
 		}
 	}
 	return nil
-}
-
-func (in *Instance) recordedThrough(b int) int {
-	n := 0
-	for n < len(in.recBatch) && in.recBatch[n] <= b {
-		n++
-	}
-	return n
 }
 
 // Execute runs one live workflow task. inbound holds the events made from
@@ -247,7 +245,9 @@ func (in *Instance) Execute(now time.Time, inbound []*history.Event) (history.Ba
 			continue
 		}
 		in.append(ev)
-		in.apply(ev)
+		if err := in.safeApply(ev); err != nil {
+			return nil, err
+		}
 		applied = true
 		if ev.Type == history.TypeWorkflowTerminated || ev.Type == history.TypeWorkflowTimedOut {
 			in.closed = ev
@@ -392,6 +392,23 @@ func (in *Instance) mismatch(rec, ev *history.Event) {
 	}
 	in.fatal = nde
 	panic(nde)
+}
+
+// safeApply applies ev, turning a non-determinism detected by a command it
+// issues outside any coroutine (a cancellation cascading to activities and
+// timers) into an error rather than a panic of the worker.
+func (in *Instance) safeApply(ev *history.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			nde, ok := r.(*NonDeterminismError)
+			if !ok {
+				panic(r)
+			}
+			err = nde
+		}
+	}()
+	in.apply(ev)
+	return nil
 }
 
 // apply feeds a non-command event to the run.
