@@ -144,7 +144,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 			w.local.Remove(timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)})
 			em.purge(w.inbox, w.names.TimerSubject(id, userTimerName(a.ID)))
 		}
-		if ev.IsClose() {
+		if ev.IsClose() && e.inst.HasSchedules() {
 			w.closeCommands(em, id)
 		}
 	}

@@ -276,6 +276,11 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		// clean-up to us.
 		for _, it := range items {
 			if it.kind == kindTerminated && it.run == e.head.Run {
+				em := &emission{w: w}
+				w.closeCommands(em, e.id)
+				if err := em.wait(ctx); err != nil {
+					w.log.Warn("clean-up of terminated run failed", "workflow_id", e.id, "error", err)
+				}
 				w.closed(ctx, e)
 			}
 		}
@@ -437,13 +442,7 @@ func (w *Worker) park(ctx context.Context, id string, err error, items []*item) 
 	}
 }
 
-// closed finishes a closed run: its pending timers and retries are purged
-// and its summary records the outcome.
+// closed records the outcome of a closed run in its summary.
 func (w *Worker) closed(ctx context.Context, e *entry) {
-	em := &emission{w: w}
-	w.closeCommands(em, e.id)
-	if err := em.wait(ctx); err != nil {
-		w.log.Warn("clean-up of closed run failed", "workflow_id", e.id, "error", err)
-	}
 	w.summaries.closed(ctx, e.id, e.head, e.last)
 }

@@ -56,6 +56,7 @@ type Instance struct {
 	activities map[int64]*activity
 	timers     map[int64]*timer
 	cancelReq  bool
+	retried    bool
 
 	pending history.Batch // events of the task being executed
 	closed  *history.Event
@@ -122,6 +123,21 @@ func (in *Instance) ActivityScheduledAt(id int64) time.Time {
 		return a.sched
 	}
 	return time.Time{}
+}
+
+// HasSchedules reports whether the run ever created a durable schedule
+// (a timer, a schedule-to-close deadline, a delayed retry or an execution
+// timeout), so closing it needs to purge schedules.
+func (in *Instance) HasSchedules() bool {
+	if len(in.timers) > 0 || in.started.ExecutionTimeout > 0 || in.retried {
+		return true
+	}
+	for _, a := range in.activities {
+		if a.opts.ScheduleToClose > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // StartTime returns when the run started.
@@ -425,6 +441,7 @@ func (in *Instance) apply(ev *history.Event) {
 			act.future.Set(nil, &ActivityFailure{ActivityType: act.typ, ID: a.ID, Attempt: a.Attempt, Failure: a.Failure})
 		}
 	case *history.ActivityRetrying:
+		in.retried = true
 		if act := in.activities[a.ID]; act != nil {
 			act.attempt = a.Attempt + 1
 		}
