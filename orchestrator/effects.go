@@ -85,7 +85,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 		switch a := ev.Attributes.(type) {
 		case *history.WorkflowStarted:
 			if d := a.ExecutionTimeout.D(); d > 0 {
-				m := timers.NewScheduleMsg(w.names.TimerSubject(id, workflowTimerName), inbox, ev.Time.Add(d),
+				m := timers.NewScheduleMsg(w.timerSubject(id, run, workflowTimerName), inbox, ev.Time.Add(d),
 					newWorkflowTimeout(inbox, run, d).Header, nil)
 				if err := em.publish(m); err != nil {
 					return err
@@ -96,7 +96,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 				return err
 			}
 			if s2c := a.Options.ScheduleToClose.D(); s2c > 0 {
-				m := timers.NewScheduleMsg(w.names.TimerSubject(id, activityTimerName(a.ID)), inbox, ev.Time.Add(s2c),
+				m := timers.NewScheduleMsg(w.timerSubject(id, run, activityTimerName(a.ID)), inbox, ev.Time.Add(s2c),
 					newActivityTimeout(inbox, run, a.ID).Header, nil)
 				if err := em.publish(m); err != nil {
 					return err
@@ -131,7 +131,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 			// path's fire would then be dropped as a duplicate.
 			fire := newTimerFired(inbox, key, run, a.ID).Header
 			fire.Del(hdrMsgID)
-			m := timers.NewScheduleMsg(w.names.TimerSubject(id, userTimerName(a.ID)), inbox, a.FireAt, fire, nil)
+			m := timers.NewScheduleMsg(w.timerSubject(id, run, userTimerName(a.ID)), inbox, a.FireAt, fire, nil)
 			if err := em.publish(m); err != nil {
 				return err
 			}
@@ -142,10 +142,10 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 			w.local.Remove(timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)})
 		case *history.TimerCanceled:
 			w.local.Remove(timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)})
-			em.purge(w.inbox, w.names.TimerSubject(id, userTimerName(a.ID)))
+			em.purge(w.inbox, w.timerSubject(id, run, userTimerName(a.ID)))
 		}
 		if ev.IsClose() && e.inst.HasSchedules() {
-			w.closeCommands(em, id)
+			w.closeCommands(em, id, run)
 		}
 	}
 	return em.wait(ctx)
@@ -153,16 +153,23 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 
 func (w *Worker) purgeActivityTimer(em *emission, e *entry, id int64) {
 	if a := e.inst.Activity(id); a != nil && a.Options.ScheduleToClose > 0 {
-		em.purge(w.inbox, w.names.TimerSubject(e.id, activityTimerName(id)))
+		em.purge(w.inbox, w.timerSubject(e.id, e.head.Run, activityTimerName(id)))
 	}
 }
 
 // closeCommands drops everything a closed run left pending: its timer
-// schedules and delayed activity retries.
-func (w *Worker) closeCommands(em *emission, id string) {
+// schedules and delayed activity retries. Only the run's own subjects are
+// purged: a new run of the same id may already have made schedules.
+func (w *Worker) closeCommands(em *emission, id, run string) {
 	w.local.RemoveInstance(id)
-	em.purge(w.inbox, w.names.TimerInstanceFilter(id))
-	em.purge(w.tasks, strings.TrimSuffix(w.names.TaskDelayWildcard(), ">")+w.names.InstanceKey(id)+".>")
+	em.purge(w.inbox, strings.TrimSuffix(w.names.TimerInstanceFilter(id), ">")+run+".>")
+	em.purge(w.tasks, strings.TrimSuffix(w.names.TaskDelayWildcard(), ">")+w.names.InstanceKey(id)+"."+run+".>")
+}
+
+// timerSubject is the subject of one durable timer of a run:
+// cairn.<ns>.timer.<key>.<run>.<name>.
+func (w *Worker) timerSubject(id, run, name string) string {
+	return strings.TrimSuffix(w.names.TimerInstanceFilter(id), ">") + run + "." + name
 }
 
 func (w *Worker) taskMsg(s *history.WorkflowStarted, a *history.ActivityScheduled, attempt int, scheduled, first time.Time) *nats.Msg {

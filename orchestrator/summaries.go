@@ -105,21 +105,35 @@ func (s *Summaries) Started(ctx context.Context, sum *history.Summary) error {
 	})
 }
 
-func (s *Summaries) park(ctx context.Context, id string, f *history.Failure) {
+// park marks the run parked. A summary that does not exist yet (its
+// starting client has not written it) is created from the head, so a
+// parked run is never shown as healthy.
+func (s *Summaries) park(ctx context.Context, id string, head *Head, f *history.Failure) {
 	s.mu.Lock()
 	already := s.parked[id]
-	s.parked[id] = true
 	s.mu.Unlock()
 	if already {
 		return
 	}
-	_ = s.Update(ctx, id, func(cur *history.Summary) *history.Summary {
-		if cur == nil {
-			return nil
+	marked := false
+	err := s.Update(ctx, id, func(cur *history.Summary) *history.Summary {
+		marked = false
+		if cur == nil || (head != nil && cur.Run != head.Run && cur.HistorySeq < head.Seq) {
+			if head == nil {
+				return nil
+			}
+			cur = &history.Summary{WorkflowID: id, WorkflowType: head.WorkflowType, TaskQueue: head.TaskQueue,
+				Run: head.Run, Status: head.Status, HistorySeq: head.Seq}
 		}
 		cur.Parked = f
+		marked = true
 		return cur
 	})
+	if err == nil && marked {
+		s.mu.Lock()
+		s.parked[id] = true
+		s.mu.Unlock()
+	}
 }
 
 // wasParked reports whether the instance may be marked parked; a cold load

@@ -237,7 +237,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 			var nde *executor.NonDeterminismError
 			var tpe *executor.TaskPanicError
 			if errors.As(err, &nde) || errors.As(err, &tpe) {
-				w.park(ctx, id, err, items)
+				w.park(ctx, id, e, err, items)
 				return
 			}
 			log.Warn("load failed; will retry", "error", err)
@@ -277,7 +277,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		for _, it := range items {
 			if it.kind == kindTerminated && it.run == e.head.Run {
 				em := &emission{w: w}
-				w.closeCommands(em, e.id)
+				w.closeCommands(em, e.id, e.head.Run)
 				if err := em.wait(ctx); err != nil {
 					w.log.Warn("clean-up of terminated run failed", "workflow_id", e.id, "error", err)
 				}
@@ -307,7 +307,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 	batch, err := e.inst.Execute(time.Now(), inbound)
 	if err != nil {
 		c.remove(id)
-		w.park(ctx, id, err, items)
+		w.park(ctx, id, e, err, items)
 		return
 	}
 	if len(batch) > 0 {
@@ -381,7 +381,7 @@ func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) 
 	inst := executor.New(fn, executor.Options{Logger: w.opts.Logger, DeadlockTimeout: w.opts.DeadlockTimeout})
 	if err := inst.Replay(batches); err != nil {
 		inst.Close()
-		return nil, err
+		return e, err // the head lets the caller describe the parked run
 	}
 	e.inst = inst
 	c.put(e)
@@ -405,9 +405,17 @@ func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entr
 	head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: prev, NewRun: prev != nil, Run: it.run,
 		Type: ws.WorkflowType, Queue: ws.TaskQueue, Status: history.StatusRunning, Batch: it.start})
 	if errors.Is(err, ErrConflict) {
+		// Usually the client's own append landed first. If the run is
+		// ours, its start commands still have to go out.
 		c.remove(id)
 		ne, err := w.load(ctx, c, id)
-		return ne, err
+		if err != nil || ne == nil || ne.inst == nil || ne.head.Run != it.run {
+			return ne, err
+		}
+		if err := w.emit(ctx, ne, it.start); err != nil {
+			return nil, err
+		}
+		return ne, nil
 	}
 	if err != nil {
 		return nil, err
@@ -434,9 +442,13 @@ func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entr
 // park stops an instance whose code cannot run its history: history stays
 // as it is, the error goes to the summary (describe shows it), and the
 // messages come back later, when fixed code may be running.
-func (w *Worker) park(ctx context.Context, id string, err error, items []*item) {
+func (w *Worker) park(ctx context.Context, id string, e *entry, err error, items []*item) {
 	w.log.Error("instance parked", "workflow_id", id, "error", err)
-	w.summaries.park(ctx, id, history.FailureOf(err))
+	var head *Head
+	if e != nil {
+		head = e.head
+	}
+	w.summaries.park(ctx, id, head, history.FailureOf(err))
 	for _, it := range items {
 		_ = it.msg.NakWithDelay(w.opts.ParkRetry)
 	}
