@@ -25,7 +25,9 @@ import (
 
 const (
 	defaultDataDir = ".cairn/data"
-	defaultPort    = 4222
+	// devLockFile, in the data directory, is locked while dev runs.
+	devLockFile = "cairn-dev.lock"
+	defaultPort = 4222
 	// demoQueue is the task queue of the demo worker.
 	demoQueue = "default"
 	// demoOrderID is the id of the order --demo-start starts.
@@ -120,6 +122,11 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	unlock, err := lockDataDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock() // after the server has shut down
 	if cfg.port > 0 && portInUse(cfg.host, cfg.port) {
 		return portBusyError(cfg)
 	}

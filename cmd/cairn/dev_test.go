@@ -181,3 +181,10 @@ func TestResultWaitsAcrossRestart(t *testing.T) {
 		t.Fatal("result did not return")
 	}
 }
+
+func TestDevDataDirInUse(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	startDev(t, "--data", dir, "--port", "-1", "--no-demo", "--log-level", "error")
+	wantFail(t, exitError, "is in use by another process", "dev", "--data", dir, "--port", "-1", "--no-demo")
+}

@@ -185,6 +185,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"workflow", "start", "--type", "W", "--reuse", "sometimes"}, "--reuse"},
 		{[]string{"workflow", "start", "--type", "W", "--input", "1", "--input-file", "f"}, "mutually exclusive"},
 		{[]string{"workflow", "start", "--type", "W", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"workflow", "start", "--type", "W", "--timeout", "1s"}, "--timeout only applies with --wait"},
+		{[]string{"workflow", "result", "--id", "x", "--timeout", "-1s"}, "--timeout must not be negative"},
 		{[]string{"workflow", "describe"}, "--id is required"},
 		{[]string{"workflow", "describe", "--id", "x", "extra"}, `unexpected argument "extra"`},
 		{[]string{"workflow", "history", "--run", "r"}, "--id is required"},

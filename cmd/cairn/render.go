@@ -189,6 +189,8 @@ func eventDetails(ev *history.Event) string {
 		return "failure=" + truncate(failureLine(a.Failure), 120)
 	case *history.WorkflowTerminated:
 		return fmt.Sprintf("reason=%q", a.Reason)
+	case *history.WorkflowTimedOut:
+		return "timeout=" + a.Timeout.D().String()
 	case *history.WorkflowCancelRequested:
 		return fmt.Sprintf("reason=%q", a.Reason)
 	case *history.ActivityScheduled:

@@ -161,7 +161,7 @@ func cmdWorkflow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 const startUsage = `Usage:
   cairn workflow start --type TYPE [--id ID] [--queue QUEUE] [--input JSON | --input-file FILE]
-                       [--reuse allow|failed-only|reject] [--wait [--timeout D]]
+                       [--reuse allow|failed-only|reject] [--execution-timeout D] [--wait [--timeout D]]
 
 Starts a run of workflow type TYPE on a task queue. Starting an id that is
 already running starts nothing and reports the running run. The type must
@@ -194,6 +194,7 @@ func wfStart(ctx context.Context, g globalFlags, args []string, stdout, stderr i
 	reuse := c.fs.String("reuse", "allow", "reuse `policy` for an id whose last run is closed: allow, failed-only or reject")
 	wait := c.fs.Bool("wait", false, "wait for the run to close and print its result")
 	timeout := c.fs.Duration("timeout", 0, "with --wait: give up waiting after this `duration` (0 = no limit)")
+	execTimeout := c.fs.Duration("execution-timeout", 0, "close the run as timed_out if it runs longer than this `duration` (0 = no limit)")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -213,7 +214,13 @@ func wfStart(ctx context.Context, g globalFlags, args []string, stdout, stderr i
 	if *timeout < 0 {
 		return usageErrorf(c.name, "--timeout must not be negative")
 	}
-	opts.ID, opts.TaskQueue = *id, *queue
+	if *timeout > 0 && !*wait {
+		return usageErrorf(c.name, "--timeout only applies with --wait")
+	}
+	if *execTimeout < 0 {
+		return usageErrorf(c.name, "--execution-timeout must not be negative")
+	}
+	opts.ID, opts.TaskQueue, opts.ExecutionTimeout = *id, *queue, *execTimeout
 
 	raw := []byte(*input)
 	if *inputFile != "" {
@@ -263,8 +270,8 @@ const resultUsage = `Usage:
   cairn workflow result --id ID [--run RUN] [--timeout D]
 
 Waits until the run (by default the current run of the id) closes and prints
-its result as JSON. A run that failed, was canceled or was terminated prints
-the error to stderr and exits with status 1.
+its result as JSON. A run that failed, was canceled, was terminated or timed
+out prints the error to stderr and exits with status 1.
 `
 
 func wfResult(ctx context.Context, g globalFlags, args []string, stdout, stderr io.Writer) error {
@@ -326,9 +333,9 @@ func waitResult(ctx context.Context, cl *client.Client, g *globalFlags, id, run 
 		if err == nil || wctx.Err() != nil || !transient(err) {
 			break
 		}
-		// The client's wait gives up on the first failed read, but the
-		// connection reconnects by itself: keep waiting across a server
-		// restart.
+		// Requests made while the connection reconnects are buffered, but
+		// one can still fail around a server restart (no responders before
+		// JetStream is up); the connection recovers, so keep waiting.
 		if !noted {
 			fmt.Fprintf(stderr, "note: lost the server (%s); still waiting\n", oneLine(err.Error()))
 			noted = true
@@ -466,13 +473,14 @@ const listUsage = `Usage:
   cairn workflow list [--status STATUS] [--type TYPE] [--queue QUEUE] [--limit N] [--json]
 
 Lists the workflows of the namespace (the current run of each id), newest
-first. STATUS is running, completed, failed, canceled or terminated.
+first. STATUS is running, completed, failed, canceled, terminated or
+timed_out.
 `
 
 func parseStatus(s string) (history.Status, bool) {
 	switch st := history.Status(s); st {
 	case "", history.StatusRunning, history.StatusCompleted, history.StatusFailed,
-		history.StatusCanceled, history.StatusTerminated:
+		history.StatusCanceled, history.StatusTerminated, history.StatusTimedOut:
 		return st, true
 	}
 	return "", false
@@ -494,7 +502,7 @@ func wfList(ctx context.Context, g globalFlags, args []string, stdout io.Writer)
 	}
 	st, ok := parseStatus(*status)
 	if !ok {
-		return usageErrorf(c.name, "--status %q: want running, completed, failed, canceled or terminated", *status)
+		return usageErrorf(c.name, "--status %q: want running, completed, failed, canceled, terminated or timed_out", *status)
 	}
 	if *limit < 0 {
 		return usageErrorf(c.name, "--limit must not be negative")

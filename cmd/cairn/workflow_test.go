@@ -126,7 +126,7 @@ func TestDescribeRunningOrder(t *testing.T) {
 			t.Errorf("describe lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if !strings.Contains(r.stdout, "(in 1h0m0s)") && !strings.Contains(r.stdout, "(in 59m5") {
+	if !strings.Contains(r.stdout, "(in 1h0m0s)") && !strings.Contains(r.stdout, "(in 59m") {
 		t.Errorf("timer due time not shown:\n%s", r.stdout)
 	}
 	if strings.Contains(r.stdout, "Waiting:") || strings.Contains(r.stdout, "PARKED") {
@@ -338,4 +338,26 @@ func TestEnvironment(t *testing.T) {
 	wantFail(t, exitError, `namespace "other" does not exist`, "workflow", "list")
 	// Flags win over the environment.
 	mustCLI(t, "workflow", "list", "--namespace", "default")
+}
+
+func TestExecutionTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCLI(t, e.wf("start", "--type", "Workflow", "--id", "slow-1", "--input", orderInput("1", time.Hour), "--execution-timeout", "500ms")...)
+	wantFail(t, exitError, "timeout", e.wf("result", "--id", "slow-1", "--timeout", "30s")...)
+	r := mustCLI(t, e.wf("describe", "--id", "slow-1")...)
+	if !strings.Contains(r.stdout, "Status:       timed_out") {
+		t.Errorf("describe of a timed-out run:\n%s", r.stdout)
+	}
+	r = mustCLI(t, e.wf("history", "--id", "slow-1")...)
+	if !strings.Contains(r.stdout, "WorkflowTimedOut") || !strings.Contains(r.stdout, "timeout=500ms") {
+		t.Errorf("history of a timed-out run:\n%s", r.stdout)
+	}
+	eventually(t, func() string {
+		r := mustCLI(t, e.wf("list", "--status", "timed_out")...)
+		if !strings.Contains(r.stdout, "slow-1") {
+			return "list --status timed_out:\n" + r.stdout
+		}
+		return ""
+	})
 }
