@@ -97,6 +97,12 @@ func (s *Summaries) Update(ctx context.Context, id string, fn func(cur *history.
 
 // Started records a new run (called by the client that started it).
 func (s *Summaries) Started(ctx context.Context, sum *history.Summary) error {
+	// A new id has no summary: one create, no read.
+	if data, err := json.Marshal(sum); err == nil {
+		if _, err := s.kv.Create(ctx, s.names.InstanceKey(sum.WorkflowID), data); err == nil {
+			return nil
+		}
+	}
 	return s.Update(ctx, sum.WorkflowID, func(cur *history.Summary) *history.Summary {
 		if cur != nil && cur.HistorySeq >= sum.HistorySeq {
 			return nil
