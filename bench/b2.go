@@ -20,27 +20,42 @@ func runB2(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
 	}
 	defer e.close()
 	// Warm-up: consumers, connections and caches.
-	if _, _, err := startAndWait(ctx, e.client, "b2w", cfg.b2Warmup, cfg.b2Pool, Sequential, 1); err != nil {
+	if _, err := startAndWait(ctx, e, "b2w", cfg.b2Warmup, cfg.b2Pool, Sequential, 1); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
-	wall, lat, err := startAndWait(ctx, e.client, "b2", cfg.b2N, cfg.b2Pool, Sequential, 1)
+	r, err := startAndWait(ctx, e, "b2", cfg.b2N, cfg.b2Pool, Sequential, 1)
 	if err != nil {
 		return nil, err
 	}
-	xs := durationsMS(lat)
+	xs := durationsMS(r.lat)
+	lags, slow, err := resultLag(ctx, e, r.ids, r.done)
+	if err != nil {
+		return nil, err
+	}
 	return metrics{
-		"B2.wf_per_s":  float64(cfg.b2N) / wall.Seconds(),
-		"B2.wall_s":    wall.Seconds(),
+		"B2.wf_per_s":   float64(cfg.b2N) / r.wall.Seconds(),
+		"B2.wall_s":     r.wall.Seconds(),
 		"B2.lat_p50_ms": percentile(xs, 50),
 		"B2.lat_p99_ms": percentile(xs, 99),
+		"B2.lag_p50_ms": percentile(lags, 50),
+		"B2.lag_p99_ms": percentile(lags, 99),
+		"B2.slow_gets":  float64(slow),
 	}, nil
+}
+
+// batchResult is what startAndWait observed.
+type batchResult struct {
+	wall time.Duration
+	ids  []string
+	lat  []time.Duration // start call to Get returned
+	done []time.Time     // when Get returned
 }
 
 // startAndWait runs n workflows (ids prefix-0..n-1) of wf(input) from pool
 // goroutines, each starting one and waiting for its result before the
-// next. It returns the wall time and each workflow's start-to-result time.
-func startAndWait(ctx context.Context, c *client.Client, prefix string, n, pool int, wf, input any) (time.Duration, []time.Duration, error) {
-	lat := make([]time.Duration, n)
+// next.
+func startAndWait(ctx context.Context, e *env, prefix string, n, pool int, wf, input any) (*batchResult, error) {
+	r := &batchResult{ids: make([]string, n), lat: make([]time.Duration, n), done: make([]time.Time, n)}
 	next := make(chan int)
 	errc := make(chan error, pool)
 	var wg sync.WaitGroup
@@ -51,15 +66,17 @@ func startAndWait(ctx context.Context, c *client.Client, prefix string, n, pool 
 			defer wg.Done()
 			for i := range next {
 				s := time.Now()
-				run, err := c.Start(ctx, client.StartOptions{ID: fmt.Sprintf("%s-%d", prefix, i), TaskQueue: benchQueue}, wf, input)
+				r.ids[i] = fmt.Sprintf("%s-%d", prefix, i)
+				run, err := e.client.Start(ctx, client.StartOptions{ID: r.ids[i], TaskQueue: benchQueue}, wf, input)
 				if err == nil {
-					err = run.Get(ctx, nil)
+					err = e.getResult(ctx, run, nil)
 				}
 				if err != nil {
 					errc <- fmt.Errorf("workflow %s-%d: %w", prefix, i, err)
 					return
 				}
-				lat[i] = time.Since(s)
+				r.done[i] = time.Now()
+				r.lat[i] = r.done[i].Sub(s)
 			}
 		}()
 	}
@@ -74,12 +91,12 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	wall := time.Since(t0)
+	r.wall = time.Since(t0)
 	if err == nil {
 		select {
 		case err = <-errc:
 		default:
 		}
 	}
-	return wall, lat, err
+	return r, err
 }

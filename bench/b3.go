@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/streams"
 )
 
 // runB3 measures one workflow that fans out cfg.b3N no-op activities at
@@ -24,7 +26,7 @@ func runB3(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
 			return 0, err
 		}
 		var sum int
-		if err := run.Get(ctx, &sum); err != nil {
+		if err := e.getResult(ctx, run, &sum); err != nil {
 			return 0, err
 		}
 		if want := n * (n - 1) / 2; sum != want {
@@ -35,13 +37,21 @@ func runB3(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
 	if _, err := one("b3-warmup", 50); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
-	var xs []float64
+	store := orchestrator.NewStore(e.nc, e.js, streams.NewNames("default"))
+	var xs, tasks []float64
 	for i := range cfg.b3Iter {
-		d, err := one(fmt.Sprintf("b3-%d", i), cfg.b3N)
+		id := fmt.Sprintf("b3-%d", i)
+		d, err := one(id, cfg.b3N)
 		if err != nil {
 			return nil, err
 		}
 		xs = append(xs, d.Seconds())
+		// Workflow tasks = history messages (the client's start is one).
+		_, batches, err := store.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, float64(len(batches)))
 	}
-	return metrics{"B3.s": median(xs)}, nil
+	return metrics{"B3.s": median(xs), "B3.tasks": median(tasks)}, nil
 }

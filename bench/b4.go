@@ -22,7 +22,7 @@ func runB4(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
 	}
 	defer e.close()
 	// Warm-up: one short sleep end to end.
-	if _, _, err := startAndWait(ctx, e.client, "b4w", 4, 4, Sleep, 10*time.Millisecond); err != nil {
+	if _, err := startAndWait(ctx, e, "b4w", 4, 4, Sleep, 10*time.Millisecond); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
 
@@ -39,6 +39,7 @@ func runB4(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
 		mu.Unlock()
 	}
 	ids := make([]string, cfg.b4N)
+	done := make([]time.Time, cfg.b4N)
 	next := make(chan int)
 	t0 := time.Now()
 	var startsDone time.Duration
@@ -56,9 +57,10 @@ func runB4(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
 				waitWG.Add(1)
 				go func() {
 					defer waitWG.Done()
-					if err := run.Get(ctx, nil); err != nil {
+					if err := e.getResult(ctx, run, nil); err != nil {
 						fail(fmt.Errorf("%s: %w", run.ID, err))
 					}
+					done[i] = time.Now()
 				}()
 			}
 		}()
@@ -100,12 +102,17 @@ func runB4(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
 		}
 		late = append(late, ms(l))
 	}
+	_, slow, err := resultLag(ctx, e, ids, done)
+	if err != nil {
+		return nil, err
+	}
 	return metrics{
-		"B4.total_s":      total.Seconds(),
-		"B4.starts_s":     startsDone.Seconds(),
-		"B4.late_p50_ms":  percentile(late, 50),
-		"B4.late_p99_ms":  percentile(late, 99),
-		"B4.late_max_ms":  percentile(late, 100),
-		"B4.early":        float64(early),
+		"B4.slow_gets":   float64(slow),
+		"B4.total_s":     total.Seconds(),
+		"B4.starts_s":    startsDone.Seconds(),
+		"B4.late_p50_ms": percentile(late, 50),
+		"B4.late_p99_ms": percentile(late, 99),
+		"B4.late_max_ms": percentile(late, 100),
+		"B4.early":       float64(early),
 	}, nil
 }

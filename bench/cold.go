@@ -97,11 +97,11 @@ func runCOLD(ctx context.Context, cfg *config, syncAlways bool) (metrics, error)
 		return nil, fmt.Errorf("after restart: %w", err)
 	}
 	return metrics{
-		"COLD.events":          float64(events),
-		"COLD.run_s":           runTime.Seconds(),
-		"COLD.load_ms":         median(loads),
-		"COLD.replay_ms":       median(replays),
-		"COLD.load_restart_ms": ms(lr),
+		"COLD.events":            float64(events),
+		"COLD.run_s":             runTime.Seconds(),
+		"COLD.load_ms":           median(loads),
+		"COLD.replay_ms":         median(replays),
+		"COLD.load_restart_ms":   ms(lr),
 		"COLD.replay_restart_ms": ms(rr),
 	}, nil
 }

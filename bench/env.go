@@ -4,15 +4,23 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/streams"
 )
+
+// shards overrides the worker's orchestrator shards when > 0 (-shards).
+var shards int
+
+// blockProfileRate is the block profile rate of -blockprofile (0: off).
+var blockProfileRate int
 
 // benchQueue is the task queue every benchmark uses.
 const benchQueue = "bench"
@@ -84,6 +92,10 @@ func (e *env) startServer(ctx context.Context) error {
 		return err
 	}
 	e.srv = srv
+	if blockProfileRate > 0 {
+		// nats-server's Start resets the rate to its own option (0).
+		runtime.SetBlockProfileRate(blockProfileRate)
+	}
 	if e.port == -1 {
 		e.port = srv.Port()
 		e.url = srv.ClientURL()
@@ -113,6 +125,9 @@ func (e *env) startWorker(ctx context.Context, register func(*worker.Worker), wo
 	var err error
 	if e.wnc, err = streams.Connect(e.url, nats.Name("cairn-bench-worker")); err != nil {
 		return err
+	}
+	if shards > 0 {
+		wopts = append(wopts, worker.WithOrchestratorOptions(orchestrator.WithShards(shards)))
 	}
 	e.w = worker.New(e.wnc, benchQueue, wopts...)
 	register(e.w)

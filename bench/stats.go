@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,3 +43,8 @@ func durationsMS(ds []time.Duration) []float64 {
 	}
 	return out
 }
+
+// atomicCounter hands out distinct numbers to concurrent goroutines.
+type atomicCounter struct{ n atomic.Int64 }
+
+func (c *atomicCounter) next() int64 { return c.n.Add(1) }

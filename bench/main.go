@@ -1,0 +1,200 @@
+// Command bench measures cairn end to end against a real, embedded
+// nats-server with file storage: latency, throughput, fan-out, timers,
+// cold loads and the raw cost of the two commit alternatives. See
+// README.md; `go run ./bench` runs everything in both persistence modes and
+// writes bench/RESULTS.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+)
+
+// metrics are the figures of one benchmark run, by key (see metricDefs).
+type metrics map[string]float64
+
+// config holds the sizes of every benchmark.
+type config struct {
+	b1Warmup, b1N, b1Activities int
+	b2Warmup, b2N, b2Pool       int
+	b3N, b3Iter                 int
+	b4N                         int
+	b4Sleep                     time.Duration
+	coldN, coldIter             int
+	commitDur                   time.Duration
+	timeout                     time.Duration
+}
+
+type benchmark struct {
+	name string
+	desc string
+	run  func(ctx context.Context, cfg *config, syncAlways bool) (metrics, error)
+}
+
+var benchmarks = []benchmark{
+	{"B1", "latency of one workflow of 10 sequential no-op activities", runB1},
+	{"B2", "throughput of 1-activity workflows", runB2},
+	{"B3", "one workflow fanning out 500 activities", runB3},
+	{"B4", "1,000 workflows sleeping 1 s: total time and timer lateness", runB4},
+	{"COLD", "cold load and replay of a ~1,000-event history", runCOLD},
+	{"COMMIT", "raw commit alternatives: single conditional message vs atomic batch", runCOMMIT},
+}
+
+// mode is a persistence mode of the server.
+type mode struct {
+	name       string
+	syncAlways bool
+}
+
+var (
+	modeDefault = mode{"default", false}
+	modeSync    = mode{"sync-always", true}
+)
+
+func main() {
+	var (
+		cfg        config
+		benchList  = flag.String("bench", "B1,B2,B3,B4,COLD,COMMIT", "comma-separated benchmarks to run")
+		syncAlways = flag.Bool("sync-always", false, "run only with the server's fsync on every write (=false: only default persistence); unset: both modes")
+		runs       = flag.Int("runs", 3, "runs per benchmark and mode; figures are medians")
+		out        = flag.String("out", "bench/RESULTS.md", "results file (empty: do not write)")
+		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run (server, worker and client share this process)")
+		memProfile = flag.String("memprofile", "", "write an allocation profile at the end")
+		blockProf  = flag.String("blockprofile", "", "write a blocking profile (where goroutines wait: round trips, locks) at the end")
+	)
+	flag.IntVar(&cfg.b1Warmup, "b1-warmup", 20, "B1 warm-up workflows")
+	flag.IntVar(&cfg.b1N, "b1-n", 200, "B1 measured workflows")
+	flag.IntVar(&cfg.b1Activities, "b1-activities", 10, "B1 activities per workflow")
+	flag.IntVar(&cfg.b2Warmup, "b2-warmup", 100, "B2 warm-up workflows")
+	flag.IntVar(&cfg.b2N, "b2-n", 2000, "B2 workflows")
+	flag.IntVar(&cfg.b2Pool, "pool", 128, "B2/B4 client goroutines")
+	flag.IntVar(&cfg.b3N, "b3-n", 500, "B3 fan-out width")
+	flag.IntVar(&cfg.b3Iter, "b3-iter", 3, "B3 fan-outs per run (median)")
+	flag.IntVar(&cfg.b4N, "b4-n", 1000, "B4 sleeping workflows")
+	flag.DurationVar(&cfg.b4Sleep, "b4-sleep", time.Second, "B4 sleep")
+	flag.IntVar(&cfg.coldN, "cold-n", 500, "COLD sequential activities (2n+2 events)")
+	flag.IntVar(&cfg.coldIter, "cold-iter", 10, "COLD loads per run (median)")
+	flag.DurationVar(&cfg.commitDur, "commit-dur", 2*time.Second, "COMMIT duration of each variant")
+	flag.IntVar(&shards, "shards", 0, "orchestrator shards of the worker (0: the engine's default, 4×GOMAXPROCS); a what-if knob")
+	flag.StringVar(&waiter, "waiter", "client", "how results are awaited: client (WorkflowRun.Get, the figures of record) or head (what-if: notification-safe head-only wait, see waiter.go)")
+	flag.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "timeout of one benchmark run")
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+
+	modes := []mode{modeDefault, modeSync}
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "sync-always" {
+			if *syncAlways {
+				modes = []mode{modeSync}
+			} else {
+				modes = []mode{modeDefault}
+			}
+		}
+	})
+	var selected []benchmark
+	for _, name := range strings.Split(*benchList, ",") {
+		name = strings.ToUpper(strings.TrimSpace(name))
+		i := slices.IndexFunc(benchmarks, func(b benchmark) bool { return b.name == name })
+		if i < 0 {
+			log.Fatalf("unknown benchmark %q", name)
+		}
+		selected = append(selected, benchmarks[i])
+	}
+	if *runs < 1 {
+		log.Fatal("-runs must be at least 1")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	if *blockProf != "" {
+		blockProfileRate = int(10 * time.Microsecond)
+		runtime.SetMutexProfileFraction(10)
+	}
+	res := newResults(cfg, *runs, modes, selected)
+	res.loadBefore = loadAvg()
+	res.machine = machine() // before the runs: the engine under test is what was just compiled
+	began := time.Now()
+	for r := 1; r <= *runs; r++ {
+		for _, m := range modes {
+			for _, b := range selected {
+				ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
+				t := time.Now()
+				c0 := sampleCPU()
+				got, err := b.run(ctx, &cfg, m.syncAlways)
+				self, others := cpuShares(c0, sampleCPU())
+				cancel()
+				if err != nil {
+					log.Printf("run %d/%d %-11s %-6s FAILED after %s: %v", r, *runs, m.name, b.name, time.Since(t).Round(time.Millisecond), err)
+					res.fail(m, b, err)
+					continue
+				}
+				got[b.name+".cpu_self"], got[b.name+".cpu_others"] = self, others
+				log.Printf("run %d/%d %-11s %-6s %6.1fs  %s", r, *runs, m.name, b.name, time.Since(t).Seconds(), got)
+				res.add(m, got)
+				runtime.GC()
+			}
+		}
+	}
+	res.elapsed = time.Since(began)
+	res.loadAfter = loadAvg()
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			log.Fatal(err)
+		}
+		f.Close()
+	}
+	if *blockProf != "" {
+		for _, p := range []struct{ name, file string }{{"block", *blockProf}, {"mutex", *blockProf + ".mutex"}} {
+			f, err := os.Create(p.file)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := pprof.Lookup(p.name).WriteTo(f, 0); err != nil {
+				log.Fatal(err)
+			}
+			f.Close()
+		}
+	}
+	report := res.markdown()
+	fmt.Print(report)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("wrote %s (total %s)", *out, res.elapsed.Round(time.Second))
+	}
+}
+
+// String renders metrics compactly for the progress log.
+func (m metrics) String() string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%.4g ", k, m[k])
+	}
+	return strings.TrimSpace(b.String())
+}
