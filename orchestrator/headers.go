@@ -26,6 +26,11 @@ const (
 	hdrExpLastSubj = nats.ExpectedLastSubjSeqHdr
 )
 
+// HeaderStatus is the history message header that carries the run's status
+// after the batch; subscribers to a history subject can read it without
+// decoding the body.
+const HeaderStatus = hdrStatus
+
 // Inbox message kinds.
 const (
 	kindStart           = "start"

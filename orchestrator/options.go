@@ -51,7 +51,9 @@ func WithShards(n int) Option { return func(o *Options) { o.Shards = n } }
 
 func (o *Options) defaults() {
 	if o.Shards <= 0 {
-		o.Shards = 4 * runtime.GOMAXPROCS(0)
+		// Tasks mostly wait on round trips to the server, so many more
+		// shards than cores keep both busy.
+		o.Shards = 16 * runtime.GOMAXPROCS(0)
 	}
 	if o.CacheSize <= 0 {
 		o.CacheSize = 10_000

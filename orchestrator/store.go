@@ -188,3 +188,21 @@ func (s *Store) LoadRun(ctx context.Context, workflowID, run string) (*Head, []h
 	}
 	return found, batches, nil
 }
+
+// Last returns the head and the decoded last batch of an instance (nil if
+// it has no history): enough to tell whether the current run closed and
+// how, with one direct get.
+func (s *Store) Last(ctx context.Context, workflowID string) (*Head, history.Batch, error) {
+	m, err := streams.LastMsg(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
+	if errors.Is(err, streams.ErrMsgNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read history head of %q: %w", workflowID, err)
+	}
+	b, err := history.DecodeBatch(m.Data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("history of %q at stream sequence %d: %w", workflowID, m.Seq, err)
+	}
+	return headOf(m.Seq, m.Header), b, nil
+}

@@ -38,6 +38,8 @@ type Worker struct {
 	// instance never races with a task running it on another shard.
 	caches []*cache
 	local  *timers.Local
+	// bg runs summary writes off the task path, in order.
+	bg chan func(context.Context)
 	inbox  jetstream.Stream
 	tasks  jetstream.Stream
 }
@@ -103,6 +105,28 @@ func (w *Worker) Run(ctx context.Context) error {
 		for _, c := range caches {
 			c.clear()
 		}
+	}()
+
+	w.bg = make(chan func(context.Context), 4096)
+	// Summary writes outlive the task context by a little, so a stopping
+	// worker still records the runs it closed.
+	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
+	bgDone := make(chan struct{})
+	go func() {
+		defer close(bgDone)
+		for f := range w.bg {
+			f(bgCtx)
+		}
+	}()
+	defer func() {
+		close(w.bg)
+		select {
+		case <-bgDone:
+		case <-time.After(5 * time.Second):
+			bgCancel()
+			<-bgDone
+		}
+		bgCancel()
 	}()
 
 	shards := make([]chan jetstream.Msg, w.opts.Shards)
@@ -232,6 +256,19 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 	e := c.get(id)
 	cold := e == nil
 	if cold {
+		// A new run's first task: the start wake holds the whole
+		// history, so the conditional append alone tells whether it is
+		// current, without reading history back.
+		for _, it := range items {
+			if it.kind == kindStart {
+				if ne := w.fastStart(ctx, c, id, it); ne != nil {
+					e, cold = ne, false
+				}
+				break
+			}
+		}
+	}
+	if cold {
 		var err error
 		if e, err = w.load(ctx, c, id); err != nil {
 			var nde *executor.NonDeterminismError
@@ -244,7 +281,9 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 			retry(time.Second)
 			return
 		}
-		if e != nil && e.inst != nil {
+		if e != nil && e.inst != nil && redelivered {
+			// Messages of a parked instance come back redelivered; only
+			// then can the summary carry a park to clear.
 			w.summaries.checkParked(ctx, id)
 		}
 	}
@@ -340,7 +379,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 	}
 	ackAll(items)
 	if w.summaries.wasParked(id) {
-		w.summaries.unpark(ctx, id)
+		w.background(func(ctx context.Context) { w.summaries.unpark(ctx, id) })
 	}
 	if e.inst.Closed() != nil {
 		w.closed(ctx, e)
@@ -439,6 +478,39 @@ func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entr
 	return ne, nil
 }
 
+// fastStart makes the start wake's conditional append (a duplicate of the
+// client's, usually) and, if the run it starts is the instance's current
+// one, returns it built from the wake. It returns nil when history must be
+// read instead.
+func (w *Worker) fastStart(ctx context.Context, c *cache, id string, it *item) *entry {
+	ws := it.start[0].Attributes.(*history.WorkflowStarted)
+	fn, ok := w.workflows[ws.WorkflowType]
+	if !ok {
+		return nil
+	}
+	var prev *Head
+	if it.expectedSeq != 0 {
+		prev = &Head{Seq: it.expectedSeq}
+	}
+	head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: prev, NewRun: prev != nil, Run: it.run,
+		Type: ws.WorkflowType, Queue: ws.TaskQueue, Status: history.StatusRunning, Batch: it.start})
+	if err != nil {
+		return nil
+	}
+	inst := executor.New(fn, executor.Options{Logger: w.opts.Logger, DeadlockTimeout: w.opts.DeadlockTimeout})
+	if err := inst.Replay([]history.Batch{it.start}); err != nil {
+		inst.Close()
+		return nil
+	}
+	e := &entry{id: id, head: head, inst: inst, last: it.start}
+	if err := w.emit(ctx, e, it.start); err != nil {
+		inst.Close()
+		return nil
+	}
+	c.put(e)
+	return e
+}
+
 // park stops an instance whose code cannot run its history: history stays
 // as it is, the error goes to the summary (describe shows it), and the
 // messages come back later, when fixed code may be running.
@@ -454,7 +526,19 @@ func (w *Worker) park(ctx context.Context, id string, e *entry, err error, items
 	}
 }
 
-// closed records the outcome of a closed run in its summary.
-func (w *Worker) closed(ctx context.Context, e *entry) {
-	w.summaries.closed(ctx, e.id, e.head, e.last)
+// closed records the outcome of a closed run in its summary, off the task
+// path: the summary is an index, history already holds the outcome.
+func (w *Worker) closed(_ context.Context, e *entry) {
+	id, head, last := e.id, e.head, e.last
+	w.background(func(ctx context.Context) { w.summaries.closed(ctx, id, head, last) })
+}
+
+// background queues f for the summary writer; when the queue is full the
+// caller writes itself, which slows tasks down rather than losing writes.
+func (w *Worker) background(f func(context.Context)) {
+	select {
+	case w.bg <- f:
+	default:
+		f(context.Background())
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/failure"
 )
 
@@ -65,13 +66,19 @@ type closeEvent struct {
 }
 
 // waitClose blocks until the run closes. It listens to the instance's
-// history subject (every append is seen live) and re-reads the head
-// periodically, so a missed message or a reconnect only adds latency.
+// history subject: a message announcing a closed status (a hint only: core
+// subscribers see a publish even if the stream rejects it, and before the
+// stream stores it) makes it re-read the stored head, a few times over a
+// few milliseconds. A periodic re-read covers missed messages and
+// reconnects. Only the last history message is read, never the whole run.
 func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, error) {
-	ch := make(chan struct{}, 1)
-	sub, err := c.nc.Subscribe(c.names.HistorySubject(id), func(*nats.Msg) {
+	hint := make(chan struct{}, 1)
+	sub, err := c.nc.Subscribe(c.names.HistorySubject(id), func(m *nats.Msg) {
+		if history.Status(m.Header.Get(orchestrator.HeaderStatus)) == history.StatusRunning {
+			return
+		}
 		select {
-		case ch <- struct{}{}:
+		case hint <- struct{}{}:
 		default:
 		}
 	})
@@ -81,32 +88,73 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 	defer sub.Unsubscribe()
 	poll := time.NewTicker(2 * time.Second)
 	defer poll.Stop()
-	for {
-		head, batches, err := c.store.LoadRun(ctx, id, run)
+	check := func() (*closeEvent, bool, error) {
+		head, last, err := c.store.Last(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if head == nil {
-			return nil, fmt.Errorf("%w: %q run %q", ErrNotFound, id, run)
+			return nil, false, fmt.Errorf("%w: %q run %q", ErrNotFound, id, run)
 		}
-		if run == "" {
-			run = head.Run
+		if run != "" && head.Run != run {
+			// The run is not the current one: it closed before a newer
+			// run started, so its close is in history.
+			return c.closeOfRun(ctx, id, run)
 		}
-		if head.Status != history.StatusRunning && len(batches) > 0 {
-			last := batches[len(batches)-1]
-			for _, ev := range last {
-				if ev.IsClose() {
-					return &closeEvent{id: id, run: head.Run, typ: head.WorkflowType, ev: ev}, nil
-				}
+		run = head.Run
+		if head.Status == history.StatusRunning {
+			return nil, false, nil
+		}
+		for _, ev := range last {
+			if ev.IsClose() {
+				return &closeEvent{id: id, run: head.Run, typ: head.WorkflowType, ev: ev}, true, nil
 			}
+		}
+		return nil, false, fmt.Errorf("run %s of %q is %s but its last history message has no close event", head.Run, id, head.Status)
+	}
+	for {
+		ce, done, err := check()
+		if err != nil || done {
+			return ce, err
 		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-ch:
 		case <-poll.C:
+		case <-hint:
+			// The close may not be stored yet: re-read shortly.
+			for d := time.Millisecond; d <= 64*time.Millisecond; d *= 2 {
+				ce, done, err := check()
+				if err != nil || done {
+					return ce, err
+				}
+				select {
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				case <-time.After(d):
+				}
+			}
 		}
 	}
+}
+
+// closeOfRun finds the close event of an earlier run of an instance.
+func (c *Client) closeOfRun(ctx context.Context, id, run string) (*closeEvent, bool, error) {
+	head, batches, err := c.store.LoadRun(ctx, id, run)
+	if err != nil {
+		return nil, false, err
+	}
+	if head == nil {
+		return nil, false, fmt.Errorf("%w: %q run %q", ErrNotFound, id, run)
+	}
+	for _, b := range batches {
+		for _, ev := range b {
+			if ev.IsClose() {
+				return &closeEvent{id: id, run: run, typ: head.WorkflowType, ev: ev}, true, nil
+			}
+		}
+	}
+	return nil, false, fmt.Errorf("run %s of %q was superseded without a close event", run, id)
 }
 
 // Result waits for a run (the current one if run is empty) and decodes its
