@@ -83,7 +83,7 @@ func main() {
 	flag.IntVar(&cfg.coldN, "cold-n", 500, "COLD sequential activities (2n+2 events)")
 	flag.IntVar(&cfg.coldIter, "cold-iter", 10, "COLD loads per run (median)")
 	flag.DurationVar(&cfg.commitDur, "commit-dur", 2*time.Second, "COMMIT duration of each variant")
-	flag.IntVar(&shards, "shards", 0, "orchestrator shards of the worker (0: the engine's default, 4×GOMAXPROCS); a what-if knob")
+	flag.IntVar(&shards, "shards", 0, "orchestrator shards of the worker (0: the engine's default, 16×GOMAXPROCS); a what-if knob")
 	flag.StringVar(&waiter, "waiter", "client", "how results are awaited: client (WorkflowRun.Get, the figures of record) or head (what-if: notification-safe head-only wait, see waiter.go)")
 	flag.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "timeout of one benchmark run")
 	flag.Parse()

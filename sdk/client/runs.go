@@ -86,7 +86,8 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 		return nil, err
 	}
 	defer sub.Unsubscribe()
-	poll := time.NewTicker(2 * time.Second)
+	next := 5 * time.Millisecond
+	poll := time.NewTimer(next)
 	defer poll.Stop()
 	check := func() (*closeEvent, bool, error) {
 		head, last, err := c.store.Last(ctx, id)
@@ -121,6 +122,11 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-poll.C:
+			// Re-read soon at first, then every 2 s: a close published
+			// just before the subscription started may be stored only
+			// after the first read, and its message is never seen.
+			next *= 2
+			poll.Reset(min(next, 2*time.Second))
 		case <-hint:
 			// The close may not be stored yet: re-read shortly.
 			for d := time.Millisecond; d <= 64*time.Millisecond; d *= 2 {
