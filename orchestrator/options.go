@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"context"
 	"log/slog"
 	"runtime"
 	"time"
@@ -26,6 +27,9 @@ type Options struct {
 	// yielding.
 	DeadlockTimeout time.Duration
 	Logger          *slog.Logger
+	// Lifecycle, if set, receives the status changes of runs (see
+	// WithLifecycle).
+	Lifecycle func(context.Context, LifecycleEvent)
 }
 
 // Option changes Options.

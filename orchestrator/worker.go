@@ -39,9 +39,9 @@ type Worker struct {
 	caches []*cache
 	local  *timers.Local
 	// bg runs summary writes off the task path, in order.
-	bg chan func(context.Context)
-	inbox  jetstream.Stream
-	tasks  jetstream.Stream
+	bg    chan func(context.Context)
+	inbox jetstream.Stream
+	tasks jetstream.Stream
 }
 
 // NewWorker returns a Worker for queue in the namespace of names.
@@ -255,6 +255,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 	}
 	e := c.get(id)
 	cold := e == nil
+	var fast *item
 	if cold {
 		// A new run's first task: the start wake holds the whole
 		// history, so the conditional append alone tells whether it is
@@ -262,7 +263,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		for _, it := range items {
 			if it.kind == kindStart {
 				if ne := w.fastStart(ctx, c, id, it); ne != nil {
-					e, cold = ne, false
+					e, cold, fast = ne, false, it
 				}
 				break
 			}
@@ -291,7 +292,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 	// A start wake completes a start whose client may have died between
 	// publishing it and appending the start batch.
 	for _, it := range items {
-		if it.kind != kindStart {
+		if it.kind != kindStart || it == fast {
 			continue
 		}
 		ne, err := w.completeStart(ctx, c, id, e, it)
@@ -431,7 +432,9 @@ func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) 
 // happened yet. It returns the entry of the instance afterwards.
 func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entry, it *item) (*entry, error) {
 	if e != nil && e.head.Run == it.run {
-		return e, nil // already started
+		// Already started (by the client's own append, usually).
+		w.reportStarted(it.start[0].Attributes.(*history.WorkflowStarted), it.start[0].Time)
+		return e, nil
 	}
 	var prev *Head
 	if e != nil {
@@ -454,6 +457,7 @@ func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entr
 		if err := w.emit(ctx, ne, it.start); err != nil {
 			return nil, err
 		}
+		w.reportStarted(it.start[0].Attributes.(*history.WorkflowStarted), it.start[0].Time)
 		return ne, nil
 	}
 	if err != nil {
@@ -475,6 +479,7 @@ func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entr
 	if err := w.emit(ctx, ne, it.start); err != nil {
 		return nil, err
 	}
+	w.reportStarted(ws, it.start[0].Time)
 	return ne, nil
 }
 
@@ -494,7 +499,15 @@ func (w *Worker) fastStart(ctx context.Context, c *cache, id string, it *item) *
 	}
 	head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: prev, NewRun: prev != nil, Run: it.run,
 		Type: ws.WorkflowType, Queue: ws.TaskQueue, Status: history.StatusRunning, Batch: it.start})
-	if err != nil {
+	if errors.Is(err, ErrConflict) {
+		// The expected-sequence check comes before de-duplication, so
+		// the client's own append of this very batch shows as a
+		// conflict: the head tells.
+		head, err = w.store.Head(ctx, id)
+		if err != nil || head == nil || head.Run != it.run || head.LastEvent != 1 {
+			return nil
+		}
+	} else if err != nil {
 		return nil
 	}
 	inst := executor.New(fn, executor.Options{Logger: w.opts.Logger, DeadlockTimeout: w.opts.DeadlockTimeout})
@@ -508,6 +521,7 @@ func (w *Worker) fastStart(ctx context.Context, c *cache, id string, it *item) *
 		return nil
 	}
 	c.put(e)
+	w.reportStarted(ws, it.start[0].Time)
 	return e
 }
 
@@ -531,6 +545,11 @@ func (w *Worker) park(ctx context.Context, id string, e *entry, err error, items
 func (w *Worker) closed(_ context.Context, e *entry) {
 	id, head, last := e.id, e.head, e.last
 	w.background(func(ctx context.Context) { w.summaries.closed(ctx, id, head, last) })
+	traceParent := ""
+	if e.inst != nil {
+		traceParent = e.inst.Started().TraceParent
+	}
+	w.reportClosed(id, head, last, traceParent)
 }
 
 // background queues f for the summary writer; when the queue is full the
