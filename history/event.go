@@ -30,6 +30,7 @@ const (
 	TypeTimerCanceled EventType = "TimerCanceled"
 
 	TypeStepCompleted EventType = "StepCompleted"
+	TypeSignalReceived EventType = "SignalReceived"
 	TypeVersionMarker EventType = "VersionMarker"
 )
 
@@ -102,6 +103,8 @@ func newAttributes(t EventType) (any, error) {
 		return new(TimerCanceled), nil
 	case TypeStepCompleted:
 		return new(StepCompleted), nil
+	case TypeSignalReceived:
+		return new(SignalReceived), nil
 	case TypeVersionMarker:
 		return new(VersionMarker), nil
 	}

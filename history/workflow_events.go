@@ -57,6 +57,16 @@ type WorkflowCancelRequested struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// SignalReceived records an external event raised on the run. Events are
+// delivered to the workflow in the order they were recorded; ones it has
+// not waited for yet stay buffered.
+type SignalReceived struct {
+	Name    string          `json:"name"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// ID identifies the raise, so a repeated delivery is recorded once.
+	ID string `json:"id"`
+}
+
 // StepCompleted records the result of inline code run by the workflow
 // (workflow.Step, workflow.SideEffect): replay returns it without running
 // the code again.

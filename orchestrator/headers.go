@@ -22,6 +22,8 @@ const (
 	hdrActivityID  = "Cairn-Activity-Id"
 	hdrReason      = "Cairn-Reason"
 	hdrTimeout     = "Cairn-Timeout"
+	hdrSignal      = "Cairn-Signal"
+	hdrSignalID    = "Cairn-Signal-Id"
 	hdrMsgID       = nats.MsgIdHdr
 	hdrExpLastSubj = nats.ExpectedLastSubjSeqHdr
 )
@@ -40,6 +42,7 @@ const (
 	kindCancel          = "cancel"
 	kindTerminated      = "terminated"
 	kindWorkflowTimeout = "workflow.timeout"
+	kindSignal          = "signal"
 )
 
 func u64(s string) uint64 {

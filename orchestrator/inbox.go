@@ -38,7 +38,7 @@ func parseItem(m jetstream.Msg) (*item, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(b) != 1 || b[0].Type != history.TypeWorkflowStarted {
+		if len(b) == 0 || b[0].Type != history.TypeWorkflowStarted {
 			return nil, fmt.Errorf("start message without a WorkflowStarted batch")
 		}
 		it.start = b
@@ -68,6 +68,13 @@ func parseItem(m jetstream.Msg) (*item, error) {
 		it.ev = &history.Event{Type: history.TypeTimerFired, Attributes: &history.TimerFired{ID: i64(h.Get(hdrTimerID))}}
 	case kindCancel:
 		it.ev = &history.Event{Type: history.TypeWorkflowCancelRequested, Attributes: &history.WorkflowCancelRequested{Reason: h.Get(hdrReason)}}
+	case kindSignal:
+		payload := m.Data()
+		if len(payload) == 0 {
+			payload = []byte("null")
+		}
+		it.ev = &history.Event{Type: history.TypeSignalReceived, Attributes: &history.SignalReceived{
+			Name: h.Get(hdrSignal), ID: h.Get(hdrSignalID), Payload: json.RawMessage(payload)}}
 	case kindWorkflowTimeout:
 		it.ev = &history.Event{Type: history.TypeWorkflowTimedOut, Attributes: &history.WorkflowTimedOut{
 			Timeout: history.Duration(i64(h.Get(hdrTimeout)))}}
@@ -128,6 +135,17 @@ func newCancelMsg(subject, key, run, reason string) *nats.Msg {
 	m.Header.Set(hdrRun, run)
 	m.Header.Set(hdrReason, reason)
 	m.Header.Set(hdrMsgID, "cancel/"+key+"/"+run)
+	return m
+}
+
+func newSignalMsg(subject, key, run, name, id string, payload []byte) *nats.Msg {
+	m := nats.NewMsg(subject)
+	m.Data = payload
+	m.Header.Set(hdrKind, kindSignal)
+	m.Header.Set(hdrRun, run)
+	m.Header.Set(hdrSignal, name)
+	m.Header.Set(hdrSignalID, id)
+	m.Header.Set(hdrMsgID, "signal/"+key+"/"+id)
 	return m
 }
 

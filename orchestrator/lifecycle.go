@@ -51,6 +51,9 @@ type StartRequest struct {
 	Memo         json.RawMessage
 	// ExecutionTimeout is recorded in the start event.
 	ExecutionTimeout time.Duration
+	// Signal, if set, is recorded in the start batch itself
+	// (signal-with-start): the run never exists without it.
+	Signal *history.SignalReceived
 }
 
 // StartResult tells which run the start resolved to.
@@ -98,6 +101,9 @@ func (s *Store) Start(ctx context.Context, req StartRequest) (*StartResult, erro
 			WorkflowType: req.WorkflowType, WorkflowID: req.WorkflowID, Run: run, TaskQueue: req.TaskQueue,
 			Input: req.Input, RandomSeed: h.Sum64(), RequestID: req.RequestID, TraceParent: req.TraceParent,
 			Memo: req.Memo, ExecutionTimeout: history.Duration(req.ExecutionTimeout)}}}
+		if req.Signal != nil {
+			batch = append(batch, &history.Event{Seq: 2, Time: now, Type: history.TypeSignalReceived, Attributes: req.Signal})
+		}
 		var expected uint64
 		if head != nil {
 			expected = head.Seq
@@ -156,6 +162,25 @@ func (s *Store) Terminate(ctx context.Context, workflowID, run, reason string) (
 		return nh, err
 	}
 	return nil, fmt.Errorf("terminate %q: too much contention", workflowID)
+}
+
+// Signal raises the event name on the current run of an instance (or on
+// run, if given). id de-duplicates: raising the same id twice records one
+// event.
+func (s *Store) Signal(ctx context.Context, workflowID, run, name, id string, payload []byte) error {
+	head, err := s.Head(ctx, workflowID)
+	if err != nil {
+		return err
+	}
+	if head == nil || (run != "" && head.Run != run) {
+		return fmt.Errorf("%w: %q run %q", ErrNotFound, workflowID, run)
+	}
+	if head.Status != history.StatusRunning {
+		return fmt.Errorf("%w: %q run %s is %s", ErrNotRunning, workflowID, head.Run, head.Status)
+	}
+	key := s.names.InstanceKey(workflowID)
+	_, err = s.js.PublishMsg(ctx, newSignalMsg(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, name, id, payload))
+	return err
 }
 
 // Cancel asks a running run to cancel: its context is canceled and the

@@ -504,7 +504,7 @@ func (w *Worker) fastStart(ctx context.Context, c *cache, id string, it *item) *
 		// the client's own append of this very batch shows as a
 		// conflict: the head tells.
 		head, err = w.store.Head(ctx, id)
-		if err != nil || head == nil || head.Run != it.run || head.LastEvent != 1 {
+		if err != nil || head == nil || head.Run != it.run || head.LastEvent != it.start[len(it.start)-1].Seq {
 			return nil
 		}
 	} else if err != nil {

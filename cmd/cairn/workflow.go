@@ -40,6 +40,7 @@ Commands:
   describe    show the state of a run: status, pending activities and timers
   history     print the events of a run (--json exports them)
   result      wait for a run to close and print its result
+  signal      raise an external event on a running workflow
   cancel      ask a running workflow to cancel
   terminate   close a running workflow at once, without running its code
   list        list workflows, newest first
@@ -132,7 +133,7 @@ func cmdWorkflow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &usageError{cmd: grp.name, msg: err.Error()}
 	}
 	if grp.fs.NArg() == 0 {
-		return usageErrorf(grp.name, "missing command: start, describe, history, result, cancel, terminate or list")
+		return usageErrorf(grp.name, "missing command: start, describe, history, result, signal, cancel, terminate or list")
 	}
 	sub, rest := grp.fs.Arg(0), grp.fs.Args()[1:]
 	switch sub {
@@ -144,6 +145,8 @@ func cmdWorkflow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return wfHistory(ctx, g, rest, stdout)
 	case "result":
 		return wfResult(ctx, g, rest, stdout, stderr)
+	case "signal":
+		return wfSignal(ctx, g, rest, stdout)
 	case "cancel":
 		return wfCancel(ctx, g, rest, stdout)
 	case "terminate":
@@ -432,11 +435,62 @@ func wfTerminate(ctx context.Context, g globalFlags, args []string, stdout io.Wr
 }
 
 func closeCmd(ctx context.Context, g globalFlags, args []string, stdout io.Writer, verb, usage string) error {
+	var reason *string
+	return onRun(ctx, g, args, stdout, verb, usage, "only if this is the current `run`",
+		func(fs *flag.FlagSet) { reason = fs.String("reason", "", "reason `text`, recorded in history") },
+		func(ctx context.Context, cl *client.Client, id, run string) error {
+			if verb == "cancel" {
+				if err := cl.Cancel(ctx, id, run, *reason); err != nil {
+					return g.notFound(err, id, run)
+				}
+				fmt.Fprintf(stdout, "Requested cancellation of workflow %q.\n", id)
+				return nil
+			}
+			if err := cl.Terminate(ctx, id, run, *reason); err != nil {
+				return g.notFound(err, id, run)
+			}
+			fmt.Fprintf(stdout, "Terminated workflow %q.\n", id)
+			return nil
+		})
+}
+
+const signalUsage = `Usage:
+  cairn workflow signal --id ID --name NAME [--input JSON] [--run RUN]
+
+Raises the external event NAME on a running workflow, with the JSON payload
+given by --input (default null). The workflow receives it with
+workflow.WaitEvent; events raised before it waits are buffered in order.
+`
+
+func wfSignal(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
+	var name, input *string
+	return onRun(ctx, g, args, stdout, "signal", signalUsage, "only if this is the current `run`",
+		func(fs *flag.FlagSet) {
+			name = fs.String("name", "", "event `name` (required)")
+			input = fs.String("input", "null", "event payload as `JSON`")
+		},
+		func(ctx context.Context, cl *client.Client, id, run string) error {
+			if *name == "" {
+				return usageErrorf("cairn workflow signal", "--name is required")
+			}
+			if err := cl.SignalRaw(ctx, id, run, *name, []byte(*input), ""); err != nil {
+				return g.notFound(err, id, run)
+			}
+			fmt.Fprintf(stdout, "Raised event %q on workflow %q.\n", *name, id)
+			return nil
+		})
+}
+
+// onRun is the frame of the commands that act on one run: it parses --id,
+// --run and the command's own flags (registered by flags), connects, and
+// calls fn.
+func onRun(ctx context.Context, g globalFlags, args []string, stdout io.Writer, verb, usage, runHelp string,
+	flags func(fs *flag.FlagSet), fn func(ctx context.Context, cl *client.Client, id, run string) error) error {
 	c := newCommand("cairn workflow "+verb, usage, stdout)
 	g.register(c.fs)
 	id := c.fs.String("id", "", "workflow `id` (required)")
-	runID := c.fs.String("run", "", "only if this is the current `run`")
-	reason := c.fs.String("reason", "", "reason `text`, recorded in history")
+	runID := c.fs.String("run", "", runHelp)
+	flags(c.fs)
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -453,18 +507,7 @@ func closeCmd(ctx context.Context, g globalFlags, args []string, stdout io.Write
 		return err
 	}
 	defer closeConn()
-	if verb == "cancel" {
-		if err := cl.Cancel(ctx, *id, *runID, *reason); err != nil {
-			return g.notFound(err, *id, *runID)
-		}
-		fmt.Fprintf(stdout, "Requested cancellation of workflow %q.\n", *id)
-		return nil
-	}
-	if err := cl.Terminate(ctx, *id, *runID, *reason); err != nil {
-		return g.notFound(err, *id, *runID)
-	}
-	fmt.Fprintf(stdout, "Terminated workflow %q.\n", *id)
-	return nil
+	return fn(ctx, cl, *id, *runID)
 }
 
 // --- list ------------------------------------------------------------------
@@ -575,35 +618,19 @@ PARKED with the error; a run no live worker serves says what it waits for.
 `
 
 func wfDescribe(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
-	c := newCommand("cairn workflow describe", describeUsage, stdout)
-	g.register(c.fs)
-	id := c.fs.String("id", "", "workflow `id` (required)")
-	runID := c.fs.String("run", "", "`run` id (default: the current run)")
-	asJSON := c.fs.Bool("json", false, "print the description as JSON")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	if err := g.check(c.name); err != nil {
-		return err
-	}
-	if *id == "" {
-		return usageErrorf(c.name, "--id is required")
-	}
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	cl, closeConn, err := g.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeConn()
-	d, err := cl.Describe(ctx, *id, *runID)
-	if err != nil {
-		return g.notFound(err, *id, *runID)
-	}
-	if *asJSON {
-		return writeJSON(stdout, d)
-	}
-	return printDescription(stdout, d, time.Now())
+	var asJSON *bool
+	return onRun(ctx, g, args, stdout, "describe", describeUsage, "`run` id (default: the current run)",
+		func(fs *flag.FlagSet) { asJSON = fs.Bool("json", false, "print the description as JSON") },
+		func(ctx context.Context, cl *client.Client, id, run string) error {
+			d, err := cl.Describe(ctx, id, run)
+			if err != nil {
+				return g.notFound(err, id, run)
+			}
+			if *asJSON {
+				return writeJSON(stdout, d)
+			}
+			return printDescription(stdout, d, time.Now())
+		})
 }
 
 const historyUsage = `Usage:
@@ -615,36 +642,20 @@ type, attributes).
 `
 
 func wfHistory(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
-	c := newCommand("cairn workflow history", historyUsage, stdout)
-	g.register(c.fs)
-	id := c.fs.String("id", "", "workflow `id` (required)")
-	runID := c.fs.String("run", "", "`run` id (default: the current run)")
-	asJSON := c.fs.Bool("json", false, "export the events as a JSON array")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	if err := g.check(c.name); err != nil {
-		return err
-	}
-	if *id == "" {
-		return usageErrorf(c.name, "--id is required")
-	}
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	cl, closeConn, err := g.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeConn()
-	events, err := cl.History(ctx, *id, *runID)
-	if err != nil {
-		return g.notFound(err, *id, *runID)
-	}
-	if *asJSON {
-		if events == nil {
-			events = []*history.Event{}
-		}
-		return writeJSON(stdout, events)
-	}
-	return printHistory(stdout, events)
+	var asJSON *bool
+	return onRun(ctx, g, args, stdout, "history", historyUsage, "`run` id (default: the current run)",
+		func(fs *flag.FlagSet) { asJSON = fs.Bool("json", false, "export the events as a JSON array") },
+		func(ctx context.Context, cl *client.Client, id, run string) error {
+			events, err := cl.History(ctx, id, run)
+			if err != nil {
+				return g.notFound(err, id, run)
+			}
+			if *asJSON {
+				if events == nil {
+					events = []*history.Event{}
+				}
+				return writeJSON(stdout, events)
+			}
+			return printHistory(stdout, events)
+		})
 }

@@ -361,3 +361,23 @@ func TestExecutionTimeout(t *testing.T) {
 		return ""
 	})
 }
+
+func TestSignal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCLI(t, e.wf("start", "--type", "Workflow", "--id", "order-1", "--input", orderInput("1", time.Hour))...)
+	waitPendingTimer(t, e, "order-1")
+	r := mustCLI(t, e.wf("signal", "--id", "order-1", "--name", "address-changed", "--input", `{"city":"Oslo"}`)...)
+	if !strings.Contains(r.stdout, `Raised event "address-changed" on workflow "order-1"`) {
+		t.Fatalf("signal output: %s", r)
+	}
+	r = mustCLI(t, e.wf("history", "--id", "order-1")...)
+	if !strings.Contains(r.stdout, "SignalReceived") {
+		t.Errorf("history lacks the event:\n%s", r.stdout)
+	}
+	wantFail(t, exitUsage, "--name is required", e.wf("signal", "--id", "order-1")...)
+	wantFail(t, exitError, "not valid JSON", e.wf("signal", "--id", "order-1", "--name", "x", "--input", "{")...)
+	wantFail(t, exitError, "not found", e.wf("signal", "--id", "nobody", "--name", "x")...)
+	mustCLI(t, e.wf("terminate", "--id", "order-1")...)
+	wantFail(t, exitError, "not running", e.wf("signal", "--id", "order-1", "--name", "x")...)
+}

@@ -49,6 +49,11 @@ func (in *Instance) accept(ev *history.Event) *history.Event {
 			return nil
 		}
 		return ev
+	case *history.SignalReceived:
+		if in.seenSignals[a.ID] {
+			return nil
+		}
+		return ev
 	case *history.WorkflowTerminated, *history.WorkflowTimedOut:
 		return ev
 	}

@@ -55,6 +55,10 @@ type Instance struct {
 
 	activities map[int64]*activity
 	timers     map[int64]*timer
+	// signals buffers received events per name until the code takes them;
+	// seenSignals de-duplicates repeated raises.
+	signals     map[string][]json.RawMessage
+	seenSignals map[string]bool
 	cancelReq  bool
 	retried    bool
 
@@ -99,8 +103,10 @@ func New(fn WorkflowFunc, opts Options) *Instance {
 		opts:       opts,
 		sched:      coro.NewScheduler(coro.WithDeadlockTimeout(opts.DeadlockTimeout)),
 		versions:   map[string]int{},
-		activities: map[int64]*activity{},
-		timers:     map[int64]*timer{},
+		activities:  map[int64]*activity{},
+		timers:      map[int64]*timer{},
+		signals:     map[string][]json.RawMessage{},
+		seenSignals: map[string]bool{},
 	}
 	in.logger = slog.New(&replayHandler{inner: opts.Logger.Handler(), in: in})
 	return in
@@ -216,7 +222,9 @@ func (in *Instance) Replay(batches []history.Batch) error {
 				in.closed = ev
 			}
 		}
-		if runCode && in.closed == nil {
+		// The first batch is the start (written by the client, with any
+		// signal-with-start events): code first runs in the next task.
+		if runCode && in.closed == nil && b > 0 {
 			if err := in.run(); err != nil {
 				return err
 			}
@@ -450,6 +458,9 @@ func (in *Instance) apply(ev *history.Event) {
 			t.done = true
 			t.future.Set(nil, nil)
 		}
+	case *history.SignalReceived:
+		in.seenSignals[a.ID] = true
+		in.signals[a.Name] = append(in.signals[a.Name], a.Payload)
 	case *history.WorkflowCancelRequested:
 		in.cancelReq = true
 		in.root.scope.cancel(&history.Failure{Type: history.FailureCanceled, Message: "workflow canceled: " + a.Reason})

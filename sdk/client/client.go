@@ -126,6 +126,10 @@ func (c *Client) Start(ctx context.Context, opts StartOptions, workflow any, inp
 
 // StartRaw starts a workflow type by name with an already encoded input.
 func (c *Client) StartRaw(ctx context.Context, opts StartOptions, workflowType string, input []byte) (*WorkflowRun, error) {
+	return c.startRaw(ctx, opts, workflowType, input, nil)
+}
+
+func (c *Client) startRaw(ctx context.Context, opts StartOptions, workflowType string, input []byte, sig *history.SignalReceived) (*WorkflowRun, error) {
 	if opts.TaskQueue == "" {
 		opts.TaskQueue = "default"
 	}
@@ -163,7 +167,7 @@ func (c *Client) StartRaw(ctx context.Context, opts StartOptions, workflowType s
 	res, err := c.store.Start(ctx, orchestrator.StartRequest{
 		WorkflowID: opts.ID, WorkflowType: workflowType, TaskQueue: opts.TaskQueue, Input: input,
 		RequestID: opts.RequestID, Reuse: opts.ReusePolicy, Memo: memo, ExecutionTimeout: opts.ExecutionTimeout,
-		TraceParent: traceParent(ctx),
+		TraceParent: traceParent(ctx), Signal: sig,
 	})
 	if err != nil {
 		return nil, err
