@@ -29,9 +29,9 @@ const (
 	TypeTimerFired    EventType = "TimerFired"
 	TypeTimerCanceled EventType = "TimerCanceled"
 
-	TypeStepCompleted EventType = "StepCompleted"
+	TypeStepCompleted  EventType = "StepCompleted"
 	TypeSignalReceived EventType = "SignalReceived"
-	TypeVersionMarker EventType = "VersionMarker"
+	TypeVersionMarker  EventType = "VersionMarker"
 )
 
 // Event is one entry of a run's history.

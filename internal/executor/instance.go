@@ -59,8 +59,8 @@ type Instance struct {
 	// seenSignals de-duplicates repeated raises.
 	signals     map[string][]json.RawMessage
 	seenSignals map[string]bool
-	cancelReq  bool
-	retried    bool
+	cancelReq   bool
+	retried     bool
 
 	pending history.Batch // events of the task being executed
 	closed  *history.Event
@@ -99,10 +99,10 @@ func New(fn WorkflowFunc, opts Options) *Instance {
 		opts.DeadlockTimeout = time.Second
 	}
 	in := &Instance{
-		fn:         fn,
-		opts:       opts,
-		sched:      coro.NewScheduler(coro.WithDeadlockTimeout(opts.DeadlockTimeout)),
-		versions:   map[string]int{},
+		fn:          fn,
+		opts:        opts,
+		sched:       coro.NewScheduler(coro.WithDeadlockTimeout(opts.DeadlockTimeout)),
+		versions:    map[string]int{},
 		activities:  map[int64]*activity{},
 		timers:      map[int64]*timer{},
 		signals:     map[string][]json.RawMessage{},
