@@ -31,6 +31,7 @@ const (
 
 	TypeStepCompleted  EventType = "StepCompleted"
 	TypeSignalReceived EventType = "SignalReceived"
+	TypeStatusSet      EventType = "StatusSet"
 	TypeVersionMarker  EventType = "VersionMarker"
 )
 
@@ -53,7 +54,7 @@ func (e *Event) IsCommand() bool {
 	switch e.Type {
 	case TypeActivityScheduled, TypeActivityCancelRequested,
 		TypeTimerStarted, TypeTimerCanceled,
-		TypeStepCompleted, TypeVersionMarker,
+		TypeStepCompleted, TypeVersionMarker, TypeStatusSet,
 		TypeWorkflowCompleted, TypeWorkflowFailed, TypeWorkflowCanceled:
 		return true
 	}
@@ -105,6 +106,8 @@ func newAttributes(t EventType) (any, error) {
 		return new(StepCompleted), nil
 	case TypeSignalReceived:
 		return new(SignalReceived), nil
+	case TypeStatusSet:
+		return new(StatusSet), nil
 	case TypeVersionMarker:
 		return new(VersionMarker), nil
 	}

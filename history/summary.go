@@ -1,6 +1,9 @@
 package history
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Status is the state of a run.
 type Status string
@@ -44,6 +47,9 @@ type Summary struct {
 	Status       Status    `json:"status"`
 	StartTime    time.Time `json:"startTime"`
 	CloseTime    time.Time `json:"closeTime,omitzero"`
+	// CustomStatus is the latest value the workflow set with
+	// workflow.SetStatus.
+	CustomStatus json.RawMessage `json:"customStatus,omitempty"`
 	// Failure is the error of a failed or canceled run.
 	Failure *Failure `json:"failure,omitempty"`
 	// Parked is set while the run cannot progress because its code broke

@@ -67,6 +67,12 @@ type SignalReceived struct {
 	ID string `json:"id"`
 }
 
+// StatusSet records the custom status the workflow published with
+// workflow.SetStatus; describe and list show the latest one.
+type StatusSet struct {
+	Status json.RawMessage `json:"status"`
+}
+
 // StepCompleted records the result of inline code run by the workflow
 // (workflow.Step, workflow.SideEffect): replay returns it without running
 // the code again.

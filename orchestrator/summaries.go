@@ -172,6 +172,23 @@ func (s *Summaries) unpark(ctx context.Context, id string) {
 	})
 }
 
+// status records the latest custom status of a run.
+func (s *Summaries) status(ctx context.Context, id string, head *Head, start time.Time, status json.RawMessage) {
+	_ = s.Update(ctx, id, func(cur *history.Summary) *history.Summary {
+		if cur != nil && (cur.HistorySeq > head.Seq || (cur.Run != head.Run && cur.HistorySeq > head.RunStart)) {
+			return nil
+		}
+		if cur == nil || cur.Run != head.Run {
+			// The starting client has not written the summary yet.
+			cur = &history.Summary{WorkflowID: id, WorkflowType: head.WorkflowType, TaskQueue: head.TaskQueue,
+				Run: head.Run, Status: head.Status, StartTime: start}
+		}
+		cur.CustomStatus = status
+		cur.HistorySeq = head.Seq
+		return cur
+	})
+}
+
 // closed records the outcome of a closed run.
 func (s *Summaries) closed(ctx context.Context, id string, head *Head, last history.Batch) {
 	s.mu.Lock()
@@ -211,4 +228,18 @@ func (s *Summaries) closed(ctx context.Context, id string, head *Head, last hist
 		}
 		return cur
 	})
+}
+
+// noteStatus queues a summary update when a committed batch set a custom
+// status, so list shows it.
+func (w *Worker) noteStatus(id string, head *Head, start time.Time, batch history.Batch) {
+	var status json.RawMessage
+	for _, ev := range batch {
+		if a, ok := ev.Attributes.(*history.StatusSet); ok {
+			status = a.Status
+		}
+	}
+	if status != nil {
+		w.background(func(ctx context.Context) { w.summaries.status(ctx, id, head, start, status) })
+	}
 }

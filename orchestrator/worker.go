@@ -371,6 +371,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 			return
 		}
 		e.head, e.last = head, batch
+		w.noteStatus(id, head, e.inst.StartTime(), batch)
 		if err := w.emit(ctx, e, batch); err != nil {
 			log.Warn("emitting commands failed; they will be re-emitted", "run", run, "error", err)
 			c.remove(id)

@@ -64,6 +64,9 @@ func printDescription(w io.Writer, d *client.Description, now time.Time) error {
 	fmt.Fprintf(tw, "Task queue:\t%s\n", d.TaskQueue)
 	fmt.Fprintf(tw, "Run:\t%s\n", d.Run)
 	fmt.Fprintf(tw, "Status:\t%s\n", status)
+	if len(d.CustomStatus) > 0 {
+		fmt.Fprintf(tw, "Custom status:\t%s\n", compactJSON(d.CustomStatus, 200))
+	}
 	fmt.Fprintf(tw, "Started:\t%s\n", relTime(d.StartTime, now))
 	if !d.CloseTime.IsZero() {
 		closed := relTime(d.CloseTime, now)

@@ -120,6 +120,11 @@ func (c *Ctx) GetVersion(changeID string, minSupported, maxSupported int) int {
 	return v
 }
 
+// SetStatus records a custom status (an encoded payload) in history.
+func (c *Ctx) SetStatus(status json.RawMessage) {
+	c.inst.command(&history.Event{Type: history.TypeStatusSet, Attributes: &history.StatusSet{Status: status}})
+}
+
 // Go starts a workflow coroutine.
 func (c *Ctx) Go(name string, fn func(ctx *Ctx)) {
 	c.inst.sched.Go(name, func(*coro.Coroutine) { fn(c) })

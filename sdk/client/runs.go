@@ -235,6 +235,8 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 			switch a := ev.Attributes.(type) {
 			case *history.WorkflowStarted:
 				d.StartTime = ev.Time
+			case *history.StatusSet:
+				d.CustomStatus = a.Status
 			case *history.ActivityScheduled:
 				acts[a.ID] = &PendingActivity{ID: a.ID, ActivityType: a.ActivityType, Attempt: 1, Scheduled: ev.Time}
 			case *history.ActivityRetrying:

@@ -55,6 +55,18 @@ func GetLogger(ctx Context) *slog.Logger {
 	return x.Instance().Logger().With("workflow_id", info.WorkflowID, "run", info.Run, "workflow_type", info.WorkflowType)
 }
 
+// SetStatus publishes v as the workflow's custom status: describe and list
+// show the latest one (a progress figure, a stage name). It is recorded in
+// history, so set it when it changes, not in a tight loop.
+func SetStatus(ctx Context, v any) error {
+	raw, err := wf.Converter(ctx).ToPayload(v)
+	if err != nil {
+		return err
+	}
+	wf.Exec(ctx).SetStatus(raw)
+	return nil
+}
+
 // Info describes the running workflow.
 type Info struct {
 	WorkflowID   string
