@@ -17,6 +17,7 @@ const (
 	TypeWorkflowCanceled        EventType = "WorkflowCanceled"
 	TypeWorkflowTerminated      EventType = "WorkflowTerminated"
 	TypeWorkflowTimedOut        EventType = "WorkflowTimedOut"
+	TypeWorkflowContinuedAsNew  EventType = "WorkflowContinuedAsNew"
 	TypeWorkflowCancelRequested EventType = "WorkflowCancelRequested"
 
 	TypeActivityScheduled       EventType = "ActivityScheduled"
@@ -32,7 +33,18 @@ const (
 	TypeStepCompleted  EventType = "StepCompleted"
 	TypeSignalReceived EventType = "SignalReceived"
 	TypeStatusSet      EventType = "StatusSet"
-	TypeVersionMarker  EventType = "VersionMarker"
+
+	TypeChildWorkflowScheduled EventType = "ChildWorkflowScheduled"
+	TypeChildWorkflowCompleted EventType = "ChildWorkflowCompleted"
+	TypeChildWorkflowFailed    EventType = "ChildWorkflowFailed"
+	TypeChildCancelRequested   EventType = "ChildCancelRequested"
+
+	TypeCallbackStarted   EventType = "CallbackStarted"
+	TypeCallbackCompleted EventType = "CallbackCompleted"
+	TypeCallbackFailed    EventType = "CallbackFailed"
+	TypeCallbackHeartbeat EventType = "CallbackHeartbeat"
+	TypeCallbackTimedOut  EventType = "CallbackTimedOut"
+	TypeVersionMarker     EventType = "VersionMarker"
 )
 
 // Event is one entry of a run's history.
@@ -55,7 +67,8 @@ func (e *Event) IsCommand() bool {
 	case TypeActivityScheduled, TypeActivityCancelRequested,
 		TypeTimerStarted, TypeTimerCanceled,
 		TypeStepCompleted, TypeVersionMarker, TypeStatusSet,
-		TypeWorkflowCompleted, TypeWorkflowFailed, TypeWorkflowCanceled:
+		TypeChildWorkflowScheduled, TypeChildCancelRequested, TypeCallbackStarted, TypeCallbackTimedOut,
+		TypeWorkflowCompleted, TypeWorkflowFailed, TypeWorkflowCanceled, TypeWorkflowContinuedAsNew:
 		return true
 	}
 	return false
@@ -64,7 +77,8 @@ func (e *Event) IsCommand() bool {
 // IsClose reports whether the event ends the run.
 func (e *Event) IsClose() bool {
 	switch e.Type {
-	case TypeWorkflowCompleted, TypeWorkflowFailed, TypeWorkflowCanceled, TypeWorkflowTerminated, TypeWorkflowTimedOut:
+	case TypeWorkflowCompleted, TypeWorkflowFailed, TypeWorkflowCanceled, TypeWorkflowTerminated, TypeWorkflowTimedOut,
+		TypeWorkflowContinuedAsNew:
 		return true
 	}
 	return false
@@ -84,6 +98,8 @@ func newAttributes(t EventType) (any, error) {
 		return new(WorkflowTerminated), nil
 	case TypeWorkflowTimedOut:
 		return new(WorkflowTimedOut), nil
+	case TypeWorkflowContinuedAsNew:
+		return new(WorkflowContinuedAsNew), nil
 	case TypeWorkflowCancelRequested:
 		return new(WorkflowCancelRequested), nil
 	case TypeActivityScheduled:
@@ -108,6 +124,24 @@ func newAttributes(t EventType) (any, error) {
 		return new(SignalReceived), nil
 	case TypeStatusSet:
 		return new(StatusSet), nil
+	case TypeChildWorkflowScheduled:
+		return new(ChildWorkflowScheduled), nil
+	case TypeChildWorkflowCompleted:
+		return new(ChildWorkflowCompleted), nil
+	case TypeChildWorkflowFailed:
+		return new(ChildWorkflowFailed), nil
+	case TypeChildCancelRequested:
+		return new(ChildCancelRequested), nil
+	case TypeCallbackStarted:
+		return new(CallbackStarted), nil
+	case TypeCallbackCompleted:
+		return new(CallbackCompleted), nil
+	case TypeCallbackFailed:
+		return new(CallbackFailed), nil
+	case TypeCallbackHeartbeat:
+		return new(CallbackHeartbeat), nil
+	case TypeCallbackTimedOut:
+		return new(CallbackTimedOut), nil
 	case TypeVersionMarker:
 		return new(VersionMarker), nil
 	}

@@ -16,6 +16,9 @@ const (
 	StatusCanceled   Status = "canceled"
 	StatusTerminated Status = "terminated"
 	StatusTimedOut   Status = "timed_out"
+	// StatusContinuedAsNew: the run closed and a new run of the same id
+	// carries on.
+	StatusContinuedAsNew Status = "continued_as_new"
 )
 
 // StatusOf returns the status a close event gives its run (Running for any
@@ -32,6 +35,8 @@ func StatusOf(ev *Event) Status {
 		return StatusTerminated
 	case TypeWorkflowTimedOut:
 		return StatusTimedOut
+	case TypeWorkflowContinuedAsNew:
+		return StatusContinuedAsNew
 	}
 	return StatusRunning
 }

@@ -23,6 +23,8 @@ type WorkflowStarted struct {
 	TraceParent string `json:"traceParent,omitempty"`
 	// Memo is free-form data shown by describe.
 	Memo json.RawMessage `json:"memo,omitempty"`
+	// Parent is set for child workflows.
+	Parent *ParentInfo `json:"parent,omitempty"`
 }
 
 // WorkflowCompleted closes a run with its result.
@@ -43,6 +45,15 @@ type WorkflowCanceled struct {
 // WorkflowTerminated closes a run forcibly, without running its code.
 type WorkflowTerminated struct {
 	Reason string `json:"reason,omitempty"`
+}
+
+// WorkflowContinuedAsNew closes a run that chose to continue as a new run
+// of the same workflow id with a fresh history. The next run starts with
+// Input and the events this run received but had not taken yet.
+type WorkflowContinuedAsNew struct {
+	Input   json.RawMessage   `json:"input,omitempty"`
+	NextRun string            `json:"nextRun"`
+	Events  []*SignalReceived `json:"events,omitempty"`
 }
 
 // WorkflowTimedOut closes a run that exceeded its execution timeout,

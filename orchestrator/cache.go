@@ -15,6 +15,8 @@ type entry struct {
 	head *Head
 	// inst is nil once the run is closed.
 	inst *executor.Instance
+	// started is the run's start, when the entry was loaded from history.
+	started *history.WorkflowStarted
 	// last is the last committed batch; its commands are re-emitted after
 	// a load because a crash may have cut them off.
 	last history.Batch

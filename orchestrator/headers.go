@@ -9,23 +9,27 @@ import (
 // Headers of history and inbox messages (the activity ones are defined by
 // the activities package, the public wire protocol).
 const (
-	hdrKind        = "Cairn-Kind"
-	hdrRun         = "Cairn-Run"
-	hdrRunStart    = "Cairn-Run-Start"
-	hdrStatus      = "Cairn-Status"
-	hdrLastEvent   = "Cairn-Last-Event"
-	hdrType        = "Cairn-Workflow-Type"
-	hdrQueue       = "Cairn-Task-Queue"
-	hdrWorkflowID  = "Cairn-Workflow-Id"
-	hdrExpectedSeq = "Cairn-Expected-Seq"
-	hdrTimerID     = "Cairn-Timer-Id"
-	hdrActivityID  = "Cairn-Activity-Id"
-	hdrReason      = "Cairn-Reason"
-	hdrTimeout     = "Cairn-Timeout"
-	hdrSignal      = "Cairn-Signal"
-	hdrSignalID    = "Cairn-Signal-Id"
-	hdrMsgID       = nats.MsgIdHdr
-	hdrExpLastSubj = nats.ExpectedLastSubjSeqHdr
+	hdrKind          = "Cairn-Kind"
+	hdrRun           = "Cairn-Run"
+	hdrRunStart      = "Cairn-Run-Start"
+	hdrStatus        = "Cairn-Status"
+	hdrLastEvent     = "Cairn-Last-Event"
+	hdrType          = "Cairn-Workflow-Type"
+	hdrQueue         = "Cairn-Task-Queue"
+	hdrWorkflowID    = "Cairn-Workflow-Id"
+	hdrExpectedSeq   = "Cairn-Expected-Seq"
+	hdrTimerID       = "Cairn-Timer-Id"
+	hdrActivityID    = "Cairn-Activity-Id"
+	hdrReason        = "Cairn-Reason"
+	hdrTimeout       = "Cairn-Timeout"
+	hdrSignal        = "Cairn-Signal"
+	hdrSignalID      = "Cairn-Signal-Id"
+	hdrChildID       = "Cairn-Child-Id"
+	hdrChildRun      = "Cairn-Child-Run"
+	hdrCallbackID    = "Cairn-Callback-Id"
+	hdrCallbackNonce = "Cairn-Callback-Nonce"
+	hdrMsgID         = nats.MsgIdHdr
+	hdrExpLastSubj   = nats.ExpectedLastSubjSeqHdr
 )
 
 // HeaderStatus is the history message header that carries the run's status
@@ -43,6 +47,8 @@ const (
 	kindTerminated      = "terminated"
 	kindWorkflowTimeout = "workflow.timeout"
 	kindSignal          = "signal"
+	kindChildClosed     = "child.closed"
+	kindCallback        = "callback"
 )
 
 func u64(s string) uint64 {

@@ -75,6 +75,26 @@ func parseItem(m jetstream.Msg) (*item, error) {
 		}
 		it.ev = &history.Event{Type: history.TypeSignalReceived, Attributes: &history.SignalReceived{
 			Name: h.Get(hdrSignal), ID: h.Get(hdrSignalID), Payload: json.RawMessage(payload)}}
+	case kindCallback:
+		ev, err := parseCallback(h, m.Data())
+		if err != nil {
+			return nil, err
+		}
+		it.ev = ev
+	case kindChildClosed:
+		cid := i64(h.Get(hdrChildID))
+		crun := h.Get(hdrChildRun)
+		if h.Get(hdrStatus) == string(history.StatusCompleted) {
+			it.ev = &history.Event{Type: history.TypeChildWorkflowCompleted, Attributes: &history.ChildWorkflowCompleted{
+				ID: cid, Run: crun, Result: json.RawMessage(m.Data())}}
+		} else {
+			var f history.Failure
+			if err := json.Unmarshal(m.Data(), &f); err != nil {
+				return nil, fmt.Errorf("child failure: %w", err)
+			}
+			it.ev = &history.Event{Type: history.TypeChildWorkflowFailed, Attributes: &history.ChildWorkflowFailed{
+				ID: cid, Run: crun, Failure: &f}}
+		}
 	case kindWorkflowTimeout:
 		it.ev = &history.Event{Type: history.TypeWorkflowTimedOut, Attributes: &history.WorkflowTimedOut{
 			Timeout: history.Duration(i64(h.Get(hdrTimeout)))}}

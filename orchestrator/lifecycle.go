@@ -51,6 +51,12 @@ type StartRequest struct {
 	Memo         json.RawMessage
 	// ExecutionTimeout is recorded in the start event.
 	ExecutionTimeout time.Duration
+	// Run, if set, is the run id to create (children: chosen by the parent
+	// so that starting them is idempotent); a head already at that run is
+	// returned as is, whatever its status.
+	Run string
+	// Parent is recorded for child workflows.
+	Parent *history.ParentInfo
 	// Signal, if set, is recorded in the start batch itself
 	// (signal-with-start): the run never exists without it.
 	Signal *history.SignalReceived
@@ -80,7 +86,7 @@ func (s *Store) Start(ctx context.Context, req StartRequest) (*StartResult, erro
 		if err != nil {
 			return nil, err
 		}
-		if head != nil && head.Status == history.StatusRunning {
+		if head != nil && (head.Status == history.StatusRunning || (req.Run != "" && head.Run == req.Run)) {
 			return &StartResult{Run: head.Run, Head: head}, nil
 		}
 		if head != nil {
@@ -93,14 +99,17 @@ func (s *Store) Start(ctx context.Context, req StartRequest) (*StartResult, erro
 				}
 			}
 		}
-		run := nuid.Next()
+		run := req.Run
+		if run == "" {
+			run = nuid.Next()
+		}
 		now := time.Now().UTC()
 		h := fnv.New64a()
 		h.Write([]byte(req.WorkflowID + "/" + run))
 		batch := history.Batch{{Seq: 1, Time: now, Type: history.TypeWorkflowStarted, Attributes: &history.WorkflowStarted{
 			WorkflowType: req.WorkflowType, WorkflowID: req.WorkflowID, Run: run, TaskQueue: req.TaskQueue,
 			Input: req.Input, RandomSeed: h.Sum64(), RequestID: req.RequestID, TraceParent: req.TraceParent,
-			Memo: req.Memo, ExecutionTimeout: history.Duration(req.ExecutionTimeout)}}}
+			Memo: req.Memo, ExecutionTimeout: history.Duration(req.ExecutionTimeout), Parent: req.Parent}}}
 		if req.Signal != nil {
 			batch = append(batch, &history.Event{Seq: 2, Time: now, Type: history.TypeSignalReceived, Attributes: req.Signal})
 		}

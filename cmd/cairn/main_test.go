@@ -77,6 +77,17 @@ func Panicky(ctx workflow.Context, in string) (string, error) {
 	panic("boom: " + in)
 }
 
+// tokens hands the callback tokens of AwaitsCallback to the tests.
+var tokens sync.Map
+
+// AwaitsCallback waits for an external party to complete a callback.
+func AwaitsCallback(ctx workflow.Context, id string) (string, error) {
+	return workflow.WaitForCallback[string](ctx, "approval", func(token string) error {
+		tokens.Store(id, token)
+		return nil
+	}, workflow.CallbackOptions{Timeout: time.Hour})
+}
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
@@ -107,6 +118,7 @@ func (e *env) startWorker(t *testing.T, queue string, withTestWorkflows bool) (s
 	}
 	if withTestWorkflows {
 		w.RegisterWorkflow(Panicky)
+		w.RegisterWorkflow(AwaitsCallback)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

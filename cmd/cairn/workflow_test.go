@@ -381,3 +381,30 @@ func TestSignal(t *testing.T) {
 	mustCLI(t, e.wf("terminate", "--id", "order-1")...)
 	wantFail(t, exitError, "not running", e.wf("signal", "--id", "order-1", "--name", "x")...)
 }
+
+func TestCallbackCommands(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCLI(t, e.wf("start", "--type", "AwaitsCallback", "--id", "cb-1", "--input", `"cb-1"`)...)
+	var token string
+	eventually(t, func() string {
+		if v, ok := tokens.Load("cb-1"); ok {
+			token = v.(string)
+			return ""
+		}
+		return "no token yet"
+	})
+	cb := func(args ...string) []string { return append([]string{"callback", "--server", e.url}, args...) }
+	r := mustCLI(t, cb("heartbeat", token)...)
+	if !strings.Contains(r.stdout, "heartbeat sent") {
+		t.Fatalf("heartbeat: %s", r)
+	}
+	mustCLI(t, cb("succeed", token, "--output", `"yes"`)...)
+	r = mustCLI(t, e.wf("result", "--id", "cb-1")...)
+	if !strings.Contains(r.stdout, `"yes"`) {
+		t.Fatalf("result: %s", r)
+	}
+	wantFail(t, exitError, "callback is not pending", cb("succeed", token)...)
+	wantFail(t, exitError, "not a callback token", cb("fail", "garbage")...)
+	wantFail(t, exitUsage, "want succeed, fail or heartbeat", "callback", "--server", e.url)
+}

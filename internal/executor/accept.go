@@ -49,6 +49,31 @@ func (in *Instance) accept(ev *history.Event) *history.Event {
 			return nil
 		}
 		return ev
+	case *history.ChildWorkflowCompleted:
+		if !in.acceptChild(a.ID) {
+			return nil
+		}
+		return ev
+	case *history.ChildWorkflowFailed:
+		if !in.acceptChild(a.ID) {
+			return nil
+		}
+		return ev
+	case *history.CallbackCompleted:
+		if !in.acceptCallback(a.ID, a.Nonce) {
+			return nil
+		}
+		return ev
+	case *history.CallbackFailed:
+		if !in.acceptCallback(a.ID, a.Nonce) {
+			return nil
+		}
+		return ev
+	case *history.CallbackHeartbeat:
+		if !in.acceptCallback(a.ID, a.Nonce) {
+			return nil
+		}
+		return ev
 	case *history.SignalReceived:
 		if in.seenSignals[a.ID] {
 			return nil

@@ -30,6 +30,14 @@ func identity(ev *history.Event) string {
 		return "step:" + a.Name
 	case *history.VersionMarker:
 		return "version:" + a.ChangeID
+	case *history.ChildWorkflowScheduled:
+		return "child:" + a.WorkflowType
+	case *history.ChildCancelRequested:
+		return fmt.Sprintf("cancel-child:%d", a.ID)
+	case *history.CallbackStarted:
+		return "callback:" + a.Name
+	case *history.CallbackTimedOut:
+		return fmt.Sprintf("callback-timeout:%d", a.ID)
 	}
 	return string(ev.Type)
 }
@@ -52,6 +60,8 @@ func describe(ev *history.Event) string {
 		return fmt.Sprintf("Step(%s)", a.Name)
 	case *history.VersionMarker:
 		return fmt.Sprintf("VersionMarker(%s)", a.ChangeID)
+	case *history.ChildWorkflowScheduled:
+		return fmt.Sprintf("ChildWorkflowScheduled(%s)", a.WorkflowType)
 	}
 	return string(ev.Type)
 }

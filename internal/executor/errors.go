@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/cairnhq/cairn/history"
@@ -61,6 +62,29 @@ func (e *TaskPanicError) Failure() *history.Failure {
 	return &history.Failure{Type: FailureWorkflowTask, Message: e.Error(), Stack: e.Stack}
 }
 
+// HistoryLimitError reports a run whose history would grow past the
+// configured bound. Nothing is committed; the instance parks. Workflows that
+// run long should continue as new before they reach the bound.
+type HistoryLimitError struct {
+	WorkflowID string
+	Run        string
+	Events     int64
+	Limit      int64
+}
+
+func (e *HistoryLimitError) Error() string {
+	return fmt.Sprintf("workflow %q run %s: history would reach %d events, over the limit of %d; continue as new (workflow.NewContinueAsNewError) before that",
+		e.WorkflowID, e.Run, e.Events, e.Limit)
+}
+
+// Failure is the serialized form stored in the instance summary.
+func (e *HistoryLimitError) Failure() *history.Failure {
+	return &history.Failure{Type: FailureHistoryLimit, Message: e.Error(), NonRetryable: true}
+}
+
+// FailureHistoryLimit is the failure type of a HistoryLimitError.
+const FailureHistoryLimit = "cairn.HistoryLimit"
+
 // ActivityFailure is the error of an activity future: the activity's final
 // failure with the identity of the activity.
 type ActivityFailure struct {
@@ -73,6 +97,15 @@ type ActivityFailure struct {
 func (e *ActivityFailure) Error() string {
 	return fmt.Sprintf("activity %s (id %d, attempt %d): %s", e.ActivityType, e.ID, e.Attempt, e.Failure.Error())
 }
+
+// ContinueAsNewError, returned by a workflow function, closes the run and
+// starts a new run of the same workflow id with Input (see
+// workflow.NewContinueAsNewError).
+type ContinueAsNewError struct {
+	Input json.RawMessage
+}
+
+func (e *ContinueAsNewError) Error() string { return "continue as new" }
 
 // CanceledFailure is the error of a future whose operation was canceled by
 // the workflow (its context was canceled before the operation finished).

@@ -24,7 +24,15 @@ type Options struct {
 	// DeadlockTimeout bounds how long workflow code may run without
 	// yielding (it signals blocking I/O or real goroutines in workflow code).
 	DeadlockTimeout time.Duration
+	// MaxHistoryEvents bounds a run's history (default
+	// DefaultMaxHistoryEvents): a task that would pass it fails with a
+	// *HistoryLimitError instead of committing, and the instance parks
+	// until code that continues as new earlier is deployed.
+	MaxHistoryEvents int64
 }
+
+// DefaultMaxHistoryEvents is the default bound of a run's history.
+const DefaultMaxHistoryEvents = 50_000
 
 // Instance is one run of a workflow, live in memory.
 type Instance struct {
@@ -55,9 +63,11 @@ type Instance struct {
 
 	activities map[int64]*activity
 	timers     map[int64]*timer
-	// signals buffers received events per name until the code takes them;
-	// seenSignals de-duplicates repeated raises.
-	signals     map[string][]json.RawMessage
+	children   map[int64]*child
+	callbacks  map[int64]*callback
+	// signals buffers received events, in arrival order, until the code
+	// takes them; seenSignals de-duplicates repeated raises.
+	signals     []*history.SignalReceived
 	seenSignals map[string]bool
 	cancelReq   bool
 	retried     bool
@@ -98,6 +108,9 @@ func New(fn WorkflowFunc, opts Options) *Instance {
 	if opts.DeadlockTimeout <= 0 {
 		opts.DeadlockTimeout = time.Second
 	}
+	if opts.MaxHistoryEvents <= 0 {
+		opts.MaxHistoryEvents = DefaultMaxHistoryEvents
+	}
 	in := &Instance{
 		fn:          fn,
 		opts:        opts,
@@ -105,7 +118,8 @@ func New(fn WorkflowFunc, opts Options) *Instance {
 		versions:    map[string]int{},
 		activities:  map[int64]*activity{},
 		timers:      map[int64]*timer{},
-		signals:     map[string][]json.RawMessage{},
+		children:    map[int64]*child{},
+		callbacks:   map[int64]*callback{},
 		seenSignals: map[string]bool{},
 	}
 	in.logger = slog.New(&replayHandler{inner: opts.Logger.Handler(), in: in})
@@ -284,6 +298,10 @@ func (in *Instance) Execute(now time.Time, inbound []*history.Event) (history.Ba
 	}
 	out := in.pending
 	in.pending = nil
+	if in.lastSeq > in.opts.MaxHistoryEvents && in.closed == nil {
+		in.fatal = &HistoryLimitError{WorkflowID: in.workflowID(), Run: in.started.Run, Events: in.lastSeq, Limit: in.opts.MaxHistoryEvents}
+		return nil, in.fatal
+	}
 	return out, nil
 }
 
@@ -354,7 +372,11 @@ func (in *Instance) run() error {
 // finish runs in the root coroutine when the workflow function returns.
 func (in *Instance) finish(result json.RawMessage, err error) {
 	var ev *history.Event
+	var can *ContinueAsNewError
 	switch {
+	case errors.As(err, &can):
+		ev = &history.Event{Type: history.TypeWorkflowContinuedAsNew, Attributes: &history.WorkflowContinuedAsNew{
+			Input: can.Input, NextRun: in.nextRunID(), Events: in.signals}}
 	case err == nil:
 		ev = &history.Event{Type: history.TypeWorkflowCompleted, Attributes: &history.WorkflowCompleted{Result: result}}
 	case in.cancelReq && isCanceled(err):
@@ -364,6 +386,17 @@ func (in *Instance) finish(result json.RawMessage, err error) {
 	}
 	got := in.command(ev)
 	in.closed = got
+}
+
+// nextRunID draws the id of a continued run from the run's deterministic
+// random source, so replay derives the same one.
+func (in *Instance) nextRunID() string {
+	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 22)
+	for i := range b {
+		b[i] = digits[in.rnd.IntN(len(digits))]
+	}
+	return string(b)
 }
 
 func isCanceled(err error) bool {
@@ -458,9 +491,13 @@ func (in *Instance) apply(ev *history.Event) {
 			t.done = true
 			t.future.Set(nil, nil)
 		}
+	case *history.ChildWorkflowCompleted, *history.ChildWorkflowFailed:
+		in.applyChild(ev)
+	case *history.CallbackCompleted, *history.CallbackFailed, *history.CallbackHeartbeat:
+		in.applyCallback(ev)
 	case *history.SignalReceived:
 		in.seenSignals[a.ID] = true
-		in.signals[a.Name] = append(in.signals[a.Name], a.Payload)
+		in.signals = append(in.signals, a)
 	case *history.WorkflowCancelRequested:
 		in.cancelReq = true
 		in.root.scope.cancel(&history.Failure{Type: history.FailureCanceled, Message: "workflow canceled: " + a.Reason})

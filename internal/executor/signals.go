@@ -9,7 +9,39 @@ import (
 
 // PendingSignals returns how many received events named name wait to be
 // taken.
-func (c *Ctx) PendingSignals(name string) int { return len(c.inst.signals[name]) }
+func (c *Ctx) PendingSignals(name string) int {
+	n := 0
+	for _, s := range c.inst.signals {
+		if s.Name == name {
+			n++
+		}
+	}
+	return n
+}
+
+// takeSignal removes and returns the oldest buffered event named name.
+func (in *Instance) takeSignal(name string) (*history.SignalReceived, bool) {
+	for i, s := range in.signals {
+		if s.Name == name {
+			in.signals = append(in.signals[:i:i], in.signals[i+1:]...)
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+func (in *Instance) hasSignal(name string) bool {
+	for _, s := range in.signals {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// PendingEvents returns the buffered events not taken yet, in arrival
+// order: what continue-as-new carries to the next run.
+func (in *Instance) PendingEvents() []*history.SignalReceived { return in.signals }
 
 // WaitSignal blocks the calling coroutine until an event named name is
 // buffered, the context is canceled, or (when timeout > 0) a durable timer
@@ -20,20 +52,19 @@ func (c *Ctx) WaitSignal(name string, timeout time.Duration) (payload json.RawMe
 	in := c.inst
 	co := c.Coroutine()
 	if timeout <= 0 {
-		co.Block(func() bool { return len(in.signals[name]) > 0 || c.Err() != nil })
+		co.Block(func() bool { return in.hasSignal(name) || c.Err() != nil })
 	} else {
 		tctx, cancel := c.WithCancel()
 		t := tctx.NewTimer(timeout, "wait "+name)
-		co.Block(func() bool { return len(in.signals[name]) > 0 || c.Err() != nil || t.IsReady() })
-		if len(in.signals[name]) > 0 {
+		co.Block(func() bool { return in.hasSignal(name) || c.Err() != nil || t.IsReady() })
+		if in.hasSignal(name) {
 			cancel()
 		} else if c.Err() == nil {
 			return nil, false, nil // timed out
 		}
 	}
-	if q := in.signals[name]; len(q) > 0 {
-		in.signals[name] = q[1:]
-		return q[0], true, nil
+	if s, ok := in.takeSignal(name); ok {
+		return s.Payload, true, nil
 	}
 	return nil, false, c.Err()
 }

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/executor"
 	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/failure"
 )
@@ -25,12 +26,22 @@ func traceParent(ctx context.Context) string {
 // Get waits for the run to close and decodes its result into valuePtr
 // (which may be nil). A run that failed, was canceled or terminated returns
 // a *failure.WorkflowError wrapping the cause.
+//
+// A run that continued as new is followed to the run that carries on, as
+// often as it takes: Get returns the outcome of the chain.
 func (r *WorkflowRun) Get(ctx context.Context, valuePtr any) error {
-	ev, err := r.c.waitClose(ctx, r.ID, r.Run)
-	if err != nil {
-		return err
+	run := r.Run
+	for {
+		ev, err := r.c.waitClose(ctx, r.ID, run)
+		if err != nil {
+			return err
+		}
+		if a, ok := ev.ev.Attributes.(*history.WorkflowContinuedAsNew); ok {
+			run = a.NextRun
+			continue
+		}
+		return r.c.outcome(ev, valuePtr)
 	}
-	return r.c.outcome(ev, valuePtr)
 }
 
 func (c *Client) outcome(ev *closeEvent, valuePtr any) error {
@@ -98,6 +109,10 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 			return nil, false, fmt.Errorf("%w: %q run %q", ErrNotFound, id, run)
 		}
 		if run != "" && head.Run != run {
+			if earlier, err := c.runExists(ctx, id, run); err != nil || !earlier {
+				// A continued run whose start is not stored yet.
+				return nil, false, err
+			}
 			// The run is not the current one: it closed before a newer
 			// run started, so its close is in history.
 			return c.closeOfRun(ctx, id, run)
@@ -144,6 +159,14 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 	}
 }
 
+// runExists reports whether run is stored in the instance's history (it may
+// not be yet: the next run of a continue-as-new is started by a worker
+// shortly after the close).
+func (c *Client) runExists(ctx context.Context, id, run string) (bool, error) {
+	head, _, err := c.store.LoadRun(ctx, id, run)
+	return head != nil, err
+}
+
 // closeOfRun finds the close event of an earlier run of an instance.
 func (c *Client) closeOfRun(ctx context.Context, id, run string) (*closeEvent, bool, error) {
 	head, batches, err := c.store.LoadRun(ctx, id, run)
@@ -160,7 +183,9 @@ func (c *Client) closeOfRun(ctx context.Context, id, run string) (*closeEvent, b
 			}
 		}
 	}
-	return nil, false, fmt.Errorf("run %s of %q was superseded without a close event", run, id)
+	// Not closed yet: the head read before this run started (the run
+	// continues an earlier one); keep waiting.
+	return nil, false, nil
 }
 
 // Result waits for a run (the current one if run is empty) and decodes its
@@ -212,6 +237,11 @@ type Description struct {
 	// Waiting explains why a running run makes no progress, e.g. no live
 	// worker serves its type.
 	Waiting string `json:"waiting,omitempty"`
+	// NextRun is the run a continued-as-new run continues as.
+	NextRun string `json:"nextRun,omitempty"`
+	// HistoryWarning is set when a running run's history nears the default
+	// bound (executor.DefaultMaxHistoryEvents): it should continue as new.
+	HistoryWarning string `json:"historyWarning,omitempty"`
 }
 
 // Describe returns the state of a run (the current one if run is empty).
@@ -263,6 +293,8 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 				d.Failure, d.CloseTime = a.Failure, ev.Time
 			case *history.WorkflowTerminated:
 				d.Failure, d.CloseTime = &history.Failure{Type: history.FailureTerminated, Message: a.Reason}, ev.Time
+			case *history.WorkflowContinuedAsNew:
+				d.CloseTime, d.NextRun = ev.Time, a.NextRun
 			case *history.WorkflowTimedOut:
 				d.Failure, d.CloseTime = (&failure.TimeoutError{Kind: failure.TimeoutWorkflowExecution,
 					Message: "workflow execution timeout of " + a.Timeout.D().String()}).Failure(), ev.Time
@@ -283,6 +315,10 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 		}
 		if d.Parked == nil {
 			d.Waiting = c.waiting(ctx, head.TaskQueue, head.WorkflowType)
+		}
+		if limit := int64(executor.DefaultMaxHistoryEvents); d.HistoryLength >= limit*8/10 {
+			d.HistoryWarning = fmt.Sprintf("history has %d events, %d%% of the default limit of %d: continue as new",
+				d.HistoryLength, d.HistoryLength*100/limit, limit)
 		}
 	}
 	return d, nil

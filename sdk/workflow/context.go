@@ -100,3 +100,17 @@ const DefaultVersion = executor.DefaultVersion
 func GetVersion(ctx Context, changeID string, minSupported, maxSupported int) int {
 	return wf.Exec(ctx).GetVersion(changeID, minSupported, maxSupported)
 }
+
+// NewContinueAsNewError returns the error a workflow returns to close its
+// run and continue as a new run of the same workflow id, with input and a
+// fresh history (events it received but did not take are carried over).
+// Long-lived workflows use it to keep their history bounded.
+//
+//	return state, workflow.NewContinueAsNewError(ctx, state)
+func NewContinueAsNewError(ctx Context, input any) error {
+	raw, err := wf.Converter(ctx).ToPayload(input)
+	if err != nil {
+		return err
+	}
+	return &executor.ContinueAsNewError{Input: raw}
+}

@@ -60,6 +60,9 @@ func Err(err error) error {
 	case *executor.ActivityFailure:
 		return &failure.ActivityError{ActivityType: e.ActivityType, ActivityID: itoa(e.ID), Attempt: e.Attempt,
 			Cause: failure.FromFailure(e.Failure)}
+	case *executor.ChildFailure:
+		return &failure.WorkflowError{WorkflowID: e.WorkflowID, Run: e.Run, WorkflowType: e.WorkflowType,
+			Cause: failure.FromFailure(e.Failure)}
 	case *history.Failure:
 		return failure.FromFailure(e)
 	}

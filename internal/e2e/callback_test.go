@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/sdk/failure"
+	"github.com/cairnhq/cairn/sdk/worker"
+	"github.com/cairnhq/cairn/sdk/workflow"
+	"github.com/cairnhq/cairn/testenv"
+)
+
+// inbox is the "e-mail" the approval workflow sends its token to.
+type inbox struct {
+	mu     sync.Mutex
+	tokens map[string]string
+	sends  int
+}
+
+func (b *inbox) token(id string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tokens[id]
+}
+
+type ApprovalIn struct {
+	Request   string
+	Timeout   time.Duration
+	Heartbeat time.Duration
+}
+
+// approval submits a request to a human and waits for the decision; no
+// decision in time escalates.
+func (b *inbox) approval(ctx workflow.Context, in ApprovalIn) (string, error) {
+	id := workflow.GetInfo(ctx).WorkflowID
+	decision, err := workflow.WaitForCallback[string](ctx, "manager-approval", func(token string) error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.tokens[id] = token
+		b.sends++
+		return nil
+	}, workflow.CallbackOptions{Timeout: in.Timeout, HeartbeatTimeout: in.Heartbeat})
+	var to *failure.TimeoutError
+	if errors.As(err, &to) {
+		return "escalated (" + to.Kind + ")", nil
+	}
+	return decision, err
+}
+
+func TestApprovalWithCallbackTokens(t *testing.T) {
+	env := testenv.New(t)
+	b := &inbox{tokens: map[string]string{}}
+	reg := func(w *worker.Worker) { w.RegisterWorkflow(b.approval, worker.WithName("Approval")) }
+	w := env.StartWorker(t, "default", reg)
+	outer := t
+	c := env.Client(t)
+	ctx := testCtx(t, 60*time.Second)
+	waitToken := func(id string) string {
+		waitFor(t, ctx, func() bool { return b.token(id) != "" })
+		return b.token(id)
+	}
+
+	t.Run("approved across a worker crash, then a repeat is rejected", func(t *testing.T) {
+		if _, err := c.Start(ctx, client.StartOptions{ID: "approve"}, "Approval", ApprovalIn{Request: "laptop", Timeout: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		token := waitToken("approve")
+		w.Kill()
+		w = env.StartWorker(outer, "default", reg) // outlives this subtest
+		if err := c.CompleteCallback(ctx, token, "approved"); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := c.Result(ctx, "approve", "", &got); err != nil || got != "approved" {
+			t.Fatalf("result %q %v", got, err)
+		}
+		if err := c.CompleteCallback(ctx, token, "approved again"); !errors.Is(err, client.ErrCallbackNotPending) {
+			t.Fatalf("repeated completion: %v", err)
+		}
+		b.mu.Lock()
+		sends := b.sends
+		b.mu.Unlock()
+		if sends != 1 {
+			t.Fatalf("token submitted %d times across the replay", sends)
+		}
+		events := checkHistory(t, c, "approve")
+		if count(events, history.TypeCallbackCompleted) != 1 || count(events, history.TypeTimerCanceled) != 1 {
+			t.Fatal("completion or timeout cancellation missing from history")
+		}
+	})
+	t.Run("no decision escalates, and a late one is rejected", func(t *testing.T) {
+		if _, err := c.Start(ctx, client.StartOptions{ID: "ignored"}, "Approval", ApprovalIn{Timeout: 300 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		token := waitToken("ignored")
+		var got string
+		if err := c.Result(ctx, "ignored", "", &got); err != nil || got != "escalated (callback)" {
+			t.Fatalf("result %q %v", got, err)
+		}
+		if err := c.CompleteCallback(ctx, token, "too late"); !errors.Is(err, client.ErrCallbackNotPending) {
+			t.Fatalf("late completion: %v", err)
+		}
+	})
+	t.Run("heartbeats keep the wait alive", func(t *testing.T) {
+		if _, err := c.Start(ctx, client.StartOptions{ID: "beating"}, "Approval", ApprovalIn{Timeout: time.Hour, Heartbeat: 400 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		token := waitToken("beating")
+		for range 4 {
+			time.Sleep(200 * time.Millisecond)
+			if err := c.HeartbeatCallback(ctx, token); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.FailCallback(ctx, token, "Rejected", "over budget"); err != nil {
+			t.Fatal(err)
+		}
+		err := c.Result(ctx, "beating", "", nil)
+		var app *failure.ApplicationError
+		if !errors.As(err, &app) || app.Type != "Rejected" {
+			t.Fatalf("result %v", err)
+		}
+		if n := count(checkHistory(t, c, "beating"), history.TypeCallbackHeartbeat); n < 3 {
+			t.Fatalf("%d heartbeats recorded", n)
+		}
+	})
+	t.Run("a silent party times out on heartbeats", func(t *testing.T) {
+		if _, err := c.Start(ctx, client.StartOptions{ID: "silent"}, "Approval", ApprovalIn{Timeout: time.Hour, Heartbeat: 300 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := c.Result(ctx, "silent", "", &got); err != nil || got != "escalated (callback-heartbeat)" {
+			t.Fatalf("result %q %v", got, err)
+		}
+	})
+	t.Run("malformed tokens", func(t *testing.T) {
+		for _, tok := range []string{"", "not-base64!", "e30", waitToken("approve") + "x"} {
+			if err := c.CompleteCallback(ctx, tok, 1); !errors.Is(err, client.ErrInvalidToken) && !errors.Is(err, client.ErrCallbackNotPending) {
+				t.Errorf("token %q: %v", tok, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,142 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+
+	"github.com/cairnhq/cairn/history"
+)
+
+// Errors of callback completion.
+var (
+	// ErrInvalidToken: the string is not a callback token.
+	ErrInvalidToken = errors.New("invalid callback token")
+	// ErrCallbackNotPending: the token's wait is over (completed, failed,
+	// timed out, or its run closed) or never existed.
+	ErrCallbackNotPending = errors.New("callback is not pending")
+)
+
+// CallbackToken identifies one callback wait of one run. Its nonce comes
+// from crypto/rand and is recorded in history, so a token cannot be
+// guessed from the workflow id and run.
+type CallbackToken struct {
+	WorkflowID string `json:"w"`
+	Run        string `json:"r"`
+	ID         int64  `json:"c"`
+	Nonce      string `json:"n"`
+}
+
+// Encode returns the opaque string handed to the external party.
+func (t CallbackToken) Encode() string {
+	b, _ := json.Marshal(t)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ParseCallbackToken decodes a token.
+func ParseCallbackToken(s string) (*CallbackToken, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	var t CallbackToken
+	if err := json.Unmarshal(b, &t); err != nil || t.WorkflowID == "" || t.Run == "" || t.ID <= 0 || len(t.Nonce) != 32 {
+		return nil, fmt.Errorf("%w: not a cairn callback token", ErrInvalidToken)
+	}
+	return &t, nil
+}
+
+// Callback completion kinds.
+const (
+	CallbackSucceed   = "completed"
+	CallbackFail      = "failed"
+	CallbackHeartbeat = "heartbeat"
+)
+
+// CompleteCallback delivers the outcome (or a heartbeat) of a callback to
+// its run. A token whose wait is over is rejected with
+// ErrCallbackNotPending and nothing is delivered. payload is the result
+// (kind CallbackSucceed) or a history.Failure (CallbackFail).
+func (s *Store) CompleteCallback(ctx context.Context, tok *CallbackToken, kind string, payload []byte) error {
+	head, batches, err := s.LoadRun(ctx, tok.WorkflowID, tok.Run)
+	if err != nil {
+		return err
+	}
+	if head == nil {
+		return fmt.Errorf("%w: workflow %q run %s not found", ErrCallbackNotPending, tok.WorkflowID, tok.Run)
+	}
+	var started *history.CallbackStarted
+	state := ""
+	for _, b := range batches {
+		for _, ev := range b {
+			switch a := ev.Attributes.(type) {
+			case *history.CallbackStarted:
+				if a.ID == tok.ID {
+					started = a
+				}
+			case *history.CallbackCompleted:
+				if a.ID == tok.ID {
+					state = "already completed"
+				}
+			case *history.CallbackFailed:
+				if a.ID == tok.ID {
+					state = "already failed"
+				}
+			case *history.CallbackTimedOut:
+				if a.ID == tok.ID {
+					state = "timed out (" + a.Reason + ")"
+				}
+			}
+		}
+	}
+	switch {
+	case started == nil || started.Nonce != tok.Nonce:
+		return fmt.Errorf("%w: workflow %q run %s has no such callback", ErrCallbackNotPending, tok.WorkflowID, tok.Run)
+	case state != "":
+		return fmt.Errorf("%w: callback %q of workflow %q %s", ErrCallbackNotPending, started.Name, tok.WorkflowID, state)
+	case head.Status != history.StatusRunning:
+		return fmt.Errorf("%w: workflow %q run %s is %s", ErrCallbackNotPending, tok.WorkflowID, tok.Run, head.Status)
+	}
+	m := nats.NewMsg(s.names.InboxSubject(head.TaskQueue, tok.WorkflowID))
+	m.Data = payload
+	m.Header.Set(hdrKind, kindCallback)
+	m.Header.Set(hdrRun, tok.Run)
+	m.Header.Set(hdrCallbackID, strconv.FormatInt(tok.ID, 10))
+	m.Header.Set(hdrCallbackNonce, tok.Nonce)
+	m.Header.Set(hdrStatus, kind)
+	id := "callback/" + s.names.InstanceKey(tok.WorkflowID) + "/" + tok.Run + "/" + strconv.FormatInt(tok.ID, 10)
+	if kind == CallbackHeartbeat {
+		id += "/hb/" + nuid.Next()
+	}
+	m.Header.Set(hdrMsgID, id)
+	_, err = s.js.PublishMsg(ctx, m)
+	return err
+}
+
+func parseCallback(h nats.Header, data []byte) (*history.Event, error) {
+	id := i64(h.Get(hdrCallbackID))
+	nonce := h.Get(hdrCallbackNonce)
+	switch h.Get(hdrStatus) {
+	case CallbackSucceed:
+		if len(data) == 0 {
+			data = []byte("null")
+		}
+		return &history.Event{Type: history.TypeCallbackCompleted, Attributes: &history.CallbackCompleted{
+			ID: id, Result: json.RawMessage(data), Nonce: nonce}}, nil
+	case CallbackFail:
+		var f history.Failure
+		if err := json.Unmarshal(data, &f); err != nil {
+			return nil, fmt.Errorf("callback failure: %w", err)
+		}
+		return &history.Event{Type: history.TypeCallbackFailed, Attributes: &history.CallbackFailed{ID: id, Failure: &f, Nonce: nonce}}, nil
+	case CallbackHeartbeat:
+		return &history.Event{Type: history.TypeCallbackHeartbeat, Attributes: &history.CallbackHeartbeat{ID: id, Nonce: nonce}}, nil
+	}
+	return nil, fmt.Errorf("unknown callback status %q", h.Get(hdrStatus))
+}

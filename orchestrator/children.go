@@ -1,0 +1,116 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/cairnhq/cairn/history"
+)
+
+// startChild starts a child run with the run id its parent chose, so a
+// re-emitted start finds the child already there. If the child's workflow
+// id is held by another running run, the parent learns that the child
+// could not start.
+func (w *Worker) startChild(ctx context.Context, em *emission, parent *history.WorkflowStarted, a *history.ChildWorkflowScheduled) error {
+	res, err := w.store.Start(ctx, StartRequest{WorkflowID: a.WorkflowID, WorkflowType: a.WorkflowType, TaskQueue: a.TaskQueue,
+		Input: a.Input, Run: a.Run, TraceParent: parent.TraceParent,
+		Parent: &history.ParentInfo{WorkflowID: parent.WorkflowID, Run: parent.Run, TaskQueue: parent.TaskQueue, ChildID: a.ID}})
+	if err != nil {
+		return err
+	}
+	if res.Run == a.Run {
+		return nil
+	}
+	f := &history.Failure{Type: history.FailureChildStart, NonRetryable: true,
+		Message: "workflow id " + strconv.Quote(a.WorkflowID) + " is already running as run " + res.Run}
+	m, err := childClosedMsg(w.names.InboxSubject(parent.TaskQueue, parent.WorkflowID), w.names.InstanceKey(parent.WorkflowID),
+		parent.Run, a.ID, a.Run, nil, f)
+	if err != nil {
+		return err
+	}
+	return em.publish(m)
+}
+
+// notifyParent tells the parent of a closed child how it ended. The
+// message id makes the notice land once however often it is re-emitted, and
+// the parent records it once (history.ChildWorkflowCompleted/Failed).
+func (w *Worker) notifyParent(em *emission, started *history.WorkflowStarted, closeEv *history.Event) error {
+	p := started.Parent
+	if p == nil || !closeEv.IsClose() {
+		return nil
+	}
+	var result json.RawMessage
+	var f *history.Failure
+	switch a := closeEv.Attributes.(type) {
+	case *history.WorkflowCompleted:
+		result = a.Result
+	case *history.WorkflowFailed:
+		f = a.Failure
+	case *history.WorkflowCanceled:
+		f = a.Failure
+		if f == nil {
+			f = &history.Failure{Type: history.FailureCanceled, Message: "child canceled"}
+		}
+	case *history.WorkflowTerminated:
+		f = &history.Failure{Type: history.FailureTerminated, Message: a.Reason}
+	case *history.WorkflowTimedOut:
+		f = &history.Failure{Type: history.FailureTimeout, NonRetryable: true, Message: "child workflow execution timeout",
+			Details: json.RawMessage(`{"kind":"workflow-execution"}`)}
+	case *history.WorkflowContinuedAsNew:
+		// The child carries on as a new run; the parent waits for the
+		// chain's end, which that run will report with the same ids.
+		return nil
+	}
+	m, err := childClosedMsg(w.names.InboxSubject(p.TaskQueue, p.WorkflowID), w.names.InstanceKey(p.WorkflowID),
+		p.Run, p.ChildID, started.Run, result, f)
+	if err != nil {
+		return err
+	}
+	return em.publish(m)
+}
+
+// closeChildren applies the parent-close policy to the children still
+// open when a parent closes.
+func (w *Worker) closeChildren(ctx context.Context, em *emission, open []*history.ChildWorkflowScheduled) error {
+	for _, ch := range open {
+		switch ch.ParentClosePolicy {
+		case history.ParentCloseAbandon:
+		case history.ParentCloseCancel:
+			if err := em.publish(newCancelMsg(w.names.InboxSubject(ch.TaskQueue, ch.WorkflowID), w.names.InstanceKey(ch.WorkflowID),
+				ch.Run, "parent closed")); err != nil {
+				return err
+			}
+		default:
+			_, err := w.store.Terminate(ctx, ch.WorkflowID, ch.Run, "parent closed")
+			if err != nil && !errors.Is(err, ErrNotRunning) && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func childClosedMsg(subject, parentKey, parentRun string, childID int64, childRun string, result json.RawMessage, f *history.Failure) (*nats.Msg, error) {
+	m := nats.NewMsg(subject)
+	m.Header.Set(hdrKind, kindChildClosed)
+	m.Header.Set(hdrRun, parentRun)
+	m.Header.Set(hdrChildID, strconv.FormatInt(childID, 10))
+	m.Header.Set(hdrChildRun, childRun)
+	m.Header.Set(hdrMsgID, "child/"+parentKey+"/"+parentRun+"/"+strconv.FormatInt(childID, 10))
+	if f != nil {
+		data, err := json.Marshal(f)
+		if err != nil {
+			return nil, err
+		}
+		m.Header.Set(hdrStatus, string(history.StatusFailed))
+		m.Data = data
+		return m, nil
+	}
+	m.Header.Set(hdrStatus, string(history.StatusCompleted))
+	m.Data = result
+	return m, nil
+}

@@ -1,0 +1,68 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/orchestrator"
+)
+
+// Errors of callback completion.
+var (
+	// ErrInvalidToken: the string is not a callback token.
+	ErrInvalidToken = orchestrator.ErrInvalidToken
+	// ErrCallbackNotPending: the token's wait is over (completed, failed,
+	// timed out, or its workflow closed).
+	ErrCallbackNotPending = orchestrator.ErrCallbackNotPending
+)
+
+// CompleteCallback completes the callback of token with result (see
+// workflow.WaitForCallback). A token whose wait is over returns
+// ErrCallbackNotPending and changes nothing.
+func (c *Client) CompleteCallback(ctx context.Context, token string, result any) error {
+	raw, err := c.opts.dc.ToPayload(result)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	return c.completeCallback(ctx, token, orchestrator.CallbackSucceed, raw)
+}
+
+// CompleteCallbackRaw completes a callback with an encoded result.
+func (c *Client) CompleteCallbackRaw(ctx context.Context, token string, result []byte) error {
+	if len(result) == 0 {
+		result = []byte("null")
+	}
+	if !json.Valid(result) {
+		return fmt.Errorf("%w: callback result is not valid JSON", ErrInvalidInput)
+	}
+	return c.completeCallback(ctx, token, orchestrator.CallbackSucceed, result)
+}
+
+// FailCallback fails the callback of token: the workflow's wait returns an
+// error of the given type and message.
+func (c *Client) FailCallback(ctx context.Context, token, errType, message string) error {
+	if errType == "" {
+		errType = "CallbackFailed"
+	}
+	raw, _ := json.Marshal(&history.Failure{Type: errType, Message: message})
+	return c.completeCallback(ctx, token, orchestrator.CallbackFail, raw)
+}
+
+// HeartbeatCallback tells the waiting workflow the party is still at work,
+// restarting the wait's heartbeat timeout.
+func (c *Client) HeartbeatCallback(ctx context.Context, token string) error {
+	return c.completeCallback(ctx, token, orchestrator.CallbackHeartbeat, nil)
+}
+
+func (c *Client) completeCallback(ctx context.Context, token, kind string, payload []byte) error {
+	tok, err := orchestrator.ParseCallbackToken(token)
+	if err != nil {
+		return err
+	}
+	if len(payload) > c.opts.maxPayload {
+		return fmt.Errorf("%w: callback payload is %d bytes, the limit is %d", ErrPayloadTooLarge, len(payload), c.opts.maxPayload)
+	}
+	return c.store.CompleteCallback(ctx, tok, kind, payload)
+}

@@ -1,0 +1,60 @@
+package workflow
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/sdk/failure"
+	"github.com/cairnhq/cairn/sdk/internal/wf"
+)
+
+// Timeout kinds of WaitForCallback.
+const (
+	TimeoutCallback          = "callback"
+	TimeoutCallbackHeartbeat = "callback-heartbeat"
+)
+
+// CallbackOptions bound a WaitForCallback.
+type CallbackOptions struct {
+	// Timeout bounds the whole wait (0 = none).
+	Timeout time.Duration
+	// HeartbeatTimeout fails the wait if the external party neither
+	// completes nor heartbeats for this long (0 = none).
+	HeartbeatTimeout time.Duration
+}
+
+// WaitForCallback hands an external party a token and waits for it to
+// complete the callback (Step Functions' .waitForTaskToken, Lambda durable
+// functions' waitForCallback). submit runs once, with the token, as a
+// recorded step: send the token in an e-mail, a ticket, a message. The
+// party completes it with client.CompleteCallback (or `cairn callback
+// succeed|fail|heartbeat TOKEN`); the result is decoded into T. The token
+// is opaque, unguessable and valid for this one wait only; a late or
+// repeated completion is rejected. Timeouts fail the wait with a
+// *failure.TimeoutError of kind TimeoutCallback or TimeoutCallbackHeartbeat.
+func WaitForCallback[T any](ctx Context, name string, submit func(token string) error, opts CallbackOptions) (T, error) {
+	var out T
+	x := wf.Exec(ctx)
+	cb := x.StartCallback(name, opts.Timeout, opts.HeartbeatTimeout)
+	info := x.Info()
+	token := orchestrator.CallbackToken{WorkflowID: info.WorkflowID, Run: info.Run, ID: cb.ID, Nonce: cb.Nonce}.Encode()
+	if _, f := x.Step("callback-submit:"+name, func() (json.RawMessage, error) { return nil, submit(token) }); f != nil {
+		return out, failure.FromFailure(f)
+	}
+	raw, f, reason := x.WaitCallback(cb.ID)
+	switch {
+	case reason == "timeout":
+		return out, &failure.TimeoutError{Kind: TimeoutCallback, Message: "callback " + name + " not completed within " + opts.Timeout.String()}
+	case reason == "heartbeat":
+		return out, &failure.TimeoutError{Kind: TimeoutCallbackHeartbeat, Message: "callback " + name + " sent no heartbeat for " + opts.HeartbeatTimeout.String()}
+	case f != nil:
+		return out, wf.Err(f)
+	}
+	if len(raw) > 0 {
+		if err := wf.Converter(ctx).FromPayload(raw, &out); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
