@@ -1,0 +1,605 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	"github.com/cairnhq/cairn/bindings"
+	"github.com/cairnhq/cairn/events"
+	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/streams"
+)
+
+// defaultHTTPPort is the port of the CloudEvents HTTP endpoint of cairn dev
+// and cairn server.
+const defaultHTTPPort = 4280
+
+// --- shared: the events service of cairn dev and cairn server ----------------
+
+// eventsService is the CloudEvents ingress (NATS and HTTP) and the service
+// bindings of a config file, running until stop is called.
+type eventsService struct {
+	httpURL string // empty without HTTP
+	stop    func()
+}
+
+// startEvents loads the triggers file (if any) into the triggers bucket and
+// starts the ingress on NATS, the HTTP endpoint on httpAddr (empty: none)
+// and the runners of the file's service bindings.
+func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile string, log *slog.Logger) (*eventsService, error) {
+	var cfg *events.Config
+	if triggersFile != "" {
+		var err error
+		if cfg, err = events.LoadConfig(triggersFile); err != nil {
+			return nil, &cliError{err: err, msg: fmt.Sprintf("--triggers: %v", err)}
+		}
+	}
+	cl, err := client.New(ctx, nc, client.WithNamespace(ns), client.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	in, err := events.NewIngress(runCtx, nc, cl, events.WithIngressLogger(log))
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	if cfg != nil {
+		if err := in.Store().Apply(ctx, cfg); err != nil {
+			cancel()
+			return nil, err
+		}
+		log.Info("triggers loaded", "file", triggersFile, "triggers", len(cfg.Triggers), "services", len(cfg.Services))
+	}
+	var wg sync.WaitGroup
+	svc := &eventsService{}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := in.Serve(runCtx); err != nil {
+			log.Error("events ingress stopped", "error", err)
+		}
+	}()
+	if cfg != nil {
+		names := streams.NewNames(ns)
+		for _, s := range cfg.Services {
+			var opts []bindings.Option
+			if s.Timeout != "" {
+				d, err := time.ParseDuration(s.Timeout)
+				if err != nil {
+					cancel()
+					wg.Wait()
+					return nil, &cliError{err: err, msg: fmt.Sprintf("--triggers: service %q: timeout %q: %v", s.Activity, s.Timeout, err)}
+				}
+				opts = append(opts, bindings.WithTimeout(d))
+			}
+			queue := s.TaskQueue
+			if queue == "" {
+				queue = "default"
+			}
+			r, err := bindings.NewServiceRunner(nc, names, queue, s.Activity, s.Subject, opts)
+			if err != nil {
+				cancel()
+				wg.Wait()
+				return nil, err
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := r.Run(runCtx); err != nil {
+					log.Error("service binding stopped", "activity", s.Activity, "subject", s.Subject, "error", err)
+				}
+			}()
+			log.Info("service binding", "activity", s.Activity, "task_queue", queue, "subject", s.Subject)
+		}
+	}
+	var srv *http.Server
+	if httpAddr != "" {
+		l, err := net.Listen("tcp", httpAddr)
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return nil, &cliError{err: err, msg: fmt.Sprintf("CloudEvents HTTP endpoint: %v (choose another address with --http, or --http off)", err)}
+		}
+		srv = &http.Server{Handler: in.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		svc.httpURL = "http://" + l.Addr().String() + events.EventsPath
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("CloudEvents HTTP endpoint stopped", "error", err)
+			}
+		}()
+		log.Info("CloudEvents HTTP endpoint ready", "url", svc.httpURL)
+	}
+	var once sync.Once
+	svc.stop = func() {
+		once.Do(func() {
+			if srv != nil {
+				sctx, done := context.WithTimeout(context.Background(), 5*time.Second)
+				_ = srv.Shutdown(sctx)
+				done()
+			}
+			cancel()
+			wg.Wait()
+		})
+	}
+	return svc, nil
+}
+
+// resolveHTTP turns the --http flag into a listen address: "off" disables
+// the endpoint; "auto" is host:4280, or a free port when NATS also runs on
+// a free port (tests, several dev servers).
+func resolveHTTP(flagValue, host string, anyPort bool) string {
+	switch flagValue {
+	case "off", "":
+		return ""
+	case "auto":
+		if anyPort {
+			return net.JoinHostPort(host, "0")
+		}
+		return net.JoinHostPort(host, fmt.Sprint(defaultHTTPPort))
+	}
+	return flagValue
+}
+
+// --- cairn server --------------------------------------------------------------
+
+const serverUsage = `Usage:
+  cairn server [--nats URL] [--namespace NS] [--http ADDR] [--triggers FILE] [--log-level LEVEL]
+
+Serves CloudEvents for a cairn namespace on an existing NATS server (no
+embedded NATS): events published to cairn.<ns>.events.> and POSTed to
+http://ADDR/v1/events start workflows and raise events according to the
+triggers (stored in the KV bucket cairn-<ns>-triggers; FILE adds or replaces
+some at startup), and the service bindings of FILE serve their activities.
+Run several for availability: they share the events (NATS queue group).
+`
+
+func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("cairn server", serverUsage, stdout)
+	g := defaultGlobals()
+	c.fs.StringVar(&g.server, "nats", g.server, "NATS server `URL` (env "+envServer+")")
+	c.fs.StringVar(&g.namespace, "namespace", g.namespace, "cairn `namespace` (env "+envNamespace+")")
+	httpAddr := c.fs.String("http", fmt.Sprintf("127.0.0.1:%d", defaultHTTPPort), "`address` of the CloudEvents HTTP endpoint, or off")
+	triggers := c.fs.String("triggers", "", "JSON `file` of triggers and service bindings to load at startup")
+	level := c.fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if err := g.check(c.name); err != nil {
+		return err
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return usageErrorf(c.name, "--log-level %q: want debug, info, warn or error", *level)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	nc, err := streams.Connect(g.server, nats.Name("cairn-server"))
+	if err != nil {
+		return &cliError{err: err, msg: fmt.Sprintf("cannot reach a NATS server at %s: %v", g.server, err)}
+	}
+	defer nc.Close()
+	svc, err := startEvents(ctx, nc, g.namespace, resolveHTTP(*httpAddr, "127.0.0.1", false), *triggers, log)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "cairn server is running (namespace %s, NATS %s)\n", g.namespace, g.server)
+	fmt.Fprintf(stdout, "  CloudEvents on NATS: %s\n", events.EventsSubject(g.namespace, ">"))
+	if svc.httpURL != "" {
+		fmt.Fprintf(stdout, "  CloudEvents on HTTP: POST %s\n", svc.httpURL)
+	}
+	fmt.Fprintf(stdout, "  rejected events:     %s\n", events.RejectedSubject(g.namespace))
+	<-ctx.Done()
+	log.Info("shutting down")
+	svc.stop()
+	return nil
+}
+
+// --- cairn trigger ---------------------------------------------------------------
+
+const triggerUsage = `Usage:
+  cairn trigger [--server URL] [--namespace NS] <command> [flags]
+
+Commands:
+  add      add or replace a trigger (or every trigger of a file)
+  list     list the triggers
+  remove   remove a trigger
+
+Triggers map CloudEvents to workflows; docs/cloudevents.md explains them.
+`
+
+func cmdTrigger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	g := defaultGlobals()
+	grp := newCommand("cairn trigger", triggerUsage, stdout)
+	g.register(grp.fs)
+	if err := grp.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			grp.printUsage(stdout)
+			return err
+		}
+		return &usageError{cmd: grp.name, msg: err.Error()}
+	}
+	if grp.fs.NArg() == 0 {
+		return usageErrorf(grp.name, "missing command: add, list or remove")
+	}
+	sub, rest := grp.fs.Arg(0), grp.fs.Args()[1:]
+	switch sub {
+	case "add":
+		return triggerAdd(ctx, g, rest, stdout)
+	case "list", "ls":
+		return triggerList(ctx, g, rest, stdout)
+	case "remove", "rm":
+		return triggerRemove(ctx, g, rest, stdout)
+	case "help":
+		grp.printUsage(stdout)
+		return nil
+	}
+	return usageErrorf(grp.name, "unknown command %q", sub)
+}
+
+// openTriggers connects and opens the triggers bucket (creating it: it
+// holds configuration only, nothing an operator tunes).
+func (g *globalFlags) openTriggers(ctx context.Context) (*events.Store, func(), error) {
+	nc, err := streams.Connect(g.server, nats.Name("cairn-cli"))
+	if err != nil {
+		if errors.Is(err, nats.ErrNoServers) {
+			return nil, nil, &cliError{err: err, msg: fmt.Sprintf(
+				"cannot reach a NATS server at %s (is 'cairn dev' running? set --server or %s)", g.server, envServer)}
+		}
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	s, err := events.OpenStore(ctx, js, g.namespace)
+	if err != nil {
+		nc.Close()
+		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+			return nil, nil, &cliError{err: err, msg: fmt.Sprintf("JetStream is not enabled on %s", g.server)}
+		}
+		return nil, nil, err
+	}
+	return s, nc.Close, nil
+}
+
+const triggerAddUsage = `Usage:
+  cairn trigger add --name NAME (--type TYPE | --type-prefix PREFIX) [--source SRC] [--subject SUBJ]
+                    --workflow-type WF [--queue QUEUE] [--id TEMPLATE] [--input-field PATH] [--reuse POLICY]
+  cairn trigger add --name NAME --signal EVENT (--type TYPE | --type-prefix PREFIX) [--id TEMPLATE] [--input-field PATH]
+  cairn trigger add --file FILE
+
+Adds a trigger, replacing one of the same name. A start trigger starts a run
+of WF per matching event; its workflow id is derived from the event's source
+and id unless --id gives a template such as 'order-{{.data.id}}'. A signal
+trigger (--signal) raises EVENT on a running workflow: the one named by the
+event's subject attribute, or by --id. --file adds every trigger of a
+triggers file.
+`
+
+func triggerAdd(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
+	c := newCommand("cairn trigger add", triggerAddUsage, stdout)
+	g.register(c.fs)
+	var t events.Trigger
+	c.fs.StringVar(&t.Name, "name", "", "trigger `name`, [A-Za-z0-9_-]{1,64}")
+	c.fs.StringVar(&t.Type, "type", "", "match the event `type` exactly")
+	c.fs.StringVar(&t.TypePrefix, "type-prefix", "", "match event types starting with `prefix`")
+	c.fs.StringVar(&t.Source, "source", "", "match only events of this `source`")
+	c.fs.StringVar(&t.Subject, "subject", "", "match only events with this `subject`")
+	c.fs.StringVar(&t.WorkflowType, "workflow-type", "", "workflow `type` to start")
+	c.fs.StringVar(&t.TaskQueue, "queue", "default", "task `queue` of the workflow")
+	c.fs.StringVar(&t.WorkflowID, "id", "", "workflow id `template` (default: derived from the event's source and id; signals: its subject)")
+	c.fs.StringVar(&t.InputField, "input-field", "", "use this field `path` of the data (e.g. order.lines) instead of all of it")
+	c.fs.StringVar(&t.ReusePolicy, "reuse", "", "`policy` when a templated id's run is closed: reject (default), allow or failed-only")
+	c.fs.StringVar(&t.SignalName, "signal", "", "make a signal trigger raising this `event` name")
+	file := c.fs.String("file", "", "add every trigger of this JSON `file`")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if err := g.check(c.name); err != nil {
+		return err
+	}
+	var list []events.Trigger
+	if *file != "" {
+		if t.Name != "" {
+			return usageErrorf(c.name, "--file and --name are mutually exclusive")
+		}
+		cfg, err := events.LoadConfig(*file)
+		if err != nil {
+			return &cliError{err: err, msg: err.Error()}
+		}
+		list = cfg.Triggers
+	} else {
+		if t.Name == "" {
+			return usageErrorf(c.name, "--name is required (or --file)")
+		}
+		if t.SignalName != "" {
+			t.Kind = events.KindSignal
+		}
+		if err := t.Validate(); err != nil {
+			return usageErrorf(c.name, "%s", strings.TrimPrefix(err.Error(), events.ErrInvalidTrigger.Error()+" "))
+		}
+		list = []events.Trigger{t}
+	}
+	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	s, closeConn, err := g.openTriggers(opCtx)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	for _, t := range list {
+		if err := s.Put(opCtx, t); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Trigger %q saved (%s)\n", t.Name, describeTrigger(t))
+	}
+	return nil
+}
+
+func describeTrigger(t events.Trigger) string {
+	match := "type " + t.Type
+	if t.TypePrefix != "" {
+		match = "type prefix " + t.TypePrefix
+	}
+	if t.Source != "" {
+		match += ", source " + t.Source
+	}
+	if t.Subject != "" {
+		match += ", subject " + t.Subject
+	}
+	if t.Kind == events.KindSignal {
+		id := "the event's subject"
+		if t.WorkflowID != "" {
+			id = t.WorkflowID
+		}
+		return fmt.Sprintf("%s → signal %q on %s", match, t.SignalName, id)
+	}
+	id := "derived from source+id"
+	if t.WorkflowID != "" {
+		id = t.WorkflowID
+	}
+	return fmt.Sprintf("%s → start %s on %s, id %s", match, t.WorkflowType, t.TaskQueue, id)
+}
+
+const triggerListUsage = `Usage:
+  cairn trigger list [--json]
+
+Lists the namespace's triggers by name.
+`
+
+func triggerList(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
+	c := newCommand("cairn trigger list", triggerListUsage, stdout)
+	g.register(c.fs)
+	asJSON := c.fs.Bool("json", false, "print the triggers as a JSON triggers file")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if err := g.check(c.name); err != nil {
+		return err
+	}
+	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	s, closeConn, err := g.openTriggers(opCtx)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	list, err := s.List(opCtx)
+	if err != nil && list == nil {
+		return err
+	}
+	if *asJSON {
+		if list == nil {
+			list = []events.Trigger{}
+		}
+		return writeJSON(stdout, events.Config{Triggers: list})
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(stdout, "No triggers.")
+		return err
+	}
+	tw := newTable(stdout)
+	fmt.Fprintln(tw, "NAME\tKIND\tMATCH\tTARGET")
+	for _, t := range list {
+		d := describeTrigger(t)
+		match, target, _ := strings.Cut(d, " → ")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Kind, match, target)
+	}
+	tw.Flush()
+	return err
+}
+
+const triggerRemoveUsage = `Usage:
+  cairn trigger remove --name NAME
+
+Removes a trigger. Events it matched are rejected from then on, unless
+another trigger matches them.
+`
+
+func triggerRemove(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
+	c := newCommand("cairn trigger remove", triggerRemoveUsage, stdout)
+	g.register(c.fs)
+	name := c.fs.String("name", "", "trigger `name` (required)")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if err := g.check(c.name); err != nil {
+		return err
+	}
+	if *name == "" {
+		return usageErrorf(c.name, "--name is required")
+	}
+	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	s, closeConn, err := g.openTriggers(opCtx)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	if err := s.Delete(opCtx, *name); err != nil {
+		if errors.Is(err, events.ErrTriggerNotFound) {
+			return &cliError{err: err, msg: fmt.Sprintf("trigger %q not found in namespace %q", *name, g.namespace)}
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "Trigger %q removed\n", *name)
+	return nil
+}
+
+// --- cairn event -------------------------------------------------------------------
+
+const eventUsage = `Usage:
+  cairn event [--server URL] [--namespace NS] send --type TYPE --source SRC [--data JSON] [--id ID]
+              [--subject SUBJ] [--extension NAME=VALUE]... [--binary] [--timeout D]
+
+Publishes a CloudEvent to cairn.<ns>.events.cli (structured mode, or binary
+mode with --binary) and prints what the triggers did with it, or why it was
+rejected. Without --id the event gets a fresh id, so sending twice starts
+twice; give --id to try de-duplication.
+`
+
+func cmdEvent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	g := defaultGlobals()
+	grp := newCommand("cairn event", eventUsage, stdout)
+	g.register(grp.fs)
+	if err := grp.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			grp.printUsage(stdout)
+			return err
+		}
+		return &usageError{cmd: grp.name, msg: err.Error()}
+	}
+	if grp.fs.NArg() == 0 {
+		return usageErrorf(grp.name, "missing command: send")
+	}
+	if sub := grp.fs.Arg(0); sub != "send" {
+		return usageErrorf(grp.name, "unknown command %q", sub)
+	}
+	return eventSend(ctx, g, grp.fs.Args()[1:], stdout)
+}
+
+type extFlag map[string]string
+
+func (e extFlag) String() string { return "" }
+func (e extFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return errors.New("want NAME=VALUE")
+	}
+	e[k] = v
+	return nil
+}
+
+func eventSend(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
+	c := newCommand("cairn event send", eventUsage, stdout)
+	g.register(c.fs)
+	typ := c.fs.String("type", "", "event `type` (required)")
+	source := c.fs.String("source", "", "event `source` URI-reference (required)")
+	data := c.fs.String("data", "", "event data as `JSON`")
+	id := c.fs.String("id", "", "event `id` (default: a fresh one)")
+	subject := c.fs.String("subject", "", "event `subject` (signal triggers: the workflow id)")
+	binary := c.fs.Bool("binary", false, "binary content mode (ce- headers) instead of structured")
+	timeout := c.fs.Duration("timeout", opTimeout, "how long to wait for the answer")
+	ext := extFlag{}
+	c.fs.Var(ext, "extension", "extension attribute `NAME=VALUE` (repeatable), e.g. traceparent=00-...")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if err := g.check(c.name); err != nil {
+		return err
+	}
+	if *typ == "" || *source == "" {
+		return usageErrorf(c.name, "--type and --source are required")
+	}
+	ev := event.New()
+	if *id == "" {
+		*id = nuid.Next()
+	}
+	ev.SetID(*id)
+	ev.SetType(*typ)
+	ev.SetSource(*source)
+	ev.SetTime(time.Now().UTC())
+	if *subject != "" {
+		ev.SetSubject(*subject)
+	}
+	for k, v := range ext {
+		ev.SetExtension(k, v)
+	}
+	if *data != "" {
+		if !json.Valid([]byte(*data)) {
+			return usageErrorf(c.name, "--data is not valid JSON")
+		}
+		if err := ev.SetData(event.ApplicationJSON, []byte(*data)); err != nil {
+			return err
+		}
+	}
+	if err := ev.Validate(); err != nil {
+		return usageErrorf(c.name, "%v", err)
+	}
+	msg, err := events.NewNATSMsg(ctx, events.EventsSubject(g.namespace, "cli"), &ev, *binary)
+	if err != nil {
+		return err
+	}
+	nc, err := streams.Connect(g.server, nats.Name("cairn-cli"))
+	if err != nil {
+		return &cliError{err: err, msg: fmt.Sprintf("cannot reach a NATS server at %s (is 'cairn dev' running? set --server or %s)", g.server, envServer)}
+	}
+	defer nc.Close()
+	reply, err := nc.RequestMsg(msg, *timeout)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return &cliError{err: err, msg: fmt.Sprintf("nothing serves CloudEvents for namespace %q on %s (run 'cairn dev' or 'cairn server')", g.namespace, g.server)}
+	}
+	if err != nil {
+		return err
+	}
+	if code := reply.Header.Get(events.HeaderRejectCode); code != "" {
+		return &cliError{msg: fmt.Sprintf("event %s rejected (%s): %s", *id, code, reply.Header.Get(events.HeaderRejectReason))}
+	}
+	var acc events.Accepted
+	if err := json.Unmarshal(reply.Data, &acc); err != nil {
+		return fmt.Errorf("unexpected answer %q: %w", reply.Data, err)
+	}
+	fmt.Fprintf(stdout, "Event %s accepted\n", acc.ID)
+	for _, o := range acc.Outcomes {
+		switch {
+		case o.Kind == events.KindSignal:
+			fmt.Fprintf(stdout, "  trigger %s: raised %q on workflow %q\n", o.Trigger, o.Signal, o.WorkflowID)
+		case o.Created:
+			fmt.Fprintf(stdout, "  trigger %s: started workflow %q (run %s)\n", o.Trigger, o.WorkflowID, o.Run)
+		default:
+			fmt.Fprintf(stdout, "  trigger %s: workflow %q already started by this event\n", o.Trigger, o.WorkflowID)
+		}
+	}
+	return nil
+}
+
+// printEventsBanner tells where cairn dev takes CloudEvents.
+func printEventsBanner(w io.Writer, ns string, evs *eventsService) {
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "CloudEvents: publish to %s", events.EventsSubject(ns, "<anything>"))
+	if evs.httpURL != "" {
+		fmt.Fprintf(w, " or POST to %s", evs.httpURL)
+	}
+	fmt.Fprintf(w, "; lifecycle events on cairn.%s.lifecycle.>; rejected events on %s\n", ns, events.RejectedSubject(ns))
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/cairnhq/cairn/events"
+	"github.com/cairnhq/cairn/examples/order"
+)
+
+var eventsURL = regexp.MustCompile(`POST to (http://\S+/v1/events)`)
+
+// TestDevCloudEvents: cairn dev with a triggers file takes CloudEvents from
+// `cairn event send` and HTTP, emits lifecycle events, and the trigger
+// commands manage the bucket.
+func TestDevCloudEvents(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "triggers.json")
+	if err := os.WriteFile(file, []byte(`{"triggers":[
+		{"name":"orders","type":"com.example.order.created","workflowType":"Workflow"}
+	]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dev := startDev(t, "--data", t.TempDir(), "--port", "-1", "--log-level", "warn", "--triggers", file)
+	m := eventsURL.FindStringSubmatch(dev.stdout.String())
+	if m == nil {
+		t.Fatalf("no HTTP endpoint in the banner:\n%s", dev.stdout)
+	}
+	httpURL := m[1]
+
+	nc, err := nats.Connect(dev.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	lifecycle, err := nc.SubscribeSync("cairn.default.lifecycle.*.Workflow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	send := func(args ...string) result {
+		return mustCLI(t, append([]string{"event", "--server", dev.url, "send"}, args...)...)
+	}
+	r := send("--type", "com.example.order.created", "--source", "urn:test", "--id", "e-1", "--data", orderInput("e1", 0))
+	id := events.DerivedWorkflowID("orders", "urn:test", "e-1")
+	if !strings.Contains(r.stdout, "started workflow \""+id+"\"") {
+		t.Fatalf("send output:\n%s", r)
+	}
+	r = send("--type", "com.example.order.created", "--source", "urn:test", "--id", "e-1", "--data", orderInput("e1", 0), "--binary")
+	if !strings.Contains(r.stdout, "already started by this event") {
+		t.Fatalf("second send output:\n%s", r)
+	}
+	r = mustCLI(t, dev.wf("result", "--id", id, "--timeout", "30s")...)
+	var receipt order.Receipt
+	if err := json.Unmarshal([]byte(r.stdout), &receipt); err != nil || receipt.Tracking != "trk_e1" {
+		t.Fatalf("result %s: %v", r.stdout, err)
+	}
+	for _, want := range []string{"started", "completed"} {
+		msg, err := lifecycle.NextMsg(testTimeout)
+		if err != nil {
+			t.Fatalf("lifecycle %s: %v", want, err)
+		}
+		ev, err := events.EventFromNATS(t.Context(), msg)
+		if err != nil || ev.Type() != events.LifecycleTypePrefix+want || ev.Subject() != id {
+			t.Fatalf("lifecycle event %v: %v", ev, err)
+		}
+	}
+
+	// HTTP, structured mode.
+	body := `{"specversion":"1.0","id":"h-1","source":"urn:curl","type":"com.example.order.created","datacontenttype":"application/json","data":` + orderInput("h1", 0) + `}`
+	resp, err := http.Post(httpURL, "application/cloudevents+json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("HTTP status %d", resp.StatusCode)
+	}
+	mustCLI(t, dev.wf("result", "--id", events.DerivedWorkflowID("orders", "urn:curl", "h-1"), "--timeout", "30s")...)
+
+	// Rejections are errors of the command.
+	wantFail(t, exitError, "rejected (no-trigger)", "event", "--server", dev.url, "send", "--type", "com.example.nothing", "--source", "urn:test")
+	wantFail(t, exitUsage, "--type and --source are required", "event", "--server", dev.url, "send", "--type", "x")
+
+	// Trigger management.
+	tr := func(args ...string) []string { return append([]string{"trigger", "--server", dev.url}, args...) }
+	r = mustCLI(t, tr("add", "--name", "approvals", "--signal", "decision", "--type", "com.example.decision")...)
+	if !strings.Contains(r.stdout, `signal "decision" on the event's subject`) {
+		t.Fatalf("add output:\n%s", r)
+	}
+	r = mustCLI(t, tr("list")...)
+	if !strings.Contains(r.stdout, "approvals") || !strings.Contains(r.stdout, "orders") {
+		t.Fatalf("list output:\n%s", r)
+	}
+	r = mustCLI(t, tr("list", "--json")...)
+	var cfg events.Config
+	if err := json.Unmarshal([]byte(r.stdout), &cfg); err != nil || len(cfg.Triggers) != 2 {
+		t.Fatalf("list --json:\n%s", r)
+	}
+	mustCLI(t, tr("remove", "--name", "approvals")...)
+	wantFail(t, exitError, `trigger "approvals" not found`, tr("remove", "--name", "approvals")...)
+	wantFail(t, exitUsage, "set exactly one of type and typePrefix", tr("add", "--name", "x", "--workflow-type", "Workflow")...)
+}
+
+// TestServerCommand: cairn server serves CloudEvents on an existing NATS
+// server.
+func TestServerCommand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	file := filepath.Join(t.TempDir(), "triggers.json")
+	if err := os.WriteFile(file, []byte(`{"triggers":[
+		{"name":"keyed","typePrefix":"com.example.order.","workflowType":"Workflow","workflowId":"order-{{.data.id}}"}
+	]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startProcess(t, "server", "--nats", e.url, "--http", "127.0.0.1:0", "--triggers", file, "--log-level", "warn")
+	deadline := time.Now().Add(testTimeout)
+	for !strings.Contains(srv.stdout.String(), "cairn server is running") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner:\n%s\n%s", srv.stdout, srv.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r := mustCLI(t, "event", "--server", e.url, "send", "--type", "com.example.order.placed", "--source", "urn:x", "--data", orderInput("s1", 0))
+	if !strings.Contains(r.stdout, `started workflow "order-s1"`) {
+		t.Fatalf("send output:\n%s", r)
+	}
+	mustCLI(t, e.wf("result", "--id", "order-s1", "--timeout", "30s")...)
+}
+
+// process is a long-running CLI command in a goroutine.
+type process struct {
+	stdout, stderr *syncBuffer
+}
+
+func startProcess(t *testing.T, args ...string) *process {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &process{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, args, p.stdout, p.stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-exit:
+			if code != 0 {
+				t.Errorf("cairn %s exited with %d:\n%s", args[0], code, p.stderr)
+			}
+		case <-time.After(testTimeout):
+			t.Errorf("cairn %s did not stop", args[0])
+		}
+	})
+	return p
+}

@@ -1,0 +1,462 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/sdk/client"
+)
+
+// Rejection codes: the Cairn-Reject-Code header of a rejected copy and the
+// "code" member of a problem+json body.
+const (
+	CodeInvalid         = "invalid-event"         // not a CloudEvent, or required attributes missing
+	CodeNoTrigger       = "no-trigger"            // no trigger matches the event
+	CodeBadData         = "bad-data"              // data is not JSON, or lacks the input field
+	CodeTooLarge        = "too-large"             // the event exceeds the size limit
+	CodeBadWorkflowID   = "bad-workflow-id"       // the workflow id template failed
+	CodeUnknownWorkflow = "unknown-workflow-type" // no worker ever registered the workflow type
+	CodeNotRunning      = "not-running"           // a signal's workflow is not running
+	CodeInternal        = "internal"              // the engine failed repeatedly; the event was not processed
+)
+
+// Headers of a rejected copy.
+const (
+	HeaderRejectReason    = "Cairn-Reject-Reason"
+	HeaderRejectCode      = "Cairn-Reject-Code"
+	HeaderOriginalSubject = "Cairn-Original-Subject"
+)
+
+// Defaults of the ingress.
+const (
+	DefaultMaxEventSize = 1 << 20
+	DefaultQueueGroup   = "cairn-events"
+	defaultWorkers      = 8
+)
+
+// Rejection is why an event was not accepted. It is permanent: delivering
+// the same event again gives the same answer (except CodeInternal and
+// CodeNotRunning, which depend on the engine's state).
+type Rejection struct {
+	Code   string
+	Reason string
+	// Outcomes of the triggers that did process the event before another
+	// one rejected it.
+	Outcomes []Outcome
+}
+
+func (r *Rejection) Error() string { return r.Code + ": " + r.Reason }
+
+func reject(code, format string, args ...any) *Rejection {
+	return &Rejection{Code: code, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Outcome is what one trigger did with an event.
+type Outcome struct {
+	Trigger    string `json:"trigger"`
+	Kind       string `json:"kind"`
+	WorkflowID string `json:"workflowId"`
+	Run        string `json:"run,omitempty"`
+	// Created is true when this delivery started the run; false for a
+	// duplicate delivery (the run exists already).
+	Created bool `json:"created"`
+	// Signal is the external event raised, for signal triggers.
+	Signal string `json:"signal,omitempty"`
+}
+
+// Accepted is the answer to an accepted event.
+type Accepted struct {
+	ID       string    `json:"id"`
+	Source   string    `json:"source"`
+	Type     string    `json:"type"`
+	Outcomes []Outcome `json:"outcomes"`
+}
+
+// Ingress turns CloudEvents into workflow starts and signals according to
+// the triggers of its namespace. It serves NATS (Serve) and HTTP (Handler).
+type Ingress struct {
+	nc    *nats.Conn
+	cl    *client.Client
+	ns    string
+	store *Store
+	snap  *snapshot
+	opts  ingressOptions
+	log   *slog.Logger
+}
+
+// IngressOption configures an Ingress.
+type IngressOption func(*ingressOptions)
+
+type ingressOptions struct {
+	maxEventSize int
+	queueGroup   string
+	workers      int
+	logger       *slog.Logger
+	retries      int
+	retryDelay   time.Duration
+}
+
+// WithMaxEventSize bounds an event's encoded size (default 1 MiB); larger
+// events are rejected with CodeTooLarge.
+func WithMaxEventSize(n int) IngressOption {
+	return func(o *ingressOptions) {
+		if n > 0 {
+			o.maxEventSize = n
+		}
+	}
+}
+
+// WithQueueGroup sets the NATS queue group the ingress subscribes in
+// (default "cairn-events"), so several servers share the events.
+func WithQueueGroup(g string) IngressOption { return func(o *ingressOptions) { o.queueGroup = g } }
+
+// WithWorkers sets how many events the NATS subscription processes at once
+// (default 8). Events on one subject are processed in order.
+func WithWorkers(n int) IngressOption {
+	return func(o *ingressOptions) {
+		if n > 0 {
+			o.workers = n
+		}
+	}
+}
+
+// WithIngressLogger sets the logger.
+func WithIngressLogger(l *slog.Logger) IngressOption { return func(o *ingressOptions) { o.logger = l } }
+
+// NewIngress opens (creating if needed) the triggers bucket and starts
+// watching it; the watch stops when ctx ends. cl must be a client of the
+// namespace the events are for.
+func NewIngress(ctx context.Context, nc *nats.Conn, cl *client.Client, opts ...IngressOption) (*Ingress, error) {
+	o := ingressOptions{maxEventSize: DefaultMaxEventSize, queueGroup: DefaultQueueGroup, workers: defaultWorkers,
+		retries: 5, retryDelay: 200 * time.Millisecond}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	js, err := newJetStream(nc)
+	if err != nil {
+		return nil, err
+	}
+	store, err := OpenStore(ctx, js, cl.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	in := &Ingress{nc: nc, cl: cl, ns: cl.Namespace(), store: store, snap: newSnapshot(), opts: o,
+		log: o.logger.With("component", "events")}
+	if err := store.watch(ctx, in.snap, in.log.Warn); err != nil {
+		return nil, err
+	}
+	select {
+	case <-in.snap.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return in, nil
+}
+
+// Store is the ingress's trigger store.
+func (in *Ingress) Store() *Store { return in.store }
+
+// EventsSubject is the subject events for namespace ns are published to:
+// "cairn.<ns>.events.<suffix>" (the ingress listens on
+// "cairn.<ns>.events.>").
+func EventsSubject(ns, suffix string) string { return "cairn." + ns + ".events." + suffix }
+
+// RejectedSubject carries a copy of every rejected event of ns.
+func RejectedSubject(ns string) string { return "cairn." + ns + ".events.rejected" }
+
+// Process runs the matching triggers on ev. It returns the outcomes, or a
+// *Rejection. Other errors are failures of the engine (the event may be
+// retried).
+func (in *Ingress) Process(ctx context.Context, ev *event.Event) (*Accepted, error) {
+	if err := ev.Validate(); err != nil {
+		return nil, reject(CodeInvalid, "%v", err)
+	}
+	triggers := in.snap.matching(func(t *Trigger) bool { return t.Matches(ev) })
+	if len(triggers) == 0 {
+		return nil, reject(CodeNoTrigger, "no trigger matches type %q from source %q", ev.Type(), ev.Source())
+	}
+	raw, data, err := eventData(ev)
+	if err != nil {
+		return nil, reject(CodeBadData, "%v", err)
+	}
+	ctx = traceContext(ctx, ev)
+	acc := &Accepted{ID: ev.ID(), Source: ev.Source(), Type: ev.Type()}
+	for _, t := range triggers {
+		out, err := in.apply(ctx, t, ev, raw, data)
+		if err != nil {
+			var rej *Rejection
+			if errors.As(err, &rej) {
+				rej.Reason = fmt.Sprintf("trigger %q: %s", t.Name, rej.Reason)
+				rej.Outcomes = acc.Outcomes
+			}
+			return nil, err
+		}
+		acc.Outcomes = append(acc.Outcomes, out)
+	}
+	return acc, nil
+}
+
+// traceContext continues the caller's trace: the CloudEvents
+// distributed-tracing extension (traceparent, tracestate) becomes the
+// remote span context of ctx, which the client records with the run.
+func traceContext(ctx context.Context, ev *event.Event) context.Context {
+	carrier := propagation.MapCarrier{}
+	for _, k := range []string{"traceparent", "tracestate"} {
+		if v, ok := ev.Extensions()[k]; ok {
+			if s, ok := v.(string); ok && s != "" {
+				carrier[k] = s
+			}
+		}
+	}
+	if len(carrier) == 0 {
+		return ctx
+	}
+	return propagation.TraceContext{}.Extract(ctx, carrier)
+}
+
+func (in *Ingress) apply(ctx context.Context, t *Trigger, ev *event.Event, raw json.RawMessage, data any) (Outcome, error) {
+	out := Outcome{Trigger: t.Name, Kind: t.Kind}
+	id, err := t.workflowID(ev, data)
+	if err != nil {
+		return out, reject(CodeBadWorkflowID, "%v", err)
+	}
+	out.WorkflowID = id
+	input, err := t.input(raw, data)
+	if err != nil {
+		return out, reject(CodeBadData, "%v", err)
+	}
+	key := EventKey(t.Name, ev.Source(), ev.ID())
+	switch t.Kind {
+	case KindSignal:
+		out.Signal = t.SignalName
+		err = in.retry(ctx, func() error {
+			return in.cl.SignalRaw(ctx, id, "", t.SignalName, input, "ce-"+key)
+		})
+		return out, classify(err)
+	default:
+		reuse, _ := reusePolicy(t.ReusePolicy)
+		if t.idTmpl == nil {
+			reuse = orchestrator.RejectDuplicate
+		}
+		var run *client.WorkflowRun
+		err = in.retry(ctx, func() (err error) {
+			run, err = in.cl.StartRaw(ctx, client.StartOptions{ID: id, TaskQueue: t.TaskQueue, ReusePolicy: reuse, RequestID: "ce-" + key},
+				t.WorkflowType, input)
+			return err
+		})
+		if errors.Is(err, client.ErrAlreadyExists) {
+			// The id's run is closed and may not start again: for a
+			// derived id, this very event started it before.
+			return out, nil
+		}
+		if err != nil {
+			return out, classify(err)
+		}
+		out.Run, out.Created = run.Run, run.Created
+		return out, nil
+	}
+}
+
+// permanent reports errors that the same event will always get.
+func permanent(err error) bool {
+	for _, e := range []error{client.ErrUnknownWorkflowType, client.ErrInvalidInput, client.ErrPayloadTooLarge,
+		client.ErrInvalidArgument, client.ErrNotFound, client.ErrNotRunning, client.ErrAlreadyExists} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+func classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, client.ErrUnknownWorkflowType):
+		return reject(CodeUnknownWorkflow, "%v", err)
+	case errors.Is(err, client.ErrInvalidInput), errors.Is(err, client.ErrInvalidArgument):
+		return reject(CodeBadData, "%v", err)
+	case errors.Is(err, client.ErrPayloadTooLarge):
+		return reject(CodeTooLarge, "%v", err)
+	case errors.Is(err, client.ErrNotFound), errors.Is(err, client.ErrNotRunning):
+		return reject(CodeNotRunning, "%v", err)
+	}
+	return err
+}
+
+// retry runs op until it succeeds, fails permanently, or the retries are
+// spent: a server restart or leader election must not lose an event.
+func (in *Ingress) retry(ctx context.Context, op func() error) error {
+	delay := in.opts.retryDelay
+	var err error
+	for i := 0; ; i++ {
+		err = op()
+		if err == nil || permanent(err) || i >= in.opts.retries || ctx.Err() != nil {
+			return err
+		}
+		in.log.Warn("processing an event failed; retrying", "error", err, "attempt", i+1)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return err
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// Serve subscribes to cairn.<ns>.events.> (in the ingress's queue group)
+// and processes events until ctx ends. Each event is answered on its reply
+// subject, if it has one: the Accepted JSON, or a problem JSON with a
+// Cairn-Reject-Code header. Every rejected event is also copied to
+// cairn.<ns>.events.rejected with the reason in headers.
+func (in *Ingress) Serve(ctx context.Context) error {
+	n := in.opts.workers
+	queues := make([]chan *nats.Msg, n)
+	var wg sync.WaitGroup
+	for i := range queues {
+		queues[i] = make(chan *nats.Msg, 256)
+		wg.Add(1)
+		go func(q chan *nats.Msg) {
+			defer wg.Done()
+			for msg := range q {
+				in.handleNATS(ctx, msg)
+			}
+		}(queues[i])
+	}
+	rejected := RejectedSubject(in.ns)
+	sub, err := in.nc.QueueSubscribe(EventsSubject(in.ns, ">"), in.opts.queueGroup, func(msg *nats.Msg) {
+		if msg.Subject == rejected {
+			return // our own copies
+		}
+		h := fnv.New32a()
+		h.Write([]byte(msg.Subject))
+		queues[int(h.Sum32()%uint32(n))] <- msg
+	})
+	if err != nil {
+		for _, q := range queues {
+			close(q)
+		}
+		return fmt.Errorf("events: subscribe: %w", err)
+	}
+	// A slow ingress must hold events rather than drop them.
+	_ = sub.SetPendingLimits(1<<20, 1<<30)
+	in.log.Info("listening for CloudEvents", "subject", EventsSubject(in.ns, ">"), "queue_group", in.opts.queueGroup)
+	<-ctx.Done()
+	// Process what was received before stopping.
+	_ = sub.Drain()
+	for deadline := time.Now().Add(30 * time.Second); sub.IsValid() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = sub.Unsubscribe()
+	for _, q := range queues {
+		close(q)
+	}
+	wg.Wait()
+	return nil
+}
+
+func (in *Ingress) handleNATS(ctx context.Context, msg *nats.Msg) {
+	// Processing outlives a shutdown request for the events already
+	// received, within a bound.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	defer cancel()
+	acc, err := in.processNATS(pctx, msg)
+	if err != nil {
+		var rej *Rejection
+		if !errors.As(err, &rej) {
+			rej = &Rejection{Code: CodeInternal, Reason: err.Error()}
+		}
+		in.rejectNATS(msg, rej)
+		return
+	}
+	if msg.Reply != "" {
+		b, _ := json.Marshal(acc)
+		_ = in.nc.PublishMsg(&nats.Msg{Subject: msg.Reply, Header: nats.Header{"Content-Type": []string{"application/json"}}, Data: b})
+	}
+}
+
+func (in *Ingress) processNATS(ctx context.Context, msg *nats.Msg) (*Accepted, error) {
+	if size := len(msg.Data) + headerSize(msg.Header); size > in.opts.maxEventSize {
+		return nil, reject(CodeTooLarge, "the event is %d bytes, the limit is %d", size, in.opts.maxEventSize)
+	}
+	ev, err := EventFromNATS(ctx, msg)
+	if err != nil {
+		return nil, reject(CodeInvalid, "not a valid CloudEvent (binary mode needs ce-specversion, ce-id, ce-source and ce-type headers; structured mode a JSON event): %v", err)
+	}
+	return in.Process(ctx, ev)
+}
+
+func headerSize(h nats.Header) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// rejectNATS answers the sender (if it asked) and copies the event to the
+// rejected subject.
+func (in *Ingress) rejectNATS(msg *nats.Msg, rej *Rejection) {
+	in.log.Info("event rejected", "subject", msg.Subject, "code", rej.Code, "reason", rej.Reason)
+	if msg.Reply != "" {
+		b, _ := json.Marshal(problemOf(rej, 0))
+		h := nats.Header{}
+		h.Set("Content-Type", "application/problem+json")
+		h.Set(HeaderRejectCode, rej.Code)
+		h.Set(HeaderRejectReason, headerSafe(rej.Reason))
+		_ = in.nc.PublishMsg(&nats.Msg{Subject: msg.Reply, Header: h, Data: b})
+	}
+	in.publishRejected(msg.Subject, msg.Header, msg.Data, rej)
+}
+
+// publishRejected publishes a copy of a rejected event, headers and body
+// as received, with the reason.
+func (in *Ingress) publishRejected(subject string, header nats.Header, data []byte, rej *Rejection) {
+	h := nats.Header{}
+	for k, vs := range header {
+		h[k] = append([]string(nil), vs...)
+	}
+	h.Set(HeaderRejectCode, rej.Code)
+	h.Set(HeaderRejectReason, headerSafe(rej.Reason))
+	if subject != "" {
+		h.Set(HeaderOriginalSubject, subject)
+	}
+	if max := int(in.nc.MaxPayload()) - headerSize(h) - 1024; len(data) > max && max > 0 {
+		// An oversize event cannot be copied whole; the reason says so.
+		data = data[:max]
+		h.Set("Cairn-Truncated", "true")
+	}
+	if err := in.nc.PublishMsg(&nats.Msg{Subject: RejectedSubject(in.ns), Header: h, Data: data}); err != nil {
+		in.log.Error("cannot publish a rejected event", "error", err, "code", rej.Code, "reason", rej.Reason)
+	}
+}
+
+// headerSafe makes s a valid header value: no CR or LF, bounded length.
+func headerSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			b[i] = ' '
+		}
+	}
+	if len(b) > 1024 {
+		b = b[:1024]
+	}
+	return string(b)
+}
