@@ -13,6 +13,7 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/sdk/failure"
+	"github.com/cairnhq/cairn/telemetry"
 )
 
 // FailureInvalidOutput is the failure type reported when a handler returns
@@ -99,6 +100,12 @@ func (ex *execution) execute(hard context.Context, release func()) (res *Result,
 	t := ex.task
 	res = &Result{Run: t.Run, ActivityID: t.ActivityID, Attempt: t.Attempt, Deliveries: t.Deliveries, TraceParent: t.TraceParent}
 	pickup := time.Now()
+	hard, finish := ex.trace(hard, pickup)
+	defer func() { finish(res, handBack) }()
+	if tp, _ := telemetry.TraceParent(hard); tp != "" && telemetry.Recording(hard) {
+		// The workflow task that takes the result links to this attempt.
+		res.TraceParent = tp
+	}
 	if f := ex.expired(pickup); f != nil {
 		release()
 		res.Failure = f.Failure()

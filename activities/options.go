@@ -3,6 +3,8 @@ package activities
 import (
 	"log/slog"
 	"time"
+
+	"github.com/cairnhq/cairn/telemetry"
 )
 
 // Runner defaults.
@@ -21,6 +23,7 @@ type runnerOptions struct {
 	autoHeartbeat bool
 	logger        *slog.Logger
 	grace         time.Duration
+	telemetry     *telemetry.Telemetry
 }
 
 func defaultRunnerOptions() runnerOptions {

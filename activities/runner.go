@@ -120,6 +120,13 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	defer r.opts.telemetry.ObserveTaskBacklog(r.queue, r.activityType, func(ctx context.Context) (int64, error) {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return int64(info.NumPending) + int64(info.NumAckPending), nil
+	})()
 
 	// Handlers and result reporting outlive ctx by the grace period, so
 	// they run under a context of their own that keeps ctx's values.

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -11,12 +12,14 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/streams"
+	"github.com/cairnhq/cairn/telemetry"
 )
 
 // Client is safe for concurrent use; make one per process and namespace.
@@ -28,6 +31,7 @@ type Client struct {
 	store     *orchestrator.Store
 	summaries *orchestrator.Summaries
 	registry  *orchestrator.Registry
+	tel       *telemetry.Telemetry
 
 	mu    sync.Mutex
 	known map[string]bool
@@ -61,7 +65,8 @@ func New(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error) {
 		}
 	}
 	names := streams.NewNames(o.namespace)
-	c := &Client{nc: nc, js: js, names: names, opts: o, store: orchestrator.NewStore(nc, js, names), known: map[string]bool{}}
+	c := &Client{nc: nc, js: js, names: names, opts: o, store: orchestrator.NewStore(nc, js, names), known: map[string]bool{},
+		tel: telemetry.New(telemetry.Options{TracerProvider: o.tracerProvider, Logger: o.logger})}
 	if c.summaries, err = orchestrator.NewSummaries(ctx, js, names); err != nil {
 		return nil, err
 	}
@@ -164,13 +169,22 @@ func (c *Client) startRaw(ctx context.Context, opts StartOptions, workflowType s
 			return nil, fmt.Errorf("%w: memo: %w", ErrInvalidArgument, err)
 		}
 	}
+	// The start's span continues the caller's trace; its context is recorded
+	// in the start event, so the whole run joins the trace.
+	ctx, span := c.tel.StartWorkflowStart(ctx, c.names.Namespace(), opts.ID, workflowType, opts.TaskQueue,
+		c.names.InboxSubject(opts.TaskQueue, opts.ID))
+	defer span.End()
 	res, err := c.store.Start(ctx, orchestrator.StartRequest{
 		WorkflowID: opts.ID, WorkflowType: workflowType, TaskQueue: opts.TaskQueue, Input: input,
 		RequestID: opts.RequestID, Reuse: opts.ReusePolicy, Memo: memo, ExecutionTimeout: opts.ExecutionTimeout,
 		TraceParent: traceParent(ctx), Signal: sig,
 	})
 	if err != nil {
+		telemetry.RecordFailure(span, startErrorType(err), err.Error())
 		return nil, err
+	}
+	if span.IsRecording() {
+		span.SetAttributes(telemetry.AttrRun.String(res.Run), attribute.Bool("cairn.workflow.created", res.Created))
 	}
 	if res.Created {
 		// The summary is a listing index; history is already committed, so
@@ -182,6 +196,19 @@ func (c *Client) startRaw(ctx context.Context, opts StartOptions, workflowType s
 		}
 	}
 	return &WorkflowRun{ID: opts.ID, Run: res.Run, Created: res.Created, c: c}, nil
+}
+
+// startErrorType is the error.type of a failed start.
+func startErrorType(err error) string {
+	switch {
+	case errors.Is(err, orchestrator.ErrAlreadyExists):
+		return "cairn.AlreadyExists"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "context.DeadlineExceeded"
+	case errors.Is(err, context.Canceled):
+		return "context.Canceled"
+	}
+	return "_OTHER"
 }
 
 func (c *Client) checkType(ctx context.Context, queue, typ string) error {

@@ -3,6 +3,8 @@ package client
 import (
 	"log/slog"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/cairnhq/cairn/sdk/converter"
 )
 
@@ -15,6 +17,8 @@ type options struct {
 	maxPayload int
 	logger     *slog.Logger
 	provision  bool
+	// tracerProvider receives the spans of starts (nil: the global one).
+	tracerProvider trace.TracerProvider
 }
 
 // WithNamespace selects the namespace (default "default").
@@ -29,6 +33,13 @@ func WithMaxPayload(n int) Option { return func(o *options) { o.maxPayload = n }
 
 // WithLogger sets the client's logger.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithTracerProvider sets where the client's spans go (a span per start,
+// whose context the run's trace continues). The default is the global
+// provider (otel.GetTracerProvider).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracerProvider = tp }
+}
 
 // WithoutProvisioning skips creating the namespace's streams and buckets;
 // use it where they are managed by an operator.

@@ -4,6 +4,9 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/converter"
 )
@@ -19,6 +22,9 @@ type options struct {
 	activityConcurrency int
 	buildID             string
 	heartbeat           time.Duration
+	tracerProvider      trace.TracerProvider
+	meterProvider       metric.MeterProvider
+	noTelemetry         bool
 }
 
 // WithNamespace selects the namespace (default "default").
@@ -40,6 +46,26 @@ func WithOrchestratorOptions(opts ...orchestrator.Option) Option {
 // WithActivityConcurrency bounds concurrent executions per activity type
 // (default 64).
 func WithActivityConcurrency(n int) Option { return func(o *options) { o.activityConcurrency = n } }
+
+// WithTracerProvider sets where the worker's spans go (a span per workflow
+// task, per activity attempt, per timer, and one per workflow execution).
+// The default is the global provider (otel.GetTracerProvider), a no-op
+// unless the application installed one. The provider must use
+// telemetry.IDGenerator for execution spans to be emitted (providers made
+// by telemetry.NewTracerProvider and telemetry.Setup do).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracerProvider = tp }
+}
+
+// WithMeterProvider sets where the worker's metrics go (docs/observability.md
+// lists them). The default is the global provider (otel.GetMeterProvider).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(o *options) { o.meterProvider = mp }
+}
+
+// WithoutTelemetry turns traces and metrics off entirely, whatever the
+// global providers are.
+func WithoutTelemetry() Option { return func(o *options) { o.noTelemetry = true } }
 
 // WithBuildID labels the worker's code version in its heartbeat.
 func WithBuildID(id string) Option { return func(o *options) { o.buildID = id } }

@@ -22,6 +22,7 @@ import (
 	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/sdk/internal/wf"
 	"github.com/cairnhq/cairn/streams"
+	"github.com/cairnhq/cairn/telemetry"
 )
 
 // ErrAlreadyRegistered is returned for a second registration of a name.
@@ -212,13 +213,22 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 
+	var tel *telemetry.Telemetry
+	if !w.opts.noTelemetry {
+		tel = telemetry.New(telemetry.Options{TracerProvider: w.opts.tracerProvider, MeterProvider: w.opts.meterProvider,
+			Logger: w.opts.logger})
+	}
+	// Engine log lines carry the worker's id, and the trace and span ids of
+	// the context they are logged with.
+	log := slog.New(telemetry.NewLogHandler(w.opts.logger.Handler())).With("worker_id", w.id)
+
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, len(w.activities)+2)
 	if len(w.workflows) > 0 {
 		engine, err := orchestrator.NewWorker(w.nc, js, names, w.queue, w.workflows,
-			append([]orchestrator.Option{orchestrator.WithLogger(w.opts.logger)}, w.opts.orchestrator...)...)
+			append([]orchestrator.Option{orchestrator.WithLogger(log), orchestrator.WithTelemetry(tel)}, w.opts.orchestrator...)...)
 		if err != nil {
 			return err
 		}
@@ -234,7 +244,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}()
 	}
 	for name, a := range w.activities {
-		opts := []activities.RunnerOption{activities.WithLogger(w.opts.logger)}
+		opts := []activities.RunnerOption{activities.WithLogger(log), activities.WithTelemetry(tel)}
 		conc := a.reg.concurrency
 		if conc == 0 {
 			conc = w.opts.activityConcurrency
