@@ -13,6 +13,7 @@ import (
 
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/telemetry"
 	"github.com/cairnhq/cairn/timers"
 )
 
@@ -80,6 +81,12 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 	run := started.Run
 	key := w.names.InstanceKey(id)
 	inbox := w.names.InboxSubject(started.TaskQueue, id)
+	// Activity tasks carry the trace context of the workflow task that
+	// scheduled them (or, without one, of the start).
+	tp, ts := started.TraceParent, ""
+	if telemetry.Recording(ctx) {
+		tp, ts = telemetry.TraceParent(ctx)
+	}
 	em := &emission{w: w}
 	for _, ev := range batch {
 		switch a := ev.Attributes.(type) {
@@ -92,7 +99,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 				}
 			}
 		case *history.ActivityScheduled:
-			if err := em.publish(w.taskMsg(started, a, 1, ev.Time, ev.Time)); err != nil {
+			if err := em.publish(w.taskMsg(started, a, 1, ev.Time, ev.Time, tp, ts)); err != nil {
 				return err
 			}
 			if s2c := a.Options.ScheduleToClose.D(); s2c > 0 {
@@ -107,7 +114,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 			if sched == nil {
 				continue
 			}
-			m := w.taskMsg(started, sched, a.Attempt+1, a.NextAttemptAt, e.inst.ActivityScheduledAt(a.ID))
+			m := w.taskMsg(started, sched, a.Attempt+1, a.NextAttemptAt, e.inst.ActivityScheduledAt(a.ID), tp, ts)
 			if time.Until(a.NextAttemptAt) > 0 {
 				// The retry waits in the tasks stream as a schedule that
 				// publishes the next attempt at its backoff time.
@@ -131,18 +138,47 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 			// path's fire would then be dropped as a duplicate.
 			fire := newTimerFired(inbox, key, run, a.ID).Header
 			fire.Del(hdrMsgID)
+			var local *timers.Key
+			if time.Until(a.FireAt) < w.opts.LocalTimerHorizon {
+				local = &timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)}
+			}
+			w.timerHeaders(ctx, fire, ev, a, local)
 			m := timers.NewScheduleMsg(w.timerSubject(id, run, userTimerName(a.ID)), inbox, a.FireAt, fire, nil)
 			if err := em.publish(m); err != nil {
 				return err
 			}
-			if time.Until(a.FireAt) < w.opts.LocalTimerHorizon {
-				w.local.Add(timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)}, a.FireAt)
+			if local != nil {
+				w.local.Add(*local, a.FireAt)
+			}
+		case *history.WorkflowContinuedAsNew:
+			if err := w.continueAsNew(em, id, e.head, started.Parent, ev.Time, a); err != nil {
+				return err
 			}
 		case *history.TimerFired:
 			w.local.Remove(timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)})
+			w.forgetTimer(timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)})
 		case *history.TimerCanceled:
 			w.local.Remove(timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)})
+			w.forgetTimer(timers.Key{Instance: id, Run: run, Timer: strconv.FormatInt(a.ID, 10)})
 			em.purge(w.inbox, w.timerSubject(id, run, userTimerName(a.ID)))
+		}
+		switch a := ev.Attributes.(type) {
+		case *history.ChildWorkflowScheduled:
+			if err := w.startChild(ctx, em, started, a); err != nil {
+				return err
+			}
+		case *history.ChildCancelRequested:
+			if ch := e.inst.Child(a.ID); ch != nil {
+				em.publish(newCancelMsg(w.names.InboxSubject(ch.TaskQueue, ch.WorkflowID), w.names.InstanceKey(ch.WorkflowID), ch.Run, "parent canceled"))
+			}
+		}
+		if ev.IsClose() {
+			if err := w.closeChildren(ctx, em, e.inst.OpenChildren()); err != nil {
+				return err
+			}
+			if err := w.notifyParent(em, started, ev); err != nil {
+				return err
+			}
 		}
 		if ev.IsClose() && e.inst.HasSchedules() {
 			w.closeCommands(em, id, run)
@@ -162,6 +198,7 @@ func (w *Worker) purgeActivityTimer(em *emission, e *entry, id int64) {
 // purged: a new run of the same id may already have made schedules.
 func (w *Worker) closeCommands(em *emission, id, run string) {
 	w.local.RemoveInstance(id)
+	w.forgetTimer(timers.Key{Instance: id})
 	em.purge(w.inbox, strings.TrimSuffix(w.names.TimerInstanceFilter(id), ">")+run+".>")
 	em.purge(w.tasks, strings.TrimSuffix(w.names.TaskDelayWildcard(), ">")+w.names.InstanceKey(id)+"."+run+".>")
 }
@@ -172,7 +209,7 @@ func (w *Worker) timerSubject(id, run, name string) string {
 	return strings.TrimSuffix(w.names.TimerInstanceFilter(id), ">") + run + "." + name
 }
 
-func (w *Worker) taskMsg(s *history.WorkflowStarted, a *history.ActivityScheduled, attempt int, scheduled, first time.Time) *nats.Msg {
+func (w *Worker) taskMsg(s *history.WorkflowStarted, a *history.ActivityScheduled, attempt int, scheduled, first time.Time, traceParent, traceState string) *nats.Msg {
 	queue := a.Options.TaskQueue
 	if queue == "" {
 		queue = s.TaskQueue
@@ -191,7 +228,8 @@ func (w *Worker) taskMsg(s *history.WorkflowStarted, a *history.ActivitySchedule
 		ScheduleToStart:  a.Options.ScheduleToStart.D(),
 		HeartbeatTimeout: a.Options.HeartbeatTimeout.D(),
 		Input:            a.Input,
-		TraceParent:      s.TraceParent,
+		TraceParent:      traceParent,
+		TraceState:       traceState,
 	}
 	if s2c := a.Options.ScheduleToClose.D(); s2c > 0 {
 		t.Deadline = first.Add(s2c)

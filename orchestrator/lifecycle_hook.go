@@ -17,6 +17,8 @@ const (
 	LifecycleCanceled   = "canceled"
 	LifecycleTerminated = "terminated"
 	LifecycleTimedOut   = "timed_out"
+	// LifecycleContinuedAsNew: the run closed and a new run carries on.
+	LifecycleContinuedAsNew = "continued_as_new"
 )
 
 // LifecycleEvent is a change of a run's status, reported after it is
@@ -41,7 +43,13 @@ func WithLifecycle(fn func(context.Context, LifecycleEvent)) Option {
 	return func(o *Options) { o.Lifecycle = fn }
 }
 
-func (w *Worker) reportStarted(ws *history.WorkflowStarted, at time.Time) {
+func (w *Worker) reportStarted(ws *history.WorkflowStarted, at time.Time, head *Head) {
+	// Runs started by the engine (continue-as-new) have no client to
+	// write their summary; writing it again for a client's start is a
+	// no-op (the summary already reflects that head).
+	sum := &history.Summary{WorkflowID: ws.WorkflowID, WorkflowType: ws.WorkflowType, TaskQueue: ws.TaskQueue,
+		Run: ws.Run, Status: history.StatusRunning, StartTime: at, HistorySeq: head.Seq}
+	w.background(func(ctx context.Context) { _ = w.summaries.Started(ctx, sum) })
 	if w.opts.Lifecycle == nil {
 		return
 	}
@@ -71,6 +79,8 @@ func (w *Worker) reportClosed(id string, head *Head, last history.Batch, tracePa
 			ev.Kind, ev.Failure = LifecycleTerminated, &history.Failure{Type: history.FailureTerminated, Message: a.Reason}
 		case *history.WorkflowTimedOut:
 			ev.Kind = LifecycleTimedOut
+		case *history.WorkflowContinuedAsNew:
+			ev.Kind = LifecycleContinuedAsNew
 		}
 		w.background(func(ctx context.Context) { w.opts.Lifecycle(ctx, ev) })
 	}

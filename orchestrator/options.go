@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
+
+	"github.com/cairnhq/cairn/telemetry"
 )
 
 // Options tune a Worker. The zero value of each field means its default.
@@ -27,9 +29,15 @@ type Options struct {
 	// yielding.
 	DeadlockTimeout time.Duration
 	Logger          *slog.Logger
+	// MaxHistoryEvents bounds each run's history (default
+	// executor.DefaultMaxHistoryEvents); see WithMaxHistoryEvents.
+	MaxHistoryEvents int64
 	// Lifecycle, if set, receives the status changes of runs (see
 	// WithLifecycle).
 	Lifecycle func(context.Context, LifecycleEvent)
+	// Telemetry, if set, receives the worker's traces and metrics (see
+	// WithTelemetry).
+	Telemetry *telemetry.Telemetry
 }
 
 // Option changes Options.
@@ -49,6 +57,11 @@ func WithAckWait(d time.Duration) Option { return func(o *Options) { o.AckWait =
 
 // WithLogger sets the engine logger.
 func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
+
+// WithMaxHistoryEvents bounds each run's history: a task that would pass
+// the bound commits nothing and parks the instance with a message that asks
+// for continue-as-new.
+func WithMaxHistoryEvents(n int64) Option { return func(o *Options) { o.MaxHistoryEvents = n } }
 
 // WithShards sets the number of instances processed in parallel.
 func WithShards(n int) Option { return func(o *Options) { o.Shards = n } }

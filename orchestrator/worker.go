@@ -42,6 +42,9 @@ type Worker struct {
 	bg    chan func(context.Context)
 	inbox jetstream.Stream
 	tasks jetstream.Stream
+	// timerTraces keeps what the local fast path's timer fires carry for
+	// telemetry.
+	timerTraces timerTraces
 }
 
 // NewWorker returns a Worker for queue in the namespace of names.
@@ -91,6 +94,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer w.local.Close()
 	evict := func(e *entry) {
 		w.local.RemoveInstance(e.id)
+		w.forgetTimer(timers.Key{Instance: e.id})
 		if e.inst != nil {
 			e.inst.Close()
 		}
@@ -101,6 +105,13 @@ func (w *Worker) Run(ctx context.Context) error {
 		caches[i] = newCache(perShard, evict)
 	}
 	w.caches = caches
+	defer w.observe(func(ctx context.Context) (int64, error) {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return int64(info.NumPending) + int64(info.NumAckPending), nil
+	})()
 	defer func() {
 		for _, c := range caches {
 			c.clear()
@@ -167,7 +178,9 @@ func (w *Worker) fireLocal(k timers.Key) {
 		return
 	}
 	id, _ := strconv.ParseInt(k.Timer, 10, 64)
-	if _, err := w.js.PublishMsgAsync(newTimerFired(inbox, w.names.InstanceKey(k.Instance), k.Run, id)); err != nil {
+	m := w.localTimerHeaders(k, newTimerFired(inbox, w.names.InstanceKey(k.Instance), k.Run, id))
+	w.forgetTimer(k)
+	if _, err := w.js.PublishMsgAsync(m); err != nil {
 		w.log.Debug("local timer publish failed; the schedule will fire", "workflow_id", k.Instance, "error", err)
 	}
 }
@@ -241,6 +254,8 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 	if len(items) == 0 {
 		return
 	}
+	ctx, tt := w.beginTask(ctx, items)
+	defer func() { tt.end(ctx) }()
 	retry := func(delay time.Duration) {
 		for _, it := range items {
 			_ = it.msg.NakWithDelay(delay)
@@ -255,6 +270,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 	}
 	e := c.get(id)
 	cold := e == nil
+	tt.lookup(cold)
 	var fast *item
 	if cold {
 		// A new run's first task: the start wake holds the whole
@@ -318,10 +334,31 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 			if it.kind == kindTerminated && it.run == e.head.Run {
 				em := &emission{w: w}
 				w.closeCommands(em, e.id, e.head.Run)
+				if e.started != nil && len(e.last) > 0 {
+					if err := w.notifyParent(em, e.started, e.last[len(e.last)-1]); err != nil {
+						w.log.Warn("notifying the parent of a terminated child failed", "workflow_id", e.id, "error", err)
+					}
+				}
 				if err := em.wait(ctx); err != nil {
 					w.log.Warn("clean-up of terminated run failed", "workflow_id", e.id, "error", err)
 				}
 				w.closed(ctx, e)
+			}
+		}
+		if cold && (redelivered || recent(e.last)) {
+			// A run that continued as new may have crashed before the
+			// next run's start went out.
+			for _, ev := range e.last {
+				if a, ok := ev.Attributes.(*history.WorkflowContinuedAsNew); ok {
+					em := &emission{w: w}
+					var parent *history.ParentInfo
+					if e.started != nil {
+						parent = e.started.Parent
+					}
+					if err := w.continueAsNew(em, id, e.head, parent, ev.Time, a); err == nil {
+						err = em.wait(ctx)
+					}
+				}
 			}
 		}
 		ackAll(items)
@@ -329,10 +366,13 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		return
 	}
 	run := e.head.Run
+	tt.bind(ctx, e.inst.Started())
 	if cold && (redelivered || recent(e.last)) {
+		ctx = tt.start(ctx)
 		// The last batch's commands may not have gone out before a crash.
 		if err := w.emit(ctx, e, e.last); err != nil {
 			log.Warn("re-emitting commands failed; will retry", "run", run, "error", err)
+			tt.fail(outcomeError, err)
 			c.remove(id)
 			retry(time.Second)
 			return
@@ -351,6 +391,11 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		return
 	}
 	if len(batch) > 0 {
+		if ctx = tt.start(ctx); tt != nil {
+			if attrs := tt.logAttrs(); attrs != nil {
+				log = log.With(attrs...)
+			}
+		}
 		status := history.StatusRunning
 		if ev := e.inst.Closed(); ev != nil {
 			status = history.StatusOf(ev)
@@ -366,14 +411,21 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 			} else {
 				log.Warn("commit failed; task will be redone", "run", run, "error", err)
 			}
+			if errors.Is(err, ErrConflict) {
+				tt.fail(outcomeConflict, err)
+			} else {
+				tt.fail(outcomeError, err)
+			}
 			c.remove(id)
 			retry(50 * time.Millisecond)
 			return
 		}
 		e.head, e.last = head, batch
+		w.committed(ctx, e, batch)
 		w.noteStatus(id, head, e.inst.StartTime(), batch)
 		if err := w.emit(ctx, e, batch); err != nil {
 			log.Warn("emitting commands failed; they will be re-emitted", "run", run, "error", err)
+			tt.fail(outcomeError, err)
 			c.remove(id)
 			retry(time.Second)
 			return
@@ -387,6 +439,12 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		w.closed(ctx, e)
 		c.remove(id)
 	}
+}
+
+// newInstance prepares an executor instance with the worker's settings.
+func (w *Worker) newInstance(fn executor.WorkflowFunc) *executor.Instance {
+	return executor.New(fn, executor.Options{Logger: w.opts.Logger, DeadlockTimeout: w.opts.DeadlockTimeout,
+		MaxHistoryEvents: w.opts.MaxHistoryEvents})
 }
 
 // recent reports whether a batch is young enough that re-emitting its
@@ -411,6 +469,7 @@ func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) 
 	e := &entry{id: id, head: head}
 	if len(batches) > 0 {
 		e.last = batches[len(batches)-1]
+		e.started, _ = batches[0][0].Attributes.(*history.WorkflowStarted)
 	}
 	if head.Status != history.StatusRunning {
 		return e, nil
@@ -419,8 +478,9 @@ func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) 
 	if !ok {
 		return nil, fmt.Errorf("workflow type %q is not registered on this worker", head.WorkflowType)
 	}
-	inst := executor.New(fn, executor.Options{Logger: w.opts.Logger, DeadlockTimeout: w.opts.DeadlockTimeout})
+	inst := w.newInstance(fn)
 	if err := inst.Replay(batches); err != nil {
+		taskTraceOf(ctx).bind(ctx, inst.Started())
 		inst.Close()
 		return e, err // the head lets the caller describe the parked run
 	}
@@ -434,7 +494,8 @@ func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) 
 func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entry, it *item) (*entry, error) {
 	if e != nil && e.head.Run == it.run {
 		// Already started (by the client's own append, usually).
-		w.reportStarted(it.start[0].Attributes.(*history.WorkflowStarted), it.start[0].Time)
+		w.reportStarted(it.start[0].Attributes.(*history.WorkflowStarted), it.start[0].Time, e.head)
+		w.started(ctx, it.start[0].Attributes.(*history.WorkflowStarted))
 		return e, nil
 	}
 	var prev *Head
@@ -458,7 +519,8 @@ func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entr
 		if err := w.emit(ctx, ne, it.start); err != nil {
 			return nil, err
 		}
-		w.reportStarted(it.start[0].Attributes.(*history.WorkflowStarted), it.start[0].Time)
+		w.reportStarted(it.start[0].Attributes.(*history.WorkflowStarted), it.start[0].Time, ne.head)
+		w.started(ctx, it.start[0].Attributes.(*history.WorkflowStarted))
 		return ne, nil
 	}
 	if err != nil {
@@ -468,7 +530,7 @@ func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entr
 	if !ok {
 		return nil, fmt.Errorf("workflow type %q is not registered on this worker", ws.WorkflowType)
 	}
-	inst := executor.New(fn, executor.Options{Logger: w.opts.Logger, DeadlockTimeout: w.opts.DeadlockTimeout})
+	inst := w.newInstance(fn)
 	if err := inst.Replay([]history.Batch{it.start}); err != nil {
 		inst.Close()
 		return nil, err
@@ -480,7 +542,8 @@ func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entr
 	if err := w.emit(ctx, ne, it.start); err != nil {
 		return nil, err
 	}
-	w.reportStarted(ws, it.start[0].Time)
+	w.reportStarted(ws, it.start[0].Time, head)
+	w.started(ctx, ws)
 	return ne, nil
 }
 
@@ -511,7 +574,7 @@ func (w *Worker) fastStart(ctx context.Context, c *cache, id string, it *item) *
 	} else if err != nil {
 		return nil
 	}
-	inst := executor.New(fn, executor.Options{Logger: w.opts.Logger, DeadlockTimeout: w.opts.DeadlockTimeout})
+	inst := w.newInstance(fn)
 	if err := inst.Replay([]history.Batch{it.start}); err != nil {
 		inst.Close()
 		return nil
@@ -522,7 +585,8 @@ func (w *Worker) fastStart(ctx context.Context, c *cache, id string, it *item) *
 		return nil
 	}
 	c.put(e)
-	w.reportStarted(ws, it.start[0].Time)
+	w.reportStarted(ws, it.start[0].Time, head)
+	w.started(ctx, ws)
 	return e
 }
 
@@ -530,7 +594,8 @@ func (w *Worker) fastStart(ctx context.Context, c *cache, id string, it *item) *
 // as it is, the error goes to the summary (describe shows it), and the
 // messages come back later, when fixed code may be running.
 func (w *Worker) park(ctx context.Context, id string, e *entry, err error, items []*item) {
-	w.log.Error("instance parked", "workflow_id", id, "error", err)
+	taskTraceOf(ctx).fail(outcomeParked, err)
+	w.log.Error("instance parked", append([]any{"workflow_id", id, "error", err}, taskTraceOf(ctx).logAttrs()...)...)
 	var head *Head
 	if e != nil {
 		head = e.head
@@ -543,7 +608,8 @@ func (w *Worker) park(ctx context.Context, id string, e *entry, err error, items
 
 // closed records the outcome of a closed run in its summary, off the task
 // path: the summary is an index, history already holds the outcome.
-func (w *Worker) closed(_ context.Context, e *entry) {
+func (w *Worker) closed(ctx context.Context, e *entry) {
+	w.traceClosed(ctx, e)
 	id, head, last := e.id, e.head, e.last
 	w.background(func(ctx context.Context) { w.summaries.closed(ctx, id, head, last) })
 	traceParent := ""

@@ -17,7 +17,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cairnhq/cairn/events"
 	"github.com/cairnhq/cairn/examples/order"
+	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/streams"
@@ -44,7 +46,8 @@ const (
 
 const devUsage = `Usage:
   cairn dev [--data DIR] [--host HOST] [--port PORT] [--namespace NS] [--sync-always]
-            [--no-demo | --demo-start] [--log-level LEVEL]
+            [--no-demo | --demo-start] [--log-level LEVEL] [--http ADDR|auto|off] [--triggers FILE]
+            [--metrics ADDR|auto|off]
 
 Runs a development engine in one process: an embedded nats-server with
 JetStream file storage under DIR, the namespace's streams and buckets, and a
@@ -65,6 +68,13 @@ type devConfig struct {
 	demo       bool
 	demoStart  bool
 	logLevel   slog.Level
+
+	// httpAddr is the CloudEvents HTTP endpoint's --http value; triggers
+	// the --triggers file (see events.go).
+	httpAddr string
+	triggers string
+	// metricsAddr is --metrics: where /metrics is served (see telemetry.go).
+	metricsAddr string
 }
 
 func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -79,6 +89,9 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	c.fs.BoolVar(&cfg.syncAlways, "sync-always", false, "fsync every write (survives OS crashes and power loss; slower)")
 	c.fs.BoolVar(&noDemo, "no-demo", false, "do not run the demo worker")
 	c.fs.BoolVar(&cfg.demoStart, "demo-start", false, "start one demo order (id "+demoOrderID+") at startup")
+	c.fs.StringVar(&cfg.httpAddr, "http", "auto", "CloudEvents HTTP endpoint `address`; auto: HOST:4280 (a free port with --port -1); off: none")
+	c.fs.StringVar(&cfg.triggers, "triggers", "", "JSON `file` of CloudEvents triggers and service bindings to load (docs/cloudevents.md)")
+	c.fs.StringVar(&cfg.metricsAddr, "metrics", "auto", "Prometheus /metrics `address`; auto: HOST:9464 (a free port with --port -1); off: none")
 	c.fs.StringVar(&level, "log-level", "info", "log `level`: debug, info, warn or error (debug includes nats-server logs)")
 	if err := c.parse(args); err != nil {
 		return err
@@ -114,6 +127,15 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 			err = nil // interrupted while starting
 		}
 	}()
+	// OpenTelemetry from the OTEL_* environment; flushed after everything
+	// else has stopped.
+	metricsAddr, explicitMetrics := resolveMetrics(cfg.metricsAddr, cfg.host, cfg.port < 0)
+	tel, err := startTelemetry(ctx, metricsAddr, explicitMetrics, log)
+	if err != nil {
+		return err
+	}
+	defer tel.stop()
+	log = tel.log
 
 	dir, err := filepath.Abs(cfg.dataDir)
 	if err != nil {
@@ -171,7 +193,8 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	var workerErr error
 	stopWorker := func() {}
 	if cfg.demo {
-		w := worker.New(nc, demoQueue, worker.WithNamespace(cfg.namespace), worker.WithLogger(log))
+		w := worker.New(nc, demoQueue, worker.WithNamespace(cfg.namespace), worker.WithLogger(log),
+			worker.WithOrchestratorOptions(orchestrator.WithLifecycle(events.NewLifecyclePublisher(nc, cfg.namespace, log).Publish)))
 		w.RegisterWorkflow(order.Workflow)
 		for _, a := range []any{order.Charge, order.Refund, order.Reserve, order.Release, order.Ship} {
 			w.RegisterActivity(a)
@@ -209,7 +232,17 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	// Runs before the deferred connection close and server shutdown.
 	defer func() { stopWorker() }()
 
+	// CloudEvents in (NATS and HTTP) and the triggers file's service
+	// bindings; stopped before the worker.
+	evs, err := startEvents(ctx, nc, cfg.namespace, resolveHTTP(cfg.httpAddr, cfg.host, cfg.port < 0), cfg.triggers, log)
+	if err != nil {
+		return err
+	}
+	defer evs.stop()
+
 	printBanner(stdout, cfg, url, dir)
+	printTelemetryBanner(stdout, tel)
+	printEventsBanner(stdout, cfg.namespace, evs)
 
 	if cfg.demoStart {
 		if err := startDemoOrder(ctx, nc, cfg.namespace, stdout); err != nil {

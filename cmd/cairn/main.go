@@ -50,6 +50,10 @@ Usage:
 Commands:
   dev        run an embedded NATS server, the engine and a demo worker
   workflow   start, inspect and control workflows (cairn workflow -h)
+  trigger    add, list and remove CloudEvents triggers (cairn trigger -h)
+  event      send a CloudEvent (cairn event send -h)
+  server     serve CloudEvents (NATS and HTTP) on an existing NATS server
+  callback   complete, fail or heartbeat a workflow's callback token
   version    print the version
 
 Run 'cairn <command> -h' for the flags of a command.
@@ -69,6 +73,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdDev(ctx, rest, stdout, stderr)
 	case "workflow", "wf":
 		err = cmdWorkflow(ctx, rest, stdout, stderr)
+	case "trigger":
+		err = cmdTrigger(ctx, rest, stdout, stderr)
+	case "event":
+		err = cmdEvent(ctx, rest, stdout, stderr)
+	case "server":
+		err = cmdServer(ctx, rest, stdout, stderr)
+	case "callback":
+		err = cmdCallback(ctx, rest, stdout)
 	case "version":
 		err = cmdVersion(rest, stdout)
 	case "help", "-h", "-help", "--help":
