@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nuid"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cairnhq/cairn/history"
 )
@@ -188,7 +189,17 @@ func (s *Store) Signal(ctx context.Context, workflowID, run, name, id string, pa
 		return fmt.Errorf("%w: %q run %s is %s", ErrNotRunning, workflowID, head.Run, head.Status)
 	}
 	key := s.names.InstanceKey(workflowID)
-	_, err = s.js.PublishMsg(ctx, newSignalMsg(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, name, id, payload))
+	m := newSignalMsg(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, name, id, payload)
+	// The caller's trace context travels with the event; the worker links
+	// the event's span to it.
+	// (A map carrier, not http.Header: NATS header names are case
+	// sensitive and the protocol spells them in lower case.)
+	carrier := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, carrier)
+	for k, v := range carrier {
+		m.Header.Set(k, v)
+	}
+	_, err = s.js.PublishMsg(ctx, m)
 	return err
 }
 

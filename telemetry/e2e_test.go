@@ -180,16 +180,30 @@ func TestTraceAcrossWorkerRestart(t *testing.T) {
 	// The event is raised once the second activity's result is recorded,
 	// so it is a task of its own.
 	waitSpans(t, ctx, exp, func(s tracetest.SpanStubs) bool { return count(s, telemetry.SpanWorkflowTask) == 4 })
-	if err := c.Signal(ctx, run.ID, run.Run, "go", "y"); err != nil {
+	sigCtx, raiser := tpClient.Tracer("test").Start(callerCtx, "raiser")
+	if err := c.Signal(sigCtx, run.ID, run.Run, "go", "y"); err != nil {
 		t.Fatal(err)
 	}
+	raiser.End()
 	var out string
 	if err := run.Get(ctx, &out); err != nil {
 		t.Fatal(err)
 	}
 	if out != "X-1,X-2,Y" {
 		t.Fatalf("result %q", out)
+	}	// The event's span links to the span of the code that raised it.
+	var raiserID trace.SpanID
+	for _, sp := range exp.GetSpans() {
+		if sp.Name == "raiser" {
+			raiserID = sp.SpanContext.SpanID()
+		}
 	}
+	for _, sp := range exp.GetSpans() {
+		if strings.HasPrefix(sp.Name, "Signal ") && (len(sp.Links) != 1 || sp.Links[0].SpanContext.SpanID() != raiserID) {
+			t.Errorf("signal span links %v, want the raiser %s", sp.Links, raiserID)
+		}
+	}
+
 	spans := waitSpans(t, ctx, exp, func(s tracetest.SpanStubs) bool {
 		return count(s, telemetry.SpanWorkflowTask) == 6 && count(s, telemetry.SpanWorkflow+" ") == 1
 	})
@@ -211,6 +225,7 @@ func TestTraceAcrossWorkerRestart(t *testing.T) {
         Signal go [w2]
         Activity Step [w2]
       WorkflowTask Traced [w2]
+  raiser [client]
 `
 	if got := render(spans); got != want {
 		t.Fatalf("span tree:\n%s\nwant:\n%s", got, want)
