@@ -191,7 +191,7 @@ func TestTraceAcrossWorkerRestart(t *testing.T) {
 	}
 	if out != "X-1,X-2,Y" {
 		t.Fatalf("result %q", out)
-	}	// The event's span links to the span of the code that raised it.
+	} // The event's span links to the span of the code that raised it.
 	var raiserID trace.SpanID
 	for _, sp := range exp.GetSpans() {
 		if sp.Name == "raiser" {
