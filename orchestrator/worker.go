@@ -38,6 +38,10 @@ type Worker struct {
 	// instance never races with a task running it on another shard.
 	caches []*cache
 	local  *timers.Local
+	// ready is closed once the worker consumes its inbox and answers
+	// queries.
+	ready     chan struct{}
+	readyOnce sync.Once
 	// bg runs summary writes off the task path, in order.
 	bg    chan func(context.Context)
 	inbox jetstream.Stream
@@ -53,7 +57,7 @@ func NewWorker(nc *nats.Conn, js jetstream.JetStream, names streams.Names, queue
 	if err := streams.ValidateQueue(queue); err != nil {
 		return nil, err
 	}
-	w := &Worker{nc: nc, js: js, names: names, queue: queue, workflows: workflows}
+	w := &Worker{nc: nc, js: js, names: names, queue: queue, workflows: workflows, ready: make(chan struct{})}
 	for _, o := range opts {
 		o(&w.opts)
 	}
@@ -62,6 +66,10 @@ func NewWorker(nc *nats.Conn, js jetstream.JetStream, names streams.Names, queue
 	w.store = NewStore(nc, js, names)
 	return w, nil
 }
+
+// Ready is closed once the worker consumes its queue's inbox and answers
+// queries.
+func (w *Worker) Ready() <-chan struct{} { return w.ready }
 
 // CacheLen returns the number of instances held in memory.
 func (w *Worker) CacheLen() int {
@@ -141,15 +149,22 @@ func (w *Worker) Run(ctx context.Context) error {
 	}()
 
 	shards := make([]chan jetstream.Msg, w.opts.Shards)
+	queries := make([]chan *queryReq, w.opts.Shards)
 	var wg sync.WaitGroup
 	for i := range shards {
 		shards[i] = make(chan jetstream.Msg, 256)
+		queries[i] = make(chan *queryReq, 16)
 		wg.Add(1)
-		go func(ch chan jetstream.Msg, c *cache) {
+		go func(ch chan jetstream.Msg, qch chan *queryReq, c *cache) {
 			defer wg.Done()
-			w.shard(ctx, ch, c)
-		}(shards[i], caches[i])
+			w.shard(ctx, ch, qch, c)
+		}(shards[i], queries[i], caches[i])
 	}
+	qsub, err := w.serveQueries(ctx, queries)
+	if err != nil {
+		return fmt.Errorf("orchestrator: queries: %w", err)
+	}
+	defer qsub.Unsubscribe()
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		select {
 		case shards[w.shardOf(m.Subject())] <- m:
@@ -163,6 +178,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("orchestrator: consume: %w", err)
 	}
+	w.readyOnce.Do(func() { close(w.ready) })
 	<-ctx.Done()
 	cc.Stop()
 	wg.Wait()
@@ -193,12 +209,15 @@ func (w *Worker) shardOf(subject string) int {
 	return int(h.Sum32() % uint32(w.opts.Shards))
 }
 
-func (w *Worker) shard(ctx context.Context, ch chan jetstream.Msg, c *cache) {
+func (w *Worker) shard(ctx context.Context, ch chan jetstream.Msg, qch chan *queryReq, c *cache) {
 	for {
 		var first jetstream.Msg
 		select {
 		case <-ctx.Done():
 			return
+		case q := <-qch:
+			w.query(ctx, c, q)
+			continue
 		case first = <-ch:
 		}
 		msgs := []jetstream.Msg{first}

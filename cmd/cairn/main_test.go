@@ -88,6 +88,18 @@ func AwaitsCallback(ctx workflow.Context, id string) (string, error) {
 	}, workflow.CallbackOptions{Timeout: time.Hour})
 }
 
+// Counter answers the query "count" with the number of "tick" events.
+func Counter(ctx workflow.Context, _ struct{}) (int, error) {
+	n := 0
+	workflow.SetQueryHandler(ctx, "count", func(plus int) (int, error) { return n + plus, nil })
+	for {
+		if _, err := workflow.WaitEvent[struct{}](ctx, "tick"); err != nil {
+			return n, err
+		}
+		n++
+	}
+}
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
@@ -119,6 +131,7 @@ func (e *env) startWorker(t *testing.T, queue string, withTestWorkflows bool) (s
 	if withTestWorkflows {
 		w.RegisterWorkflow(Panicky)
 		w.RegisterWorkflow(AwaitsCallback)
+		w.RegisterWorkflow(Counter)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

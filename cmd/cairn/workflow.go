@@ -41,6 +41,7 @@ Commands:
   history     print the events of a run (--json exports them)
   result      wait for a run to close and print its result
   signal      raise an external event on a running workflow
+  query       ask a running workflow's query handler (read-only)
   cancel      ask a running workflow to cancel
   terminate   close a running workflow at once, without running its code
   list        list workflows, newest first
@@ -133,7 +134,7 @@ func cmdWorkflow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &usageError{cmd: grp.name, msg: err.Error()}
 	}
 	if grp.fs.NArg() == 0 {
-		return usageErrorf(grp.name, "missing command: start, describe, history, result, signal, cancel, terminate or list")
+		return usageErrorf(grp.name, "missing command: start, describe, history, result, signal, query, cancel, terminate or list")
 	}
 	sub, rest := grp.fs.Arg(0), grp.fs.Args()[1:]
 	switch sub {
@@ -147,6 +148,8 @@ func cmdWorkflow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return wfResult(ctx, g, rest, stdout, stderr)
 	case "signal":
 		return wfSignal(ctx, g, rest, stdout)
+	case "query":
+		return wfQuery(ctx, g, rest, stdout)
 	case "cancel":
 		return wfCancel(ctx, g, rest, stdout)
 	case "terminate":
@@ -477,6 +480,34 @@ func wfSignal(ctx context.Context, g globalFlags, args []string, stdout io.Write
 				return g.notFound(err, id, run)
 			}
 			fmt.Fprintf(stdout, "Raised event %q on workflow %q.\n", *name, id)
+			return nil
+		})
+}
+
+const queryUsage = `Usage:
+  cairn workflow query --id ID --name NAME [--input JSON]
+
+Asks a live worker to run the workflow's query handler NAME (registered with
+workflow.SetQueryHandler) with the JSON arguments given by --input, against
+the run's current state, and prints the answer. Nothing is written.
+`
+
+func wfQuery(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
+	var name, input *string
+	return onRun(ctx, g, args, stdout, "query", queryUsage, "ignored: queries go to the current run",
+		func(fs *flag.FlagSet) {
+			name = fs.String("name", "", "query `name` (required)")
+			input = fs.String("input", "null", "query arguments as `JSON`")
+		},
+		func(ctx context.Context, cl *client.Client, id, _ string) error {
+			if *name == "" {
+				return usageErrorf("cairn workflow query", "--name is required")
+			}
+			out, err := cl.QueryRaw(ctx, id, *name, []byte(*input))
+			if err != nil {
+				return g.notFound(err, id, "")
+			}
+			fmt.Fprintln(stdout, compactJSON(out, 1<<20))
 			return nil
 		})
 }

@@ -408,3 +408,20 @@ func TestCallbackCommands(t *testing.T) {
 	wantFail(t, exitError, "not a callback token", cb("fail", "garbage")...)
 	wantFail(t, exitUsage, "want succeed, fail or heartbeat", "callback", "--server", e.url)
 }
+
+func TestQuery(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCLI(t, e.wf("start", "--type", "Counter", "--id", "q-1")...)
+	mustCLI(t, e.wf("signal", "--id", "q-1", "--name", "tick")...)
+	eventually(t, func() string {
+		r := cli(t, e.wf("query", "--id", "q-1", "--name", "count", "--input", "10")...)
+		if strings.TrimSpace(r.stdout) != "11" {
+			return "count is " + r.String()
+		}
+		return ""
+	})
+	wantFail(t, exitError, "unknown query", e.wf("query", "--id", "q-1", "--name", "nope")...)
+	wantFail(t, exitUsage, "--name is required", e.wf("query", "--id", "q-1")...)
+	wantFail(t, exitError, "not found", e.wf("query", "--id", "ghost", "--name", "count")...)
+}

@@ -65,6 +65,8 @@ type Instance struct {
 	timers     map[int64]*timer
 	children   map[int64]*child
 	callbacks  map[int64]*callback
+	queries    map[string]QueryFunc
+	inQuery    bool
 	// signals buffers received events, in arrival order, until the code
 	// takes them; seenSignals de-duplicates repeated raises.
 	signals     []*history.SignalReceived
@@ -120,6 +122,7 @@ func New(fn WorkflowFunc, opts Options) *Instance {
 		timers:      map[int64]*timer{},
 		children:    map[int64]*child{},
 		callbacks:   map[int64]*callback{},
+		queries:     map[string]QueryFunc{},
 		seenSignals: map[string]bool{},
 	}
 	in.logger = slog.New(&replayHandler{inner: opts.Logger.Handler(), in: in})
@@ -415,6 +418,9 @@ func isCanceled(err error) bool {
 // panics with a *NonDeterminismError, which unwinds the coroutine and stops
 // the task.
 func (in *Instance) command(ev *history.Event) *history.Event {
+	if in.inQuery {
+		panic("query handlers must not change the workflow (it issued " + describe(ev) + ")")
+	}
 	k := in.nextCmd
 	in.nextCmd++
 	if !in.replaying {

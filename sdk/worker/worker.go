@@ -280,6 +280,16 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	if w.engine != nil {
+		select {
+		case <-w.engine.Ready():
+		case err := <-errc:
+			cancel()
+			wg.Wait()
+			return err
+		case <-ctx.Done():
+		}
+	}
 	close(w.ready)
 	var runErr error
 	select {
