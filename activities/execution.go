@@ -129,6 +129,9 @@ func (ex *execution) execute(hard context.Context, release func()) (res *Result,
 		ex.mu.Unlock()
 		defer ex.stopWatchdog()
 	}
+	defer ex.watchCancel(func() {
+		cancel(&failure.CanceledError{Message: fmt.Sprintf("activity %s canceled by its workflow", t.ActivityType)})
+	})()
 	hctx = context.WithValue(hctx, executionKey{}, ex)
 
 	done := make(chan outcome, 1)
@@ -148,6 +151,13 @@ func (ex *execution) execute(hard context.Context, release func()) (res *Result,
 	}
 
 	if out.cause != nil {
+		var ce *failure.CanceledError
+		if errors.As(out.cause, &ce) {
+			// The workflow no longer wants the result; report it so the
+			// task is acknowledged, not handed to another worker.
+			res.Failure = ce.Failure()
+			return res, false
+		}
 		var te *failure.TimeoutError
 		if !errors.As(out.cause, &te) {
 			// The runner shut down mid-flight: let another worker run the

@@ -130,6 +130,8 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 		case *history.ActivityFailed:
 			w.purgeActivityTimer(em, e, a.ID)
 		case *history.ActivityCancelRequested:
+			// Tell a worker running it to stop (best effort, not stored).
+			_ = w.nc.Publish(activities.CancelSubject(w.names, id, run, strconv.FormatInt(a.ID, 10)), nil)
 			w.purgeActivityTimer(em, e, a.ID)
 			em.purge(w.tasks, w.names.TaskDelaySubject(id, run, strconv.FormatInt(a.ID, 10)))
 		case *history.TimerStarted:
