@@ -32,6 +32,9 @@ type Options struct {
 	// MaxHistoryEvents bounds each run's history (default
 	// executor.DefaultMaxHistoryEvents); see WithMaxHistoryEvents.
 	MaxHistoryEvents int64
+	// MaxHistoryBytes bounds the stored size of each run's history
+	// (default DefaultMaxHistoryBytes); see WithMaxHistoryBytes.
+	MaxHistoryBytes int64
 	// Lifecycle, if set, receives the status changes of runs (see
 	// WithLifecycle).
 	Lifecycle func(context.Context, LifecycleEvent)
@@ -63,6 +66,13 @@ func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l 
 // for continue-as-new.
 func WithMaxHistoryEvents(n int64) Option { return func(o *Options) { o.MaxHistoryEvents = n } }
 
+// WithMaxHistoryBytes bounds the stored size of each run's history, like
+// WithMaxHistoryEvents.
+func WithMaxHistoryBytes(n int64) Option { return func(o *Options) { o.MaxHistoryBytes = n } }
+
+// DefaultMaxHistoryBytes is the default bound of a run's stored history.
+const DefaultMaxHistoryBytes = 50 << 20
+
 // WithShards sets the number of instances processed in parallel.
 func WithShards(n int) Option { return func(o *Options) { o.Shards = n } }
 
@@ -86,6 +96,9 @@ func (o *Options) defaults() {
 	}
 	if o.DeadlockTimeout <= 0 {
 		o.DeadlockTimeout = time.Second
+	}
+	if o.MaxHistoryBytes <= 0 {
+		o.MaxHistoryBytes = DefaultMaxHistoryBytes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -30,6 +30,9 @@ type Head struct {
 	LastEvent    int64
 	WorkflowType string
 	TaskQueue    string
+	// Bytes is the stored size of the run's history when known (after a
+	// load or an append; 0 from a head read alone).
+	Bytes int64
 }
 
 // Store reads and appends instance histories of one namespace.
@@ -98,6 +101,7 @@ func (s *Store) Load(ctx context.Context, workflowID string) (*Head, []history.B
 			return nil, nil, fmt.Errorf("history of %q at stream sequence %d: %w", workflowID, m.Seq, err)
 		}
 		batches = append(batches, b)
+		head.Bytes += int64(len(m.Data))
 	}
 	return head, batches, nil
 }
@@ -115,6 +119,8 @@ type appendReq struct {
 	Queue  string
 	Status history.Status
 	Batch  history.Batch
+	// Data is the batch already encoded (nil: Append encodes it).
+	Data []byte
 }
 
 // Append commits a batch if the instance's history still ends at req.Prev.
@@ -124,9 +130,12 @@ func (s *Store) Append(ctx context.Context, req appendReq) (*Head, error) {
 	if len(req.Batch) == 0 {
 		return nil, errors.New("orchestrator: empty batch")
 	}
-	data, err := req.Batch.Encode()
-	if err != nil {
-		return nil, err
+	data := req.Data
+	if data == nil {
+		var err error
+		if data, err = req.Batch.Encode(); err != nil {
+			return nil, err
+		}
 	}
 	var expected uint64
 	if req.Prev != nil {
@@ -155,8 +164,10 @@ func (s *Store) Append(ctx context.Context, req appendReq) (*Head, error) {
 	}
 	h := &Head{Seq: ack.Sequence, Run: req.Run, Status: req.Status, LastEvent: last, WorkflowType: req.Type, TaskQueue: req.Queue}
 	h.RunStart = ack.Sequence
+	h.Bytes = int64(len(data))
 	if req.Prev != nil && !req.NewRun {
 		h.RunStart = req.Prev.RunStart
+		h.Bytes += req.Prev.Bytes
 	}
 	return h, nil
 }

@@ -420,8 +420,21 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 			status = history.StatusOf(ev)
 		}
 		s := e.inst.Started()
+		data, err := batch.Encode()
+		if err == nil && status == history.StatusRunning && e.head.Bytes+int64(len(data)) > w.opts.MaxHistoryBytes {
+			err = &HistorySizeError{WorkflowID: id, Run: run, Bytes: e.head.Bytes + int64(len(data)), Limit: w.opts.MaxHistoryBytes}
+			c.remove(id)
+			w.park(ctx, id, e, err, items)
+			return
+		}
+		if err != nil {
+			log.Error("cannot encode the task's events", "run", run, "error", err)
+			c.remove(id)
+			retry(time.Second)
+			return
+		}
 		head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: e.head, Run: run, Type: s.WorkflowType,
-			Queue: s.TaskQueue, Status: status, Batch: batch})
+			Queue: s.TaskQueue, Status: status, Batch: batch, Data: data})
 		if err != nil {
 			// Someone else moved the instance on (or the server is
 			// away): forget our copy and redo the task from history.

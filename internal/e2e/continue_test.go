@@ -85,3 +85,25 @@ func TestHistoryLimitParksInsteadOfGrowing(t *testing.T) {
 		t.Fatalf("history grew to %d events past the limit of 9", d.HistoryLength)
 	}
 }
+
+func TestHistoryByteLimitParks(t *testing.T) {
+	env := testenv.New(t)
+	env.StartWorker(t, "default", registerBasics, worker.WithOrchestratorOptions(orchestrator.WithMaxHistoryBytes(2048)))
+	c := env.Client(t)
+	ctx := testCtx(t, 30*time.Second)
+	if _, err := c.Start(ctx, client.StartOptions{ID: "wide"}, FanOut, 50); err != nil {
+		t.Fatal(err)
+	}
+	var d *client.Description
+	waitFor(t, ctx, func() bool {
+		var err error
+		d, err = c.Describe(ctx, "wide", "")
+		return err == nil && d.Parked != nil
+	})
+	if d.Parked.Type != executor.FailureHistoryLimit || !strings.Contains(d.Parked.Message, "bytes") {
+		t.Fatalf("parked with %+v", d.Parked)
+	}
+	if d.HistoryLength != 1 {
+		t.Fatalf("the oversize task committed: %d events", d.HistoryLength)
+	}
+}

@@ -319,6 +319,9 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 		if limit := int64(executor.DefaultMaxHistoryEvents); d.HistoryLength >= limit*8/10 {
 			d.HistoryWarning = fmt.Sprintf("history has %d events, %d%% of the default limit of %d: continue as new",
 				d.HistoryLength, d.HistoryLength*100/limit, limit)
+		} else if limit := int64(orchestrator.DefaultMaxHistoryBytes); head.Bytes >= limit*8/10 {
+			d.HistoryWarning = fmt.Sprintf("history has %d bytes, %d%% of the default limit of %d: continue as new",
+				head.Bytes, head.Bytes*100/limit, limit)
 		}
 	}
 	return d, nil
