@@ -140,6 +140,36 @@ func printDescription(w io.Writer, d *client.Description, now time.Time) error {
 			return err
 		}
 	}
+	if len(d.PendingChildren) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Pending child workflows:")
+		tw := newTable(w)
+		fmt.Fprintln(tw, "  ID\tTYPE\tWORKFLOW ID\tRUN")
+		for _, ch := range d.PendingChildren {
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", ch.ID, cell(ch.WorkflowType), cell(ch.WorkflowID), ch.Run)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(d.PendingCallbacks) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Pending callbacks:")
+		tw := newTable(w)
+		fmt.Fprintln(tw, "  ID\tNAME\tWAITING SINCE")
+		for _, cb := range d.PendingCallbacks {
+			fmt.Fprintf(tw, "  %d\t%s\t%s\n", cb.ID, cell(cb.Name), relTime(cb.Started, now))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if d.EventsReceived > 0 {
+		fmt.Fprintf(w, "\nExternal events received: %d\n", d.EventsReceived)
+	}
+	if d.HistoryWarning != "" {
+		fmt.Fprintf(w, "\nWARNING: %s\n", d.HistoryWarning)
+	}
 	return nil
 }
 

@@ -399,6 +399,10 @@ func TestCallbackCommands(t *testing.T) {
 	if !strings.Contains(r.stdout, "heartbeat sent") {
 		t.Fatalf("heartbeat: %s", r)
 	}
+	r = mustCLI(t, e.wf("describe", "--id", "cb-1")...)
+	if !strings.Contains(r.stdout, "Pending callbacks:") || !strings.Contains(r.stdout, "approval") {
+		t.Errorf("describe does not show the pending callback:\n%s", r.stdout)
+	}
 	mustCLI(t, cb("succeed", token, "--output", `"yes"`)...)
 	r = mustCLI(t, e.wf("result", "--id", "cb-1")...)
 	if !strings.Contains(r.stdout, `"yes"`) {

@@ -109,6 +109,9 @@ func TestChildWorkflows(t *testing.T) {
 			d, err := c.Describe(ctx, "parent-c/child-1", "")
 			return err == nil && len(d.PendingTimers) == 1
 		})
+		if d, err := c.Describe(ctx, "parent-c", ""); err != nil || len(d.PendingChildren) != 1 || d.PendingChildren[0].WorkflowID != "parent-c/child-1" {
+			t.Fatalf("parent describe does not show its child: %+v %v", d, err)
+		}
 		if err := c.Cancel(ctx, "parent-c", "", "stop"); err != nil {
 			t.Fatal(err)
 		}

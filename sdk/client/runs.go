@@ -227,6 +227,21 @@ type PendingTimer struct {
 	FireAt time.Time `json:"fireAt"`
 }
 
+// PendingChild is a child workflow that has not reported back.
+type PendingChild struct {
+	ID           int64  `json:"id"`
+	WorkflowType string `json:"workflowType"`
+	WorkflowID   string `json:"workflowId"`
+	Run          string `json:"run"`
+}
+
+// PendingCallback is a callback wait not completed yet.
+type PendingCallback struct {
+	ID      int64     `json:"id"`
+	Name    string    `json:"name"`
+	Started time.Time `json:"started"`
+}
+
 // Description is the state of a run, computed from its history.
 type Description struct {
 	history.Summary
@@ -234,6 +249,12 @@ type Description struct {
 	Result            json.RawMessage   `json:"result,omitempty"`
 	PendingActivities []PendingActivity `json:"pendingActivities,omitempty"`
 	PendingTimers     []PendingTimer    `json:"pendingTimers,omitempty"`
+	// PendingChildren are child workflows that have not reported back.
+	PendingChildren []PendingChild `json:"pendingChildren,omitempty"`
+	// PendingCallbacks are callback waits not completed yet.
+	PendingCallbacks []PendingCallback `json:"pendingCallbacks,omitempty"`
+	// EventsReceived counts the external events recorded in the run.
+	EventsReceived int `json:"eventsReceived,omitempty"`
 	// Waiting explains why a running run makes no progress, e.g. no live
 	// worker serves its type.
 	Waiting string `json:"waiting,omitempty"`
@@ -259,6 +280,8 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 		TaskQueue: head.TaskQueue, Run: head.Run, Status: head.Status, HistorySeq: head.Seq}}
 	acts := map[int64]*PendingActivity{}
 	timers := map[int64]*PendingTimer{}
+	children := map[int64]*PendingChild{}
+	callbacks := map[int64]*PendingCallback{}
 	for _, b := range batches {
 		for _, ev := range b {
 			d.HistoryLength = ev.Seq
@@ -285,6 +308,22 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 				delete(timers, a.ID)
 			case *history.TimerCanceled:
 				delete(timers, a.ID)
+			case *history.ChildWorkflowScheduled:
+				children[a.ID] = &PendingChild{ID: a.ID, WorkflowType: a.WorkflowType, WorkflowID: a.WorkflowID, Run: a.Run}
+			case *history.ChildWorkflowCompleted:
+				delete(children, a.ID)
+			case *history.ChildWorkflowFailed:
+				delete(children, a.ID)
+			case *history.CallbackStarted:
+				callbacks[a.ID] = &PendingCallback{ID: a.ID, Name: a.Name, Started: ev.Time}
+			case *history.CallbackCompleted:
+				delete(callbacks, a.ID)
+			case *history.CallbackFailed:
+				delete(callbacks, a.ID)
+			case *history.CallbackTimedOut:
+				delete(callbacks, a.ID)
+			case *history.SignalReceived:
+				d.EventsReceived++
 			case *history.WorkflowCompleted:
 				d.Result, d.CloseTime = a.Result, ev.Time
 			case *history.WorkflowFailed:
@@ -310,6 +349,14 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 		}
 		sort.Slice(d.PendingActivities, func(i, j int) bool { return d.PendingActivities[i].ID < d.PendingActivities[j].ID })
 		sort.Slice(d.PendingTimers, func(i, j int) bool { return d.PendingTimers[i].ID < d.PendingTimers[j].ID })
+		for _, ch := range children {
+			d.PendingChildren = append(d.PendingChildren, *ch)
+		}
+		for _, cb := range callbacks {
+			d.PendingCallbacks = append(d.PendingCallbacks, *cb)
+		}
+		sort.Slice(d.PendingChildren, func(i, j int) bool { return d.PendingChildren[i].ID < d.PendingChildren[j].ID })
+		sort.Slice(d.PendingCallbacks, func(i, j int) bool { return d.PendingCallbacks[i].ID < d.PendingCallbacks[j].ID })
 		if sum, err := c.summaries.Get(ctx, id); err == nil && sum != nil && sum.Run == head.Run {
 			d.Parked = sum.Parked
 		}
