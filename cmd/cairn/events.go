@@ -53,18 +53,28 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 	if err != nil {
 		return nil, err
 	}
+	if cfg != nil {
+		// Store the file's triggers before the ingress starts, so its first
+		// snapshot has them: an event arriving right after startup must
+		// not be rejected for want of a trigger that is being loaded.
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return nil, err
+		}
+		store, err := events.OpenStore(ctx, js, ns)
+		if err != nil {
+			return nil, fmt.Errorf("events: %w", err)
+		}
+		if err := store.Apply(ctx, cfg); err != nil {
+			return nil, err
+		}
+		log.Info("triggers loaded", "file", triggersFile, "triggers", len(cfg.Triggers), "services", len(cfg.Services))
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	in, err := events.NewIngress(runCtx, nc, cl, events.WithIngressLogger(log))
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("events: %w", err)
-	}
-	if cfg != nil {
-		if err := in.Store().Apply(ctx, cfg); err != nil {
-			cancel()
-			return nil, err
-		}
-		log.Info("triggers loaded", "file", triggersFile, "triggers", len(cfg.Triggers), "services", len(cfg.Services))
 	}
 	var wg sync.WaitGroup
 	svc := &eventsService{}
