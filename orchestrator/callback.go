@@ -110,6 +110,7 @@ func (s *Store) CompleteCallback(ctx context.Context, tok *CallbackToken, kind s
 	m.Header.Set(hdrCallbackID, strconv.FormatInt(tok.ID, 10))
 	m.Header.Set(hdrCallbackNonce, tok.Nonce)
 	m.Header.Set(hdrStatus, kind)
+	injectTrace(ctx, m.Header)
 	id := "callback/" + s.names.InstanceKey(tok.WorkflowID) + "/" + tok.Run + "/" + strconv.FormatInt(tok.ID, 10)
 	if kind == CallbackHeartbeat {
 		id += "/hb/" + nuid.Next()

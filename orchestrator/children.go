@@ -15,9 +15,15 @@ import (
 // re-emitted start finds the child already there. If the child's workflow
 // id is held by another running run, the parent learns that the child
 // could not start.
-func (w *Worker) startChild(ctx context.Context, em *emission, parent *history.WorkflowStarted, a *history.ChildWorkflowScheduled) error {
+//
+// traceParent is the scheduling workflow task's trace context: the child's
+// execution is traced in the parent's trace, under that task.
+func (w *Worker) startChild(ctx context.Context, em *emission, parent *history.WorkflowStarted, a *history.ChildWorkflowScheduled, traceParent string) error {
+	if traceParent == "" {
+		traceParent = parent.TraceParent
+	}
 	res, err := w.store.Start(ctx, StartRequest{WorkflowID: a.WorkflowID, WorkflowType: a.WorkflowType, TaskQueue: a.TaskQueue,
-		Input: a.Input, Run: a.Run, TraceParent: parent.TraceParent,
+		Input: a.Input, Run: a.Run, TraceParent: traceParent,
 		Parent: &history.ParentInfo{WorkflowID: parent.WorkflowID, Run: parent.Run, TaskQueue: parent.TaskQueue, ChildID: a.ID}})
 	if err != nil {
 		return err

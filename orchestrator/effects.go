@@ -166,7 +166,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 		}
 		switch a := ev.Attributes.(type) {
 		case *history.ChildWorkflowScheduled:
-			if err := w.startChild(ctx, em, started, a); err != nil {
+			if err := w.startChild(ctx, em, started, a, tp); err != nil {
 				return err
 			}
 		case *history.ChildCancelRequested:

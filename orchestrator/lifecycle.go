@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
 	"go.opentelemetry.io/otel/propagation"
 
@@ -192,15 +193,20 @@ func (s *Store) Signal(ctx context.Context, workflowID, run, name, id string, pa
 	m := newSignalMsg(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, name, id, payload)
 	// The caller's trace context travels with the event; the worker links
 	// the event's span to it.
-	// (A map carrier, not http.Header: NATS header names are case
-	// sensitive and the protocol spells them in lower case.)
+	injectTrace(ctx, m.Header)
+	_, err = s.js.PublishMsg(ctx, m)
+	return err
+}
+
+// injectTrace puts the W3C trace context of ctx into a message's headers.
+// (A map carrier, not http.Header: NATS header names are case sensitive and
+// the protocol spells them in lower case.)
+func injectTrace(ctx context.Context, h nats.Header) {
 	carrier := propagation.MapCarrier{}
 	propagation.TraceContext{}.Inject(ctx, carrier)
 	for k, v := range carrier {
-		m.Header.Set(k, v)
+		h.Set(k, v)
 	}
-	_, err = s.js.PublishMsg(ctx, m)
-	return err
 }
 
 // Cancel asks a running run to cancel: its context is canceled and the

@@ -206,6 +206,22 @@ func (w *Worker) committed(ctx context.Context, e *entry, batch history.Batch) {
 				}
 				tel.EmitSignal(ctx, a.Name, ev.Seq, tt.begin, links)
 			}
+		case *history.CallbackCompleted, *history.CallbackFailed, *history.CallbackHeartbeat:
+			if recording {
+				id, outcome := callbackOf(ev)
+				var links []trace.Link
+				if it := tt.callbackItem(id); it != nil {
+					h := it.msg.Headers()
+					if l, ok := telemetry.LinkTo(h.Get(telemetry.HeaderTraceParent), h.Get(telemetry.HeaderTraceState)); ok {
+						links = append(links, l)
+					}
+				}
+				name := strconv.FormatInt(id, 10)
+				if e.inst != nil {
+					name = e.inst.CallbackName(id)
+				}
+				tel.EmitCallback(ctx, name, outcome, ev.Seq, tt.begin, links)
+			}
 		}
 	}
 }
@@ -223,6 +239,29 @@ func (tt *taskTrace) timerItem(id int64) *item {
 		}
 	}
 	return found
+}
+
+// callbackItem is the inbox message that carried a callback's outcome.
+func (tt *taskTrace) callbackItem(id int64) *item {
+	want := strconv.FormatInt(id, 10)
+	for _, it := range tt.items {
+		if it.kind == kindCallback && it.msg.Headers().Get(hdrCallbackID) == want {
+			return it
+		}
+	}
+	return nil
+}
+
+func callbackOf(ev *history.Event) (int64, string) {
+	switch a := ev.Attributes.(type) {
+	case *history.CallbackCompleted:
+		return a.ID, "completed"
+	case *history.CallbackFailed:
+		return a.ID, "failed"
+	case *history.CallbackHeartbeat:
+		return a.ID, "heartbeat"
+	}
+	return 0, ""
 }
 
 // signalItem is the inbox message that carried the external event id.

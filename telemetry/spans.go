@@ -20,6 +20,7 @@ const (
 	SpanActivity      = "Activity"
 	SpanTimer         = "Timer"
 	SpanSignal        = "Signal"
+	SpanCallback      = "Callback"
 )
 
 func spanName(kind, name string) string {
@@ -170,6 +171,20 @@ func (t *Telemetry) EmitSignal(ctx context.Context, name string, seq int64, at t
 	_, span := t.tracer.Start(ctx, spanName(SpanSignal, name), trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithTimestamp(at), trace.WithLinks(links...),
 		trace.WithAttributes(MessagingSystemNATS, AttrMessagingOperation.String("process"), AttrSignalName.String(name),
+			AttrEventSeq.Int64(seq)))
+	span.End()
+}
+
+// EmitCallback emits the span of a callback completion, failure or
+// heartbeat recorded by the workflow task of ctx, linked to the span of the
+// party that sent it, if known.
+func (t *Telemetry) EmitCallback(ctx context.Context, name, outcome string, seq int64, at time.Time, links []trace.Link) {
+	if t == nil {
+		return
+	}
+	_, span := t.tracer.Start(ctx, spanName(SpanCallback, name), trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithTimestamp(at), trace.WithLinks(links...),
+		trace.WithAttributes(MessagingSystemNATS, AttrMessagingOperation.String("process"), AttrCallbackOutcome.String(outcome),
 			AttrEventSeq.Int64(seq)))
 	span.End()
 }

@@ -39,6 +39,7 @@ const (
 	AttrTimerName       = attribute.Key("cairn.timer.name")
 	AttrTimerLateness   = attribute.Key("cairn.timer.lateness_ms")
 	AttrSignalName      = attribute.Key("cairn.signal.name")
+	AttrCallbackOutcome = attribute.Key("cairn.callback.outcome")
 	AttrTaskOutcome     = attribute.Key("cairn.task.outcome")
 	AttrCacheResult     = attribute.Key("cairn.cache.result")
 	AttrOutcome         = attribute.Key("cairn.outcome")

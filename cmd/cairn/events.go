@@ -171,7 +171,7 @@ func resolveHTTP(flagValue, host string, anyPort bool) string {
 // --- cairn server --------------------------------------------------------------
 
 const serverUsage = `Usage:
-  cairn server [--nats URL] [--namespace NS] [--http ADDR] [--triggers FILE] [--log-level LEVEL]
+  cairn server [--nats URL] [--namespace NS] [--http ADDR] [--triggers FILE] [--log-level LEVEL] [--metrics ADDR]
 
 Serves CloudEvents for a cairn namespace on an existing NATS server (no
 embedded NATS): events published to cairn.<ns>.events.> and POSTed to
@@ -189,6 +189,7 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	httpAddr := c.fs.String("http", fmt.Sprintf("127.0.0.1:%d", defaultHTTPPort), "`address` of the CloudEvents HTTP endpoint, or off")
 	triggers := c.fs.String("triggers", "", "JSON `file` of triggers and service bindings to load at startup")
 	level := c.fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	metrics := c.fs.String("metrics", "off", "Prometheus /metrics `address`, or off")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -200,6 +201,15 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageErrorf(c.name, "--log-level %q: want debug, info, warn or error", *level)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	// OpenTelemetry from the OTEL_* environment: the starts made for events
+	// continue the events' traces.
+	metricsAddr, explicitMetrics := resolveMetrics(*metrics, "127.0.0.1", false)
+	tel, err := startTelemetry(ctx, metricsAddr, explicitMetrics, log)
+	if err != nil {
+		return err
+	}
+	defer tel.stop()
+	log = tel.log
 	nc, err := streams.Connect(g.server, nats.Name("cairn-server"))
 	if err != nil {
 		return &cliError{err: err, msg: fmt.Sprintf("cannot reach a NATS server at %s: %v", g.server, err)}

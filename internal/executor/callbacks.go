@@ -17,6 +17,14 @@ type callback struct {
 	beats   int
 }
 
+// CallbackName returns the name of callback id ("" if none).
+func (in *Instance) CallbackName(id int64) string {
+	if cb := in.callbacks[id]; cb != nil {
+		return cb.attrs.Name
+	}
+	return ""
+}
+
 // Why WaitCallback returned without a result.
 const (
 	CallbackTimedOut          = "timeout"
