@@ -17,6 +17,9 @@ type entry struct {
 	inst *executor.Instance
 	// started is the run's start, when the entry was loaded from history.
 	started *history.WorkflowStarted
+	// openChildren are the children a closed run left open (loaded runs
+	// only): the parent-close policy applies to them.
+	openChildren []*history.ChildWorkflowScheduled
 	// last is the last committed batch; its commands are re-emitted after
 	// a load because a crash may have cut them off.
 	last history.Batch

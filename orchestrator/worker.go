@@ -347,38 +347,21 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		return
 	}
 	if e.inst == nil {
-		// The run is closed. A terminate made by a client leaves its
-		// clean-up to us.
+		// The run is closed. A terminate made by a client leaves the
+		// close's commands to us; after a crash they may not have gone out.
+		terminated := false
 		for _, it := range items {
-			if it.kind == kindTerminated && it.run == e.head.Run {
-				em := &emission{w: w}
-				w.closeCommands(em, e.id, e.head.Run)
-				if e.started != nil && len(e.last) > 0 {
-					if err := w.notifyParent(em, e.started, e.last[len(e.last)-1]); err != nil {
-						w.log.Warn("notifying the parent of a terminated child failed", "workflow_id", e.id, "error", err)
-					}
-				}
-				if err := em.wait(ctx); err != nil {
-					w.log.Warn("clean-up of terminated run failed", "workflow_id", e.id, "error", err)
-				}
-				w.closed(ctx, e)
+			terminated = terminated || (it.kind == kindTerminated && it.run == e.head.Run)
+		}
+		if terminated || (cold && (redelivered || recent(e.last))) {
+			if err := w.reemitClose(ctx, e); err != nil {
+				log.Warn("emitting the commands of a closed run failed; will retry", "error", err)
+				retry(time.Second)
+				return
 			}
 		}
-		if cold && (redelivered || recent(e.last)) {
-			// A run that continued as new may have crashed before the
-			// next run's start went out.
-			for _, ev := range e.last {
-				if a, ok := ev.Attributes.(*history.WorkflowContinuedAsNew); ok {
-					em := &emission{w: w}
-					var parent *history.ParentInfo
-					if e.started != nil {
-						parent = e.started.Parent
-					}
-					if err := w.continueAsNew(em, id, e.head, parent, ev.Time, a); err == nil {
-						err = em.wait(ctx)
-					}
-				}
-			}
+		if terminated {
+			w.closed(ctx, e)
 		}
 		ackAll(items)
 		c.remove(id)
@@ -504,6 +487,7 @@ func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) 
 		e.started, _ = batches[0][0].Attributes.(*history.WorkflowStarted)
 	}
 	if head.Status != history.StatusRunning {
+		e.openChildren = openChildren(batches)
 		return e, nil
 	}
 	fn, ok := w.workflows[head.WorkflowType]

@@ -125,6 +125,22 @@ func TestChildWorkflows(t *testing.T) {
 			t.Fatalf("child after parent cancel: %+v %v", d, err)
 		}
 	})
+	t.Run("terminating the parent applies the policy to its children", func(t *testing.T) {
+		if _, err := c.Start(ctx, client.StartOptions{ID: "parent-t"}, Parent, []int{0}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, func() bool {
+			d, err := c.Describe(ctx, "parent-t/child-1", "")
+			return err == nil && len(d.PendingTimers) == 1
+		})
+		if err := c.Terminate(ctx, "parent-t", "", "stop"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, func() bool {
+			d, err := c.Describe(ctx, "parent-t/child-1", "")
+			return err == nil && d.Status == history.StatusTerminated
+		})
+	})
 	for _, tc := range []struct {
 		policy string
 		want   history.Status
