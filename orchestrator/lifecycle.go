@@ -179,15 +179,9 @@ func (s *Store) Terminate(ctx context.Context, workflowID, run, reason string) (
 // run, if given). id de-duplicates: raising the same id twice records one
 // event.
 func (s *Store) Signal(ctx context.Context, workflowID, run, name, id string, payload []byte) error {
-	head, err := s.Head(ctx, workflowID)
+	head, err := s.runningHead(ctx, workflowID, run)
 	if err != nil {
 		return err
-	}
-	if head == nil || (run != "" && head.Run != run) {
-		return fmt.Errorf("%w: %q run %q", ErrNotFound, workflowID, run)
-	}
-	if head.Status != history.StatusRunning {
-		return fmt.Errorf("%w: %q run %s is %s", ErrNotRunning, workflowID, head.Run, head.Status)
 	}
 	key := s.names.InstanceKey(workflowID)
 	m := newSignalMsg(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, name, id, payload)
@@ -196,6 +190,22 @@ func (s *Store) Signal(ctx context.Context, workflowID, run, name, id string, pa
 	injectTrace(ctx, m.Header)
 	_, err = s.js.PublishMsg(ctx, m)
 	return err
+}
+
+// runningHead returns the head of an instance whose current run is
+// running (and is run, if given), or ErrNotFound / ErrNotRunning.
+func (s *Store) runningHead(ctx context.Context, workflowID, run string) (*Head, error) {
+	head, err := s.Head(ctx, workflowID)
+	if err != nil {
+		return nil, err
+	}
+	if head == nil || (run != "" && head.Run != run) {
+		return nil, fmt.Errorf("%w: %q run %q", ErrNotFound, workflowID, run)
+	}
+	if head.Status != history.StatusRunning {
+		return nil, fmt.Errorf("%w: %q run %s is %s", ErrNotRunning, workflowID, head.Run, head.Status)
+	}
+	return head, nil
 }
 
 // injectTrace puts the W3C trace context of ctx into a message's headers.
@@ -212,15 +222,9 @@ func injectTrace(ctx context.Context, h nats.Header) {
 // Cancel asks a running run to cancel: its context is canceled and the
 // workflow decides how to finish.
 func (s *Store) Cancel(ctx context.Context, workflowID, run, reason string) error {
-	head, err := s.Head(ctx, workflowID)
+	head, err := s.runningHead(ctx, workflowID, run)
 	if err != nil {
 		return err
-	}
-	if head == nil || (run != "" && head.Run != run) {
-		return fmt.Errorf("%w: %q run %q", ErrNotFound, workflowID, run)
-	}
-	if head.Status != history.StatusRunning {
-		return fmt.Errorf("%w: %q run %s is %s", ErrNotRunning, workflowID, head.Run, head.Status)
 	}
 	key := s.names.InstanceKey(workflowID)
 	_, err = s.js.PublishMsg(ctx, newCancelMsg(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, reason))

@@ -123,15 +123,9 @@ func replyQuery(m *nats.Msg, result json.RawMessage, err error) {
 // Query asks a live worker of the run's task queue to run query name with
 // args against the current state of a workflow. Nothing is written.
 func (s *Store) Query(ctx context.Context, workflowID, name string, args json.RawMessage) (json.RawMessage, error) {
-	head, err := s.Head(ctx, workflowID)
+	head, err := s.runningHead(ctx, workflowID, "")
 	if err != nil {
 		return nil, err
-	}
-	if head == nil {
-		return nil, fmt.Errorf("%w: %q", ErrNotFound, workflowID)
-	}
-	if head.Status != history.StatusRunning {
-		return nil, fmt.Errorf("%w: %q run %s is %s", ErrNotRunning, workflowID, head.Run, head.Status)
 	}
 	body, _ := json.Marshal(queryAnswer{Name: name, Args: args})
 	if _, ok := ctx.Deadline(); !ok {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -249,17 +248,9 @@ Triggers map CloudEvents to workflows; docs/cloudevents.md explains them.
 
 func cmdTrigger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	g := defaultGlobals()
-	grp := newCommand("cairn trigger", triggerUsage, stdout)
-	g.register(grp.fs)
-	if err := grp.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			grp.printUsage(stdout)
-			return err
-		}
-		return &usageError{cmd: grp.name, msg: err.Error()}
-	}
-	if grp.fs.NArg() == 0 {
-		return usageErrorf(grp.name, "missing command: add, list or remove")
+	grp, err := parseGroup("cairn trigger", triggerUsage, &g, args, stdout, "missing command: add, list or remove")
+	if err != nil {
+		return err
 	}
 	sub, rest := grp.fs.Arg(0), grp.fs.Args()[1:]
 	switch sub {
@@ -501,17 +492,9 @@ twice; give --id to try de-duplication.
 
 func cmdEvent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	g := defaultGlobals()
-	grp := newCommand("cairn event", eventUsage, stdout)
-	g.register(grp.fs)
-	if err := grp.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			grp.printUsage(stdout)
-			return err
-		}
-		return &usageError{cmd: grp.name, msg: err.Error()}
-	}
-	if grp.fs.NArg() == 0 {
-		return usageErrorf(grp.name, "missing command: send")
+	grp, err := parseGroup("cairn event", eventUsage, &g, args, stdout, "missing command: send")
+	if err != nil {
+		return err
 	}
 	if sub := grp.fs.Arg(0); sub != "send" {
 		return usageErrorf(grp.name, "unknown command %q", sub)

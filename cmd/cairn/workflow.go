@@ -124,17 +124,9 @@ func (g *globalFlags) notFound(err error, id, run string) error {
 
 func cmdWorkflow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	g := defaultGlobals()
-	grp := newCommand("cairn workflow", workflowUsage, stdout)
-	g.register(grp.fs)
-	if err := grp.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			grp.printUsage(stdout)
-			return err
-		}
-		return &usageError{cmd: grp.name, msg: err.Error()}
-	}
-	if grp.fs.NArg() == 0 {
-		return usageErrorf(grp.name, "missing command: start, describe, history, result, signal, query, cancel, terminate or list")
+	grp, err := parseGroup("cairn workflow", workflowUsage, &g, args, stdout, "missing command: start, describe, history, result, signal, query, cancel, terminate or list")
+	if err != nil {
+		return err
 	}
 	sub, rest := grp.fs.Arg(0), grp.fs.Args()[1:]
 	switch sub {
@@ -510,6 +502,25 @@ func wfQuery(ctx context.Context, g globalFlags, args []string, stdout io.Writer
 			fmt.Fprintln(stdout, compactJSON(out, 1<<20))
 			return nil
 		})
+}
+
+// parseGroup parses the global flags of a command group (cairn workflow,
+// trigger, event) and checks that a subcommand follows; missing names the
+// subcommands for the error.
+func parseGroup(name, usage string, g *globalFlags, args []string, stdout io.Writer, missing string) (*command, error) {
+	grp := newCommand(name, usage, stdout)
+	g.register(grp.fs)
+	if err := grp.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			grp.printUsage(stdout)
+			return nil, err
+		}
+		return nil, &usageError{cmd: grp.name, msg: err.Error()}
+	}
+	if grp.fs.NArg() == 0 {
+		return nil, usageErrorf(grp.name, "%s", missing)
+	}
+	return grp, nil
 }
 
 // onRun is the frame of the commands that act on one run: it parses --id,
