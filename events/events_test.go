@@ -87,6 +87,11 @@ func newHarness(t *testing.T, workerOpts ...worker.Option) *harness {
 	}
 	done := make(chan error, 1)
 	go func() { done <- in.Serve(ctx) }()
+	select {
+	case <-in.Ready():
+	case <-time.After(30 * time.Second):
+		t.Fatal("ingress not ready")
+	}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -93,7 +93,14 @@ type Ingress struct {
 	snap  *snapshot
 	opts  ingressOptions
 	log   *slog.Logger
+	// ready is closed once Serve's subscription is in place on the server.
+	ready     chan struct{}
+	readyOnce sync.Once
 }
+
+// Ready is closed once Serve listens (its subscription reached the
+// server): events published from then on are received.
+func (in *Ingress) Ready() <-chan struct{} { return in.ready }
 
 // IngressOption configures an Ingress.
 type IngressOption func(*ingressOptions)
@@ -155,7 +162,7 @@ func NewIngress(ctx context.Context, nc *nats.Conn, cl *client.Client, opts ...I
 		return nil, err
 	}
 	in := &Ingress{nc: nc, cl: cl, ns: cl.Namespace(), store: store, snap: newSnapshot(), opts: o,
-		log: o.logger.With("component", "events")}
+		log: o.logger.With("component", "events"), ready: make(chan struct{})}
 	if err := store.watch(ctx, in.snap, in.log.Warn); err != nil {
 		return nil, err
 	}
@@ -354,6 +361,10 @@ func (in *Ingress) Serve(ctx context.Context) error {
 	}
 	// A slow ingress must hold events rather than drop them.
 	_ = sub.SetPendingLimits(1<<20, 1<<30)
+	// Wait for the server to have the subscription; if it cannot be
+	// reached now, the client re-sends it on reconnect anyway.
+	_ = in.nc.FlushTimeout(10 * time.Second)
+	in.readyOnce.Do(func() { close(in.ready) })
 	in.log.Info("listening for CloudEvents", "subject", EventsSubject(in.ns, ">"), "queue_group", in.opts.queueGroup)
 	<-ctx.Done()
 	// Process what was received before stopping.

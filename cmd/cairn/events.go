@@ -78,12 +78,26 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 	var wg sync.WaitGroup
 	svc := &eventsService{}
 	wg.Add(1)
+	served := make(chan error, 1)
 	go func() {
 		defer wg.Done()
-		if err := in.Serve(runCtx); err != nil {
+		err := in.Serve(runCtx)
+		if err != nil {
 			log.Error("events ingress stopped", "error", err)
 		}
+		served <- err
 	}()
+	select {
+	case <-in.Ready():
+	case err := <-served:
+		cancel()
+		wg.Wait()
+		return nil, fmt.Errorf("events: %w", err)
+	case <-ctx.Done():
+		cancel()
+		wg.Wait()
+		return nil, ctx.Err()
+	}
 	if cfg != nil {
 		names := streams.NewNames(ns)
 		for _, s := range cfg.Services {
