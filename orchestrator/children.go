@@ -121,33 +121,6 @@ func childClosedMsg(subject, parentKey, parentRun string, childID int64, childRu
 	return m, nil
 }
 
-// openChildren scans a run's history for children that never reported
-// back.
-func openChildren(batches []history.Batch) []*history.ChildWorkflowScheduled {
-	open := map[int64]*history.ChildWorkflowScheduled{}
-	var order []int64
-	for _, b := range batches {
-		for _, ev := range b {
-			switch a := ev.Attributes.(type) {
-			case *history.ChildWorkflowScheduled:
-				open[a.ID] = a
-				order = append(order, a.ID)
-			case *history.ChildWorkflowCompleted:
-				delete(open, a.ID)
-			case *history.ChildWorkflowFailed:
-				delete(open, a.ID)
-			}
-		}
-	}
-	var out []*history.ChildWorkflowScheduled
-	for _, id := range order {
-		if ch := open[id]; ch != nil {
-			out = append(out, ch)
-		}
-	}
-	return out
-}
-
 // reemitClose re-publishes the commands of a closed run's last batch, for
 // a run loaded cold: the next run of a continue-as-new, the parent-close
 // policy, the notice to the parent and the purge of the run's schedules.

@@ -487,7 +487,7 @@ func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) 
 		e.started, _ = batches[0][0].Attributes.(*history.WorkflowStarted)
 	}
 	if head.Status != history.StatusRunning {
-		e.openChildren = openChildren(batches)
+		e.openChildren = history.OpenItems(batches).Children
 		return e, nil
 	}
 	fn, ok := w.workflows[head.WorkflowType]

@@ -278,10 +278,6 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 	}
 	d := &Description{Summary: history.Summary{WorkflowID: id, WorkflowType: head.WorkflowType,
 		TaskQueue: head.TaskQueue, Run: head.Run, Status: head.Status, HistorySeq: head.Seq}}
-	acts := map[int64]*PendingActivity{}
-	timers := map[int64]*PendingTimer{}
-	children := map[int64]*PendingChild{}
-	callbacks := map[int64]*PendingCallback{}
 	for _, b := range batches {
 		for _, ev := range b {
 			d.HistoryLength = ev.Seq
@@ -290,38 +286,6 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 				d.StartTime = ev.Time
 			case *history.StatusSet:
 				d.CustomStatus = a.Status
-			case *history.ActivityScheduled:
-				acts[a.ID] = &PendingActivity{ID: a.ID, ActivityType: a.ActivityType, Attempt: 1, Scheduled: ev.Time}
-			case *history.ActivityRetrying:
-				if p := acts[a.ID]; p != nil {
-					p.Attempt, p.LastFailure, p.NextAttemptAt = a.Attempt+1, a.Failure, a.NextAttemptAt
-				}
-			case *history.ActivityCompleted:
-				delete(acts, a.ID)
-			case *history.ActivityFailed:
-				delete(acts, a.ID)
-			case *history.ActivityCancelRequested:
-				delete(acts, a.ID)
-			case *history.TimerStarted:
-				timers[a.ID] = &PendingTimer{ID: a.ID, Name: a.Name, FireAt: a.FireAt}
-			case *history.TimerFired:
-				delete(timers, a.ID)
-			case *history.TimerCanceled:
-				delete(timers, a.ID)
-			case *history.ChildWorkflowScheduled:
-				children[a.ID] = &PendingChild{ID: a.ID, WorkflowType: a.WorkflowType, WorkflowID: a.WorkflowID, Run: a.Run}
-			case *history.ChildWorkflowCompleted:
-				delete(children, a.ID)
-			case *history.ChildWorkflowFailed:
-				delete(children, a.ID)
-			case *history.CallbackStarted:
-				callbacks[a.ID] = &PendingCallback{ID: a.ID, Name: a.Name, Started: ev.Time}
-			case *history.CallbackCompleted:
-				delete(callbacks, a.ID)
-			case *history.CallbackFailed:
-				delete(callbacks, a.ID)
-			case *history.CallbackTimedOut:
-				delete(callbacks, a.ID)
 			case *history.SignalReceived:
 				d.EventsReceived++
 			case *history.WorkflowCompleted:
@@ -341,22 +305,20 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 		}
 	}
 	if d.Status == history.StatusRunning {
-		for _, p := range acts {
-			d.PendingActivities = append(d.PendingActivities, *p)
+		open := history.OpenItems(batches)
+		for _, a := range open.Activities {
+			d.PendingActivities = append(d.PendingActivities, PendingActivity{ID: a.Scheduled.ID, ActivityType: a.Scheduled.ActivityType,
+				Attempt: a.Attempt, Scheduled: a.ScheduledAt, LastFailure: a.LastFailure, NextAttemptAt: a.NextAttemptAt})
 		}
-		for _, t := range timers {
-			d.PendingTimers = append(d.PendingTimers, *t)
+		for _, t := range open.Timers {
+			d.PendingTimers = append(d.PendingTimers, PendingTimer{ID: t.ID, Name: t.Name, FireAt: t.FireAt})
 		}
-		sort.Slice(d.PendingActivities, func(i, j int) bool { return d.PendingActivities[i].ID < d.PendingActivities[j].ID })
-		sort.Slice(d.PendingTimers, func(i, j int) bool { return d.PendingTimers[i].ID < d.PendingTimers[j].ID })
-		for _, ch := range children {
-			d.PendingChildren = append(d.PendingChildren, *ch)
+		for _, ch := range open.Children {
+			d.PendingChildren = append(d.PendingChildren, PendingChild{ID: ch.ID, WorkflowType: ch.WorkflowType, WorkflowID: ch.WorkflowID, Run: ch.Run})
 		}
-		for _, cb := range callbacks {
-			d.PendingCallbacks = append(d.PendingCallbacks, *cb)
+		for _, cb := range open.Callbacks {
+			d.PendingCallbacks = append(d.PendingCallbacks, PendingCallback{ID: cb.Started.ID, Name: cb.Started.Name, Started: cb.StartedAt})
 		}
-		sort.Slice(d.PendingChildren, func(i, j int) bool { return d.PendingChildren[i].ID < d.PendingChildren[j].ID })
-		sort.Slice(d.PendingCallbacks, func(i, j int) bool { return d.PendingCallbacks[i].ID < d.PendingCallbacks[j].ID })
 		if sum, err := c.summaries.Get(ctx, id); err == nil && sum != nil && sum.Run == head.Run {
 			d.Parked = sum.Parked
 		}
