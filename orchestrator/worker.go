@@ -386,65 +386,76 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 			inbound = append(inbound, it.ev)
 		}
 	}
-	batch, err := e.inst.Execute(time.Now(), inbound)
-	if err != nil {
-		c.remove(id)
-		w.park(ctx, id, e, err, items)
-		return
-	}
-	if len(batch) > 0 {
-		if ctx = tt.start(ctx); tt != nil {
-			if attrs := tt.logAttrs(); attrs != nil {
-				log = log.With(attrs...)
-			}
-		}
-		status := history.StatusRunning
-		if ev := e.inst.Closed(); ev != nil {
-			status = history.StatusOf(ev)
-		}
-		s := e.inst.Started()
-		data, err := batch.Encode()
-		if err == nil && status == history.StatusRunning && e.head.Bytes+int64(len(data)) > w.opts.MaxHistoryBytes {
-			err = &HistorySizeError{WorkflowID: id, Run: run, Bytes: e.head.Bytes + int64(len(data)), Limit: w.opts.MaxHistoryBytes}
+	// A task may take several commits: code waiting for its decisions
+	// to be committed (AwaitCommitted) runs on in a follow-up execution,
+	// and the inbox is acknowledged only after the last of them.
+	logged := false
+	for {
+		batch, err := e.inst.Execute(time.Now(), inbound)
+		if err != nil {
 			c.remove(id)
 			w.park(ctx, id, e, err, items)
 			return
 		}
-		if err != nil {
-			log.Error("cannot encode the task's events", "run", run, "error", err)
-			c.remove(id)
-			retry(time.Second)
-			return
-		}
-		head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: e.head, Run: run, Type: s.WorkflowType,
-			Queue: s.TaskQueue, Status: status, Batch: batch, Data: data})
-		if err != nil {
-			// Someone else moved the instance on (or the server is
-			// away): forget our copy and redo the task from history.
-			if errors.Is(err, ErrConflict) {
-				log.Debug("commit conflict; task will be redone", "run", run)
-			} else {
-				log.Warn("commit failed; task will be redone", "run", run, "error", err)
+		if len(batch) > 0 {
+			if ctx = tt.start(ctx); tt != nil && !logged {
+				logged = true
+				if attrs := tt.logAttrs(); attrs != nil {
+					log = log.With(attrs...)
+				}
 			}
-			if errors.Is(err, ErrConflict) {
-				tt.fail(outcomeConflict, err)
-			} else {
+			status := history.StatusRunning
+			if ev := e.inst.Closed(); ev != nil {
+				status = history.StatusOf(ev)
+			}
+			s := e.inst.Started()
+			data, err := batch.Encode()
+			if err == nil && status == history.StatusRunning && e.head.Bytes+int64(len(data)) > w.opts.MaxHistoryBytes {
+				err = &HistorySizeError{WorkflowID: id, Run: run, Bytes: e.head.Bytes + int64(len(data)), Limit: w.opts.MaxHistoryBytes}
+				c.remove(id)
+				w.park(ctx, id, e, err, items)
+				return
+			}
+			if err != nil {
+				log.Error("cannot encode the task's events", "run", run, "error", err)
+				c.remove(id)
+				retry(time.Second)
+				return
+			}
+			head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: e.head, Run: run, Type: s.WorkflowType,
+				Queue: s.TaskQueue, Status: status, Batch: batch, Data: data})
+			if err != nil {
+				// Someone else moved the instance on (or the server is
+				// away): forget our copy and redo the task from history.
+				if errors.Is(err, ErrConflict) {
+					log.Debug("commit conflict; task will be redone", "run", run)
+				} else {
+					log.Warn("commit failed; task will be redone", "run", run, "error", err)
+				}
+				if errors.Is(err, ErrConflict) {
+					tt.fail(outcomeConflict, err)
+				} else {
+					tt.fail(outcomeError, err)
+				}
+				c.remove(id)
+				retry(50 * time.Millisecond)
+				return
+			}
+			e.head, e.last = head, batch
+			w.committed(ctx, e, batch)
+			w.noteStatus(id, head, e.inst.StartTime(), batch)
+			if err := w.emit(ctx, e, batch); err != nil {
+				log.Warn("emitting commands failed; they will be re-emitted", "run", run, "error", err)
 				tt.fail(outcomeError, err)
+				c.remove(id)
+				retry(time.Second)
+				return
 			}
-			c.remove(id)
-			retry(50 * time.Millisecond)
-			return
 		}
-		e.head, e.last = head, batch
-		w.committed(ctx, e, batch)
-		w.noteStatus(id, head, e.inst.StartTime(), batch)
-		if err := w.emit(ctx, e, batch); err != nil {
-			log.Warn("emitting commands failed; they will be re-emitted", "run", run, "error", err)
-			tt.fail(outcomeError, err)
-			c.remove(id)
-			retry(time.Second)
-			return
+		if !e.inst.AwaitingCommit() || e.inst.Closed() != nil {
+			break
 		}
+		inbound = nil
 	}
 	ackAll(items)
 	if w.summaries.wasParked(id) {

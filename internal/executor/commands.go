@@ -71,6 +71,22 @@ func (c *Ctx) NewTimer(d time.Duration, name string) *coro.Future {
 	return t.future
 }
 
+// AwaitCommitted blocks until everything the run recorded so far is
+// committed to history, so that what follows (a Step handing out a callback
+// token, say) never acts on a decision a crash could still undo. It costs
+// one extra commit when something is uncommitted, nothing otherwise, and
+// records no event of its own: replay blocks at the same place because it
+// sees the same batch boundary.
+func (c *Ctx) AwaitCommitted() {
+	in := c.inst
+	if in.uncommitted() == 0 {
+		return
+	}
+	gen := in.commitGen
+	in.awaitingCommit = true
+	c.Coroutine().Block(func() bool { return in.commitGen != gen })
+}
+
 // Step runs fn once and records its outcome; replay returns the recorded
 // outcome without running fn. A panic in fn is a bug in the workflow and
 // parks the instance like any other workflow panic.

@@ -77,6 +77,13 @@ type Instance struct {
 	pending history.Batch // events of the task being executed
 	closed  *history.Event
 
+	// Commit barriers (see Ctx.AwaitCommitted): commitGen counts the
+	// tasks (live) or batches (replay) begun, batchEvents the events of
+	// the batch being replayed that the code has met so far.
+	commitGen      int
+	awaitingCommit bool
+	batchEvents    int
+
 	// fatal is set when the code broke determinism or panicked; the
 	// instance must then be discarded.
 	fatal error
@@ -216,6 +223,12 @@ func (in *Instance) Replay(batches []history.Batch) error {
 			continue
 		}
 		in.now = batch[0].Time
+		in.batchEvents = 0
+		if b > 0 && in.closed == nil {
+			if err := in.passCommit(); err != nil {
+				return err
+			}
+		}
 		runCode := false
 		for _, ev := range batch {
 			if ev.Seq != in.lastSeq+1 {
@@ -232,6 +245,7 @@ func (in *Instance) Replay(batches []history.Batch) error {
 				continue
 			}
 			runCode = true
+			in.batchEvents++
 			if err := in.safeApply(ev); err != nil {
 				return err
 			}
@@ -276,6 +290,13 @@ func (in *Instance) Execute(now time.Time, inbound []*history.Event) (history.Ba
 	in.now = now
 	in.pending = nil
 	in.batchIndex = -1
+	if in.closed == nil {
+		// The previous task's batch is committed: code waiting for that
+		// runs first, before anything new arrives, as it does on replay.
+		if err := in.passCommit(); err != nil {
+			return nil, err
+		}
+	}
 	applied := false
 	for _, ev := range inbound {
 		if in.closed != nil {
@@ -306,6 +327,33 @@ func (in *Instance) Execute(now time.Time, inbound []*history.Event) (history.Ba
 		return nil, in.fatal
 	}
 	return out, nil
+}
+
+// AwaitingCommit reports whether code waits for the batch just returned
+// by Execute to commit: the caller must then commit it and call Execute
+// again (with no inbound events if none are at hand) before it
+// acknowledges what woke the instance, so a crash in between redoes both.
+func (in *Instance) AwaitingCommit() bool { return in.awaitingCommit }
+
+// passCommit marks the start of a task (or of a replayed batch): what was
+// recorded before is committed, so code blocked in AwaitCommitted runs on.
+func (in *Instance) passCommit() error {
+	in.commitGen++
+	if !in.awaitingCommit || !in.hasRun {
+		return nil
+	}
+	in.awaitingCommit = false
+	return in.run()
+}
+
+// uncommitted counts the events of the current task not yet committed;
+// replay counts the same events of the batch being replayed, so a barrier
+// blocks in replay exactly where it blocked live.
+func (in *Instance) uncommitted() int {
+	if in.replaying {
+		return in.batchEvents
+	}
+	return len(in.pending)
 }
 
 // Terminate closes the run without running its code.
@@ -443,6 +491,7 @@ func (in *Instance) command(ev *history.Event) *history.Event {
 	if identity(rec) != identity(ev) {
 		in.mismatch(rec, ev)
 	}
+	in.batchEvents++
 	return rec
 }
 

@@ -26,8 +26,11 @@ type CallbackOptions struct {
 
 // WaitForCallback hands an external party a token and waits for it to
 // complete the callback (Step Functions' .waitForTaskToken, Lambda durable
-// functions' waitForCallback). submit runs once, with the token, as a
-// recorded step: send the token in an e-mail, a ticket, a message. The
+// functions' waitForCallback). submit runs with the token as a recorded
+// step, only after the callback is committed to history, so every token
+// it hands out is valid: send it in an e-mail, a ticket, a message. Like
+// any step it runs again (with the same token) if the worker dies before
+// recording its outcome, so a submit should tolerate a repeat. The
 // party completes it with client.CompleteCallback (or `cairn callback
 // succeed|fail|heartbeat TOKEN`); the result is decoded into T. The token
 // is opaque, unguessable and valid for this one wait only; a late or
@@ -39,6 +42,9 @@ func WaitForCallback[T any](ctx Context, name string, submit func(token string) 
 	cb := x.StartCallback(name, opts.Timeout, opts.HeartbeatTimeout)
 	info := x.Info()
 	token := orchestrator.CallbackToken{WorkflowID: info.WorkflowID, Run: info.Run, ID: cb.ID, Nonce: cb.Nonce}.Encode()
+	// The token is only valid once the callback is in history: submitting
+	// it earlier could hand out a token that a crash then voids.
+	x.AwaitCommitted()
 	if _, f := x.Step("callback-submit:"+name, func() (json.RawMessage, error) { return nil, submit(token) }); f != nil {
 		return out, failure.FromFailure(f)
 	}
