@@ -45,6 +45,10 @@ const (
 	TypeCallbackHeartbeat EventType = "CallbackHeartbeat"
 	TypeCallbackTimedOut  EventType = "CallbackTimedOut"
 	TypeVersionMarker     EventType = "VersionMarker"
+
+	TypeWorkflowPaused           EventType = "WorkflowPaused"
+	TypeWorkflowResumed          EventType = "WorkflowResumed"
+	TypeSearchAttributesUpserted EventType = "SearchAttributesUpserted"
 )
 
 // Event is one entry of a run's history.
@@ -66,7 +70,7 @@ func (e *Event) IsCommand() bool {
 	switch e.Type {
 	case TypeActivityScheduled, TypeActivityCancelRequested,
 		TypeTimerStarted, TypeTimerCanceled,
-		TypeStepCompleted, TypeVersionMarker, TypeStatusSet,
+		TypeStepCompleted, TypeVersionMarker, TypeStatusSet, TypeSearchAttributesUpserted,
 		TypeChildWorkflowScheduled, TypeChildCancelRequested, TypeCallbackStarted, TypeCallbackTimedOut,
 		TypeWorkflowCompleted, TypeWorkflowFailed, TypeWorkflowCanceled, TypeWorkflowContinuedAsNew:
 		return true
@@ -144,6 +148,12 @@ func newAttributes(t EventType) (any, error) {
 		return new(CallbackTimedOut), nil
 	case TypeVersionMarker:
 		return new(VersionMarker), nil
+	case TypeWorkflowPaused:
+		return new(WorkflowPaused), nil
+	case TypeWorkflowResumed:
+		return new(WorkflowResumed), nil
+	case TypeSearchAttributesUpserted:
+		return new(SearchAttributesUpserted), nil
 	}
 	return nil, fmt.Errorf("history: unknown event type %q", t)
 }

@@ -25,6 +25,8 @@ type WorkflowStarted struct {
 	Memo json.RawMessage `json:"memo,omitempty"`
 	// Parent is set for child workflows.
 	Parent *ParentInfo `json:"parent,omitempty"`
+	// ResetFrom is set for runs made by reset or redrive.
+	ResetFrom *ResetInfo `json:"resetFrom,omitempty"`
 }
 
 // WorkflowCompleted closes a run with its result.
