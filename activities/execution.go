@@ -102,6 +102,11 @@ func (ex *execution) execute(hard context.Context, release func()) (res *Result,
 	pickup := time.Now()
 	hard, finish := ex.trace(hard, pickup)
 	defer func() { finish(res, handBack) }()
+	defer func() {
+		if res != nil {
+			res.Duration = time.Since(pickup)
+		}
+	}()
 	if tp, _ := telemetry.TraceParent(hard); tp != "" && telemetry.Recording(hard) {
 		// The workflow task that takes the result links to this attempt.
 		res.TraceParent = tp

@@ -25,8 +25,11 @@ const (
 	HeaderKind             = "Cairn-Kind"
 	HeaderStatus           = "Cairn-Status"
 	HeaderDeliveries       = "Cairn-Deliveries"
-	HeaderTraceParent      = "traceparent"
-	HeaderTraceState       = "tracestate"
+	// HeaderDuration (optional, a Go duration such as "1.5s") is how
+	// long the handler ran; it feeds cost accounting.
+	HeaderDuration    = "Cairn-Duration"
+	HeaderTraceParent = "traceparent"
+	HeaderTraceState  = "tracestate"
 
 	// headerMsgID is JetStream's de-duplication header.
 	headerMsgID = "Nats-Msg-Id"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -25,6 +26,8 @@ type Result struct {
 	// Failure is the error of a failed attempt.
 	Failure     *history.Failure
 	TraceParent string
+	// Duration is how long the handler ran (0 = not reported).
+	Duration time.Duration
 }
 
 // MsgID is the result message's JetStream de-duplication id:
@@ -46,6 +49,9 @@ func NewResultMsg(subject string, r *Result) *nats.Msg {
 	h.Set(HeaderAttempt, strconv.Itoa(r.Attempt))
 	h.Set(HeaderDeliveries, strconv.Itoa(r.Deliveries))
 	setOptional(h, HeaderTraceParent, r.TraceParent)
+	if r.Duration > 0 {
+		h.Set(HeaderDuration, r.Duration.String())
+	}
 	h.Set(headerMsgID, r.MsgID())
 
 	data := r.Output
@@ -85,6 +91,11 @@ func ParseResult(h nats.Header, data []byte) (*Result, error) {
 		Attempt:     p.positiveInt(HeaderAttempt),
 		Deliveries:  p.count(HeaderDeliveries),
 		TraceParent: h.Get(HeaderTraceParent),
+	}
+	// The duration is informational: a foreign worker's odd value is
+	// ignored rather than costing it its result.
+	if d, err := time.ParseDuration(h.Get(HeaderDuration)); err == nil && d > 0 {
+		r.Duration = d
 	}
 	status := p.required(HeaderStatus)
 	if p.err != nil {

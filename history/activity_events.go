@@ -71,6 +71,9 @@ type ActivityCompleted struct {
 	// worker died and the task was redelivered).
 	Deliveries int             `json:"deliveries,omitempty"`
 	Result     json.RawMessage `json:"result,omitempty"`
+	// Duration is how long the attempt's handler ran, as its worker
+	// reported it (0 = not reported).
+	Duration Duration `json:"duration,omitempty"`
 }
 
 // ActivityFailed closes an activity whose last attempt failed and that will
@@ -80,6 +83,7 @@ type ActivityFailed struct {
 	Attempt    int      `json:"attempt"`
 	Deliveries int      `json:"deliveries,omitempty"`
 	Failure    *Failure `json:"failure"`
+	Duration   Duration `json:"duration,omitempty"`
 }
 
 // ActivityRetrying records a failed attempt that the retry policy retries.
@@ -90,6 +94,7 @@ type ActivityRetrying struct {
 	Deliveries    int       `json:"deliveries,omitempty"`
 	Failure       *Failure  `json:"failure"`
 	NextAttemptAt time.Time `json:"nextAttemptAt"`
+	Duration      Duration  `json:"duration,omitempty"`
 }
 
 // ActivityCancelRequested records that the workflow gave up on an activity;
