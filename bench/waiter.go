@@ -56,10 +56,11 @@ func waitHead(ctx context.Context, nc *nats.Conn, id string, valuePtr any) error
 			return err
 		}
 		if err == nil && m.Header.Get("Cairn-Status") != string(history.StatusRunning) {
-			b, err := history.DecodeBatch(m.Data)
+			bs, err := history.DecodeBatches(m.Data)
 			if err != nil {
 				return err
 			}
+			b := bs[len(bs)-1]
 			for _, ev := range b {
 				switch a := ev.Attributes.(type) {
 				case *history.WorkflowCompleted:

@@ -29,3 +29,23 @@ func TestOpenItems(t *testing.T) {
 		t.Fatalf("callbacks %+v", o.Callbacks)
 	}
 }
+
+func TestDecodeBatchesReadsBothForms(t *testing.T) {
+	one := Batch{{Seq: 1, Type: TypeTimerFired, Attributes: &TimerFired{ID: 2}}}
+	two := Batches{one, {{Seq: 2, Type: TypeTimerFired, Attributes: &TimerFired{ID: 3}}}}
+	d1, _ := one.Encode()
+	d2, _ := two.Encode()
+	got1, err := DecodeBatches(d1)
+	if err != nil || len(got1) != 1 || len(got1[0]) != 1 {
+		t.Fatalf("single: %v %v", got1, err)
+	}
+	got2, err := DecodeBatches(d2)
+	if err != nil || len(got2) != 2 || got2[1][0].Seq != 2 {
+		t.Fatalf("several: %v %v", got2, err)
+	}
+	for _, bad := range []string{"", "[", "[ ", "[[", "{}", "[[1]]"} {
+		if _, err := DecodeBatches([]byte(bad)); err == nil {
+			t.Fatalf("%q decoded", bad)
+		}
+	}
+}

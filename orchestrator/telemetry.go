@@ -319,10 +319,11 @@ func (w *Worker) startEvent(ctx context.Context, e *entry) (*history.WorkflowSta
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	b, err := history.DecodeBatch(m.Data)
+	bs, err := history.DecodeBatches(m.Data)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
+	b := bs[0]
 	if len(b) == 0 || b[0].Type != history.TypeWorkflowStarted {
 		return nil, time.Time{}, errors.New("first message of the run does not start it")
 	}
