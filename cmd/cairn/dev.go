@@ -239,6 +239,12 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 		return err
 	}
 	defer evs.stop()
+	// Schedules fire from here too, so they run with --no-demo.
+	stopScheduler, err := startScheduler(ctx, nc, cfg.namespace, log)
+	if err != nil {
+		return err
+	}
+	defer stopScheduler()
 
 	printBanner(stdout, cfg, url, dir)
 	printTelemetryBanner(stdout, tel)

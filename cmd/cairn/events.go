@@ -235,6 +235,15 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return err
 	}
+	defer svc.stop()
+	stopScheduler, err := startScheduler(ctx, nc, g.namespace, log) // schedules fire from here too
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer stopScheduler()
 	fmt.Fprintf(stdout, "cairn server is running (namespace %s, NATS %s)\n", g.namespace, g.server)
 	fmt.Fprintf(stdout, "  CloudEvents on NATS: %s\n", events.EventsSubject(g.namespace, ">"))
 	if svc.httpURL != "" {
@@ -243,7 +252,6 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "  rejected events:     %s\n", events.RejectedSubject(g.namespace))
 	<-ctx.Done()
 	log.Info("shutting down")
-	svc.stop()
 	return nil
 }
 

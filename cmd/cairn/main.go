@@ -54,6 +54,7 @@ Commands:
   event      send a CloudEvent (cairn event send -h)
   server     serve CloudEvents (NATS and HTTP) on an existing NATS server
   callback   complete, fail or heartbeat a workflow's callback token
+  schedule   create, list, pause and delete cron schedules (cairn schedule -h)
   version    print the version
 
 Run 'cairn <command> -h' for the flags of a command.
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdEvent(ctx, rest, stdout, stderr)
 	case "server":
 		err = cmdServer(ctx, rest, stdout, stderr)
+	case "schedule":
+		err = cmdSchedule(ctx, rest, stdout, stderr)
 	case "callback":
 		err = cmdCallback(ctx, rest, stdout)
 	case "version":

@@ -18,6 +18,7 @@ import (
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/internal/executor"
 	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/schedules"
 	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/sdk/internal/wf"
@@ -264,6 +265,17 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	// Every worker also runs a scheduler runner, so schedules fire with no
+	// extra process; runners share one consumer, so each fire is processed
+	// once.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sr := schedules.NewRunner(w.nc, js, names, schedules.WithLogger(log), schedules.WithTelemetry(tel))
+		if err := sr.Run(runCtx); err != nil && runCtx.Err() == nil {
+			log.Error("scheduler runner stopped; schedules do not fire from this worker", "error", err)
+		}
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
