@@ -60,6 +60,9 @@ type Summary struct {
 	// Parked is set while the run cannot progress because its code broke
 	// determinism or panicked; it clears when fixed code runs it.
 	Parked *Failure `json:"parked,omitempty"`
+	// SearchAttributes are the run's attributes for list filters: those
+	// of its start, then every upsert, as of HistorySeq.
+	SearchAttributes map[string]SearchValue `json:"searchAttributes,omitempty"`
 	// HistorySeq is the stream sequence of the last history message the
 	// summary reflects; writers never replace a summary with an older one.
 	HistorySeq uint64 `json:"historySeq"`

@@ -27,6 +27,8 @@ type WorkflowStarted struct {
 	Parent *ParentInfo `json:"parent,omitempty"`
 	// ResetFrom is set for runs made by reset or redrive.
 	ResetFrom *ResetInfo `json:"resetFrom,omitempty"`
+	// SearchAttributes are the run's initial attributes for list filters.
+	SearchAttributes map[string]SearchValue `json:"searchAttributes,omitempty"`
 }
 
 // WorkflowCompleted closes a run with its result.

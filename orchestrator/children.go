@@ -145,6 +145,13 @@ func (w *Worker) reemitClose(ctx context.Context, e *entry) error {
 	if err := w.notifyParent(em, e.started, closeEv); err != nil {
 		return err
 	}
+	if err := w.scheduleRetention(em, e.id, e.head.Run, closeEv); err != nil {
+		return err
+	}
 	w.closeCommands(em, e.id, e.head.Run)
-	return em.wait(ctx)
+	if err := em.wait(ctx); err != nil {
+		return err
+	}
+	// The summary write is a close command too (see summarize).
+	return w.summaries.catchUp(ctx, e.id, e.head)
 }

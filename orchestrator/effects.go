@@ -181,12 +181,18 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 			if err := w.notifyParent(em, started, ev); err != nil {
 				return err
 			}
+			if err := w.scheduleRetention(em, id, run, ev); err != nil {
+				return err
+			}
 		}
 		if ev.IsClose() && e.inst.HasSchedules() {
 			w.closeCommands(em, id, run)
 		}
 	}
-	return em.wait(ctx)
+	if err := em.wait(ctx); err != nil {
+		return err
+	}
+	return w.summarize(ctx, e, batch)
 }
 
 func (w *Worker) purgeActivityTimer(em *emission, e *entry, id int64) {

@@ -62,6 +62,8 @@ type StartRequest struct {
 	// Signal, if set, is recorded in the start batch itself
 	// (signal-with-start): the run never exists without it.
 	Signal *history.SignalReceived
+	// SearchAttributes are the run's initial search attributes.
+	SearchAttributes map[string]history.SearchValue
 }
 
 // StartResult tells which run the start resolved to.
@@ -111,7 +113,8 @@ func (s *Store) Start(ctx context.Context, req StartRequest) (*StartResult, erro
 		batch := history.Batch{{Seq: 1, Time: now, Type: history.TypeWorkflowStarted, Attributes: &history.WorkflowStarted{
 			WorkflowType: req.WorkflowType, WorkflowID: req.WorkflowID, Run: run, TaskQueue: req.TaskQueue,
 			Input: req.Input, RandomSeed: h.Sum64(), RequestID: req.RequestID, TraceParent: req.TraceParent,
-			Memo: req.Memo, ExecutionTimeout: history.Duration(req.ExecutionTimeout), Parent: req.Parent}}}
+			Memo: req.Memo, ExecutionTimeout: history.Duration(req.ExecutionTimeout), Parent: req.Parent,
+			SearchAttributes: req.SearchAttributes}}}
 		if req.Signal != nil {
 			batch = append(batch, &history.Event{Seq: 2, Time: now, Type: history.TypeSignalReceived, Attributes: req.Signal})
 		}

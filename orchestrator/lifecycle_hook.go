@@ -48,7 +48,7 @@ func (w *Worker) reportStarted(ws *history.WorkflowStarted, at time.Time, head *
 	// write their summary; writing it again for a client's start is a
 	// no-op (the summary already reflects that head).
 	sum := &history.Summary{WorkflowID: ws.WorkflowID, WorkflowType: ws.WorkflowType, TaskQueue: ws.TaskQueue,
-		Run: ws.Run, Status: history.StatusRunning, StartTime: at, HistorySeq: head.Seq}
+		Run: ws.Run, Status: history.StatusRunning, StartTime: at, HistorySeq: head.Seq, SearchAttributes: ws.SearchAttributes}
 	w.background(func(ctx context.Context) { _ = w.summaries.Started(ctx, sum) })
 	if w.opts.Lifecycle == nil {
 		return

@@ -41,6 +41,10 @@ type Options struct {
 	// Telemetry, if set, receives the worker's traces and metrics (see
 	// WithTelemetry).
 	Telemetry *telemetry.Telemetry
+	// Retention is how long the runs this worker closes are kept before
+	// they are purged (default DefaultRetention; KeepForever or any
+	// negative value: never purged). See WithRetention.
+	Retention time.Duration
 }
 
 // Option changes Options.
@@ -99,6 +103,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxHistoryBytes <= 0 {
 		o.MaxHistoryBytes = DefaultMaxHistoryBytes
+	}
+	if o.Retention == 0 {
+		o.Retention = DefaultRetention
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 type Summaries struct {
 	kv    jetstream.KeyValue
 	names streams.Names
+	// store reads history when a summary must be rebuilt from it (missing,
+	// or behind after a crash).
+	store *Store
 
 	mu     sync.Mutex
 	parked map[string]bool
@@ -32,7 +36,7 @@ func NewSummaries(ctx context.Context, js jetstream.JetStream, names streams.Nam
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: instances bucket: %w", err)
 	}
-	return &Summaries{kv: kv, names: names, parked: map[string]bool{}}, nil
+	return &Summaries{kv: kv, names: names, store: NewStore(js.Conn(), js, names), parked: map[string]bool{}}, nil
 }
 
 // KV returns the bucket.
@@ -150,13 +154,95 @@ func (s *Summaries) wasParked(id string) bool {
 	return s.parked[id]
 }
 
-func (s *Summaries) checkParked(ctx context.Context, id string) {
-	sum, _ := s.Get(ctx, id)
-	if sum != nil && sum.Parked != nil {
+// catchUp is run when a worker loads an instance cold for redelivered
+// messages, i.e. after a worker died mid-task: a summary that does not
+// reflect the head yet (its write was lost with the worker) is rebuilt from
+// history. It also notes a park recorded by the dead worker. Costs one read
+// of the bucket; history is read only when the summary is behind.
+func (s *Summaries) catchUp(ctx context.Context, id string, head *Head) error {
+	cur, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if cur != nil && cur.Parked != nil {
 		s.mu.Lock()
 		s.parked[id] = true
 		s.mu.Unlock()
 	}
+	if cur != nil && cur.Run == head.Run && cur.HistorySeq >= head.Seq {
+		return nil
+	}
+	return s.Update(ctx, id, func(cur *history.Summary) *history.Summary { return s.rebuild(ctx, id, cur) })
+}
+
+// rebuild derives the summary of an instance's current run from its
+// history, for Update: nil when cur is as new, or when the instance has no
+// history any more (it was purged: a late writer must not bring its
+// summary back).
+func (s *Summaries) rebuild(ctx context.Context, id string, cur *history.Summary) *history.Summary {
+	head, batches, err := s.store.Load(ctx, id)
+	if err != nil || head == nil || (cur != nil && cur.HistorySeq >= head.Seq) {
+		return nil
+	}
+	sum := summaryOf(id, head, batches)
+	if cur != nil && cur.Run == head.Run && head.Status == history.StatusRunning {
+		sum.Parked = cur.Parked
+	}
+	return sum
+}
+
+// summaryOf computes the summary of a run from its batches.
+func summaryOf(id string, head *Head, batches []history.Batch) *history.Summary {
+	sum := &history.Summary{WorkflowID: id, WorkflowType: head.WorkflowType, TaskQueue: head.TaskQueue,
+		Run: head.Run, Status: head.Status, HistorySeq: head.Seq, SearchAttributes: history.SearchAttributesOf(batches)}
+	for _, b := range batches {
+		for _, ev := range b {
+			switch a := ev.Attributes.(type) {
+			case *history.WorkflowStarted:
+				sum.StartTime = ev.Time
+			case *history.StatusSet:
+				sum.CustomStatus = a.Status
+			}
+			if ev.IsClose() {
+				fillClose(sum, ev)
+			}
+		}
+	}
+	return sum
+}
+
+// fillClose records a close event's time and failure in a summary.
+func fillClose(sum *history.Summary, closeEv *history.Event) {
+	sum.CloseTime = closeEv.Time
+	switch a := closeEv.Attributes.(type) {
+	case *history.WorkflowFailed:
+		sum.Failure = a.Failure
+	case *history.WorkflowCanceled:
+		sum.Failure = a.Failure
+	case *history.WorkflowTerminated:
+		sum.Failure = &history.Failure{Type: history.FailureTerminated, Message: a.Reason}
+	case *history.WorkflowTimedOut:
+		sum.Failure = &history.Failure{Type: history.FailureTimeout, NonRetryable: true,
+			Message: "workflow execution timeout of " + a.Timeout.D().String(), Details: json.RawMessage(`{"kind":"workflow-execution"}`)}
+	}
+}
+
+// write applies fill to the summary of the run at head and stores it with
+// HistorySeq = head.Seq. A summary reflecting newer history is left alone;
+// a missing one, or one of an older run, is rebuilt from history instead
+// (fill only knows what the batch changed).
+func (s *Summaries) write(ctx context.Context, id string, head *Head, fill func(cur *history.Summary)) error {
+	return s.Update(ctx, id, func(cur *history.Summary) *history.Summary {
+		if cur != nil && (cur.HistorySeq > head.Seq || (cur.Run != head.Run && cur.HistorySeq > head.RunStart)) {
+			return nil
+		}
+		if cur == nil || cur.Run != head.Run {
+			return s.rebuild(ctx, id, cur)
+		}
+		fill(cur)
+		cur.HistorySeq = head.Seq
+		return cur
+	})
 }
 
 func (s *Summaries) unpark(ctx context.Context, id string) {
@@ -173,15 +259,14 @@ func (s *Summaries) unpark(ctx context.Context, id string) {
 }
 
 // status records the latest custom status of a run.
-func (s *Summaries) status(ctx context.Context, id string, head *Head, start time.Time, status json.RawMessage) {
+func (s *Summaries) status(ctx context.Context, id string, head *Head, status json.RawMessage) {
 	_ = s.Update(ctx, id, func(cur *history.Summary) *history.Summary {
 		if cur != nil && (cur.HistorySeq > head.Seq || (cur.Run != head.Run && cur.HistorySeq > head.RunStart)) {
 			return nil
 		}
 		if cur == nil || cur.Run != head.Run {
 			// The starting client has not written the summary yet.
-			cur = &history.Summary{WorkflowID: id, WorkflowType: head.WorkflowType, TaskQueue: head.TaskQueue,
-				Run: head.Run, Status: head.Status, StartTime: start}
+			return s.rebuild(ctx, id, cur)
 		}
 		cur.CustomStatus = status
 		cur.HistorySeq = head.Seq
@@ -204,25 +289,17 @@ func (s *Summaries) closed(ctx context.Context, id string, head *Head, last hist
 		if cur != nil && (cur.HistorySeq > head.Seq || (cur.Run != head.Run && cur.HistorySeq > head.RunStart)) {
 			return nil
 		}
+		if cur != nil && cur.Run == head.Run && cur.HistorySeq == head.Seq && cur.Status == head.Status && cur.Parked == nil {
+			return nil // the task wrote it already (summarize)
+		}
 		if cur == nil || cur.Run != head.Run {
-			cur = &history.Summary{WorkflowID: id, WorkflowType: head.WorkflowType, TaskQueue: head.TaskQueue, Run: head.Run}
+			return s.rebuild(ctx, id, cur)
 		}
 		cur.Status = head.Status
 		cur.HistorySeq = head.Seq
 		cur.Parked = nil
 		if closeEv != nil {
-			cur.CloseTime = closeEv.Time
-			switch a := closeEv.Attributes.(type) {
-			case *history.WorkflowFailed:
-				cur.Failure = a.Failure
-			case *history.WorkflowCanceled:
-				cur.Failure = a.Failure
-			case *history.WorkflowTerminated:
-				cur.Failure = &history.Failure{Type: history.FailureTerminated, Message: a.Reason}
-			case *history.WorkflowTimedOut:
-				cur.Failure = &history.Failure{Type: history.FailureTimeout, NonRetryable: true,
-					Message: "workflow execution timeout of " + a.Timeout.D().String(), Details: json.RawMessage(`{"kind":"workflow-execution"}`)}
-			}
+			fillClose(cur, closeEv)
 		} else if cur.CloseTime.IsZero() {
 			cur.CloseTime = time.Now()
 		}
@@ -231,15 +308,67 @@ func (s *Summaries) closed(ctx context.Context, id string, head *Head, last hist
 }
 
 // noteStatus queues a summary update when a committed batch set a custom
-// status, so list shows it.
-func (w *Worker) noteStatus(id string, head *Head, start time.Time, batch history.Batch) {
+// status, so list shows it. An index may lag a little: a worker dying
+// before the write loses it until the run's next summary write (summarize
+// writes the whole summary).
+func (w *Worker) noteStatus(id string, head *Head, _ time.Time, batch history.Batch) {
 	var status json.RawMessage
 	for _, ev := range batch {
 		if a, ok := ev.Attributes.(*history.StatusSet); ok {
 			status = a.Status
 		}
+		if needsSummary(ev) {
+			return // summarize writes it with the batch's commands
+		}
 	}
 	if status != nil {
-		w.background(func(ctx context.Context) { w.summaries.status(ctx, id, head, start, status) })
+		w.background(func(ctx context.Context) { w.summaries.status(ctx, id, head, status) })
 	}
+}
+
+// needsSummary reports whether an event must reach the summary before the
+// task that committed it is acknowledged: list filters on search
+// attributes and status, and retention purges by the close.
+func needsSummary(ev *history.Event) bool {
+	return ev.Type == history.TypeSearchAttributesUpserted || ev.IsClose()
+}
+
+// summarize writes the summary of a batch that changed search attributes
+// or closed the run. It is one of the batch's commands (emit calls it after
+// the others), so it happens before the task acknowledges its inbox
+// messages, and its failure redoes the task: a worker dying between commit
+// and write leaves the messages unacknowledged, they come back redelivered,
+// and the worker that loads the instance cold re-emits the last batch's
+// commands, this write included. It writes the whole summary from the
+// replayed instance, so a lost earlier write is repaired too.
+func (w *Worker) summarize(ctx context.Context, e *entry, batch history.Batch) error {
+	if e.inst == nil || !slices.ContainsFunc(batch, needsSummary) {
+		return nil
+	}
+	var status json.RawMessage
+	var closeEv *history.Event
+	for _, ev := range batch {
+		if a, ok := ev.Attributes.(*history.StatusSet); ok {
+			status = a.Status
+		}
+		if ev.IsClose() {
+			closeEv = ev
+		}
+	}
+	id, head, attrs := e.id, e.head, e.inst.SearchAttributes()
+	err := w.summaries.write(ctx, id, head, func(cur *history.Summary) {
+		cur.Status = head.Status
+		cur.SearchAttributes = attrs
+		if status != nil {
+			cur.CustomStatus = status
+		}
+		if closeEv != nil {
+			fillClose(cur, closeEv)
+			cur.Parked = nil
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("summary of %q run %s at history sequence %d: %w", id, head.Run, head.Seq, err)
+	}
+	return nil
 }

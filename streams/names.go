@@ -148,6 +148,41 @@ func (n Names) TaskDelaySubject(instanceID, run, activityID string) string {
 // TaskDelayWildcard matches every task delay subject of the namespace.
 func (n Names) TaskDelayWildcard() string { return n.taskDelayPrefix + ">" }
 
+// RetentionScheduleSubject holds the schedule message that purges a closed
+// instance when its retention period ends: one per instance, so a later
+// close replaces an earlier run's schedule. It lives in the inbox stream
+// because a schedule's target must be in its own stream.
+func (n Names) RetentionScheduleSubject(instanceID string) string {
+	return "cairn." + n.ns + ".retention.schedule." + EscapeToken(instanceID)
+}
+
+// RetentionDueSubject is the target of an instance's retention schedule: a
+// message there asks the retention consumer to purge the instance.
+func (n Names) RetentionDueSubject(instanceID string) string {
+	return "cairn." + n.ns + ".retention.due." + EscapeToken(instanceID)
+}
+
+// RetentionDueFilter is the filter of the retention consumer. It must not
+// match the schedule subjects: acking a schedule message cancels it.
+func (n Names) RetentionDueFilter() string { return "cairn." + n.ns + ".retention.due.>" }
+
+// ParseRetentionDueSubject returns the (unescaped) instance id of a
+// retention due subject.
+func (n Names) ParseRetentionDueSubject(subj string) (string, error) {
+	tok, ok := strings.CutPrefix(subj, "cairn."+n.ns+".retention.due.")
+	if !ok || tok == "" || strings.IndexByte(tok, '.') >= 0 {
+		return "", fmt.Errorf("%w: %q: want cairn.%s.retention.due.<instance>", ErrInvalidSubject, subj, n.ns)
+	}
+	return UnescapeToken(tok)
+}
+
+// RetentionWildcard matches the retention subjects of the namespace.
+func (n Names) RetentionWildcard() string { return "cairn." + n.ns + ".retention.>" }
+
+// RetentionConsumer is the durable consumer name of the retention purger
+// (one per namespace, shared by every worker).
+func (n Names) RetentionConsumer() string { return "retention" }
+
 // OrchestratorConsumer is the durable consumer name of a queue's workflow
 // workers. Consumer names are scoped to their stream, so the namespace is not
 // repeated.

@@ -126,12 +126,12 @@ func Ensure(ctx context.Context, js jetstream.JetStream, ns string, opts ...Opti
 		}
 	}
 	names := NewNames(ns)
-	for _, cfg := range streamConfigs(names, o) {
+	for _, cfg := range append(streamConfigs(names, o), schedulesStreamConfig(names, o)) {
 		if err := ensureStream(ctx, js, cfg); err != nil {
 			return err
 		}
 	}
-	for _, cfg := range bucketConfigs(names, o) {
+	for _, cfg := range append(bucketConfigs(names, o), schedulesBucketConfig(names, o)) {
 		if err := ensureBucket(ctx, js, cfg); err != nil {
 			return err
 		}
@@ -167,11 +167,15 @@ func streamConfigs(n Names, o provisionOptions) []jetstream.StreamConfig {
 			// Direct get lets the engine load a history without creating
 			// consumer state on the server (docs/design/engine.md).
 			AllowDirect: true,
+			// Reset and redrive close a run and begin its successor in one
+			// atomic batch; workflow tasks never use batches (too slow on
+			// R1 file storage, see jetstream-facts).
+			AllowAtomicPublish: true,
 		},
 		{
 			Name:        n.InboxStream(),
 			Description: "cairn instance inboxes and durable timers of namespace " + n.Namespace(),
-			Subjects:    []string{n.InboxWildcard(), n.TimerWildcard()},
+			Subjects:    []string{n.InboxWildcard(), n.TimerWildcard(), n.RetentionWildcard()},
 			Retention:   jetstream.WorkQueuePolicy,
 			Discard:     jetstream.DiscardOld,
 			MaxMsgs:     -1,
@@ -297,7 +301,8 @@ func needsUpdate(have, want jetstream.StreamConfig) bool {
 		have.AllowDirect != want.AllowDirect ||
 		have.AllowMsgSchedules != want.AllowMsgSchedules ||
 		have.AllowMsgTTL != want.AllowMsgTTL ||
-		have.AllowRollup != want.AllowRollup
+		have.AllowRollup != want.AllowRollup ||
+		have.AllowAtomicPublish != want.AllowAtomicPublish
 }
 
 // checkCompatible rejects existing streams that an update cannot convert:

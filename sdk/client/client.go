@@ -95,6 +95,10 @@ type StartOptions struct {
 	Memo any
 	// RequestID identifies this start call for de-duplication in history.
 	RequestID string
+	// SearchAttributes are the run's initial attributes for list filters
+	// (workflow.Keyword, workflow.Int, ...); the workflow may change them
+	// with workflow.UpsertSearchAttributes.
+	SearchAttributes []history.SearchAttribute
 }
 
 // Reuse policies, re-exported for StartOptions.
@@ -169,6 +173,11 @@ func (c *Client) startRaw(ctx context.Context, opts StartOptions, workflowType s
 			return nil, fmt.Errorf("%w: memo: %w", ErrInvalidArgument, err)
 		}
 	}
+	attrs, err := history.SearchAttributeMap(opts.SearchAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	attrs = history.ApplySearchAttributes(nil, attrs) // an Unset at start means nothing
 	// The start's span continues the caller's trace; its context is recorded
 	// in the start event, so the whole run joins the trace.
 	ctx, span := c.tel.StartWorkflowStart(ctx, c.names.Namespace(), opts.ID, workflowType, opts.TaskQueue,
@@ -177,7 +186,7 @@ func (c *Client) startRaw(ctx context.Context, opts StartOptions, workflowType s
 	res, err := c.store.Start(ctx, orchestrator.StartRequest{
 		WorkflowID: opts.ID, WorkflowType: workflowType, TaskQueue: opts.TaskQueue, Input: input,
 		RequestID: opts.RequestID, Reuse: opts.ReusePolicy, Memo: memo, ExecutionTimeout: opts.ExecutionTimeout,
-		TraceParent: traceParent(ctx), Signal: sig,
+		TraceParent: traceParent(ctx), Signal: sig, SearchAttributes: attrs,
 	})
 	if err != nil {
 		telemetry.RecordFailure(span, startErrorType(err), err.Error())
@@ -191,7 +200,7 @@ func (c *Client) startRaw(ctx context.Context, opts StartOptions, workflowType s
 		// a failure here only delays the listing until the worker writes it.
 		if err := c.summaries.Started(ctx, &history.Summary{WorkflowID: opts.ID, WorkflowType: workflowType,
 			TaskQueue: opts.TaskQueue, Run: res.Run, Status: history.StatusRunning, StartTime: res.StartTime,
-			HistorySeq: res.Head.Seq}); err != nil {
+			HistorySeq: res.Head.Seq, SearchAttributes: attrs}); err != nil {
 			c.opts.logger.Warn("instance summary not written", "workflow_id", opts.ID, "error", err)
 		}
 	}

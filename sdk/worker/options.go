@@ -43,6 +43,13 @@ func WithOrchestratorOptions(opts ...orchestrator.Option) Option {
 	return func(o *options) { o.orchestrator = append(o.orchestrator, opts...) }
 }
 
+// WithRetention sets how long the runs this worker closes are kept
+// (history and summary) before they are purged: default
+// orchestrator.DefaultRetention (7 days); d <= 0 keeps them forever.
+func WithRetention(d time.Duration) Option {
+	return func(o *options) { o.orchestrator = append(o.orchestrator, orchestrator.WithRetention(d)) }
+}
+
 // WithActivityConcurrency bounds concurrent executions per activity type
 // (default 64).
 func WithActivityConcurrency(n int) Option { return func(o *options) { o.activityConcurrency = n } }
