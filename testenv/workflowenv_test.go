@@ -1,0 +1,313 @@
+package testenv_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/sdk/activity"
+	"github.com/cairnhq/cairn/sdk/failure"
+	"github.com/cairnhq/cairn/sdk/workflow"
+	"github.com/cairnhq/cairn/testenv"
+)
+
+// TestYearLongWorkflow is the proof of the time-skipping env: twelve
+// monthly charges with a 30-day sleep after each run a year of virtual
+// time without a server (BenchmarkYearLongWorkflow has the figure).
+func TestYearLongWorkflow(t *testing.T) {
+	we := testenv.NewWorkflowEnv(t)
+	we.RegisterActivity(ChargeMonth)
+	we.ExecuteWorkflow(Subscription, Plan{Customer: "ada", Months: 12, Every: month, Cents: 999})
+
+	var s Statement
+	if err := we.Result(&s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Charges) != 12 || s.Charges[0] != "ch_ada_1_1" || s.Charges[11] != "ch_ada_12_1" || s.Welcome != "welcome ada" {
+		t.Fatalf("statement %+v", s)
+	}
+	if want := testenv.DefaultStartTime.Add(12 * month); !s.Ended.Equal(want) || !we.Now().Equal(want) {
+		t.Fatalf("ended %s, env at %s, want %s", s.Ended, we.Now(), want)
+	}
+	if n := we.ActivityCalls("ChargeMonth"); n != 12 {
+		t.Fatalf("%d charges", n)
+	}
+	// One batch for the start, then per month one with the charge's
+	// result and the timer, one with the fire and the next charge.
+	if n := len(we.History()); n != 1+1+12*2 {
+		t.Fatalf("%d batches", n)
+	}
+}
+
+// TestMockRetriesInVirtualTime: a mock fails twice; the retry policy's
+// backoff (1 h, then 2 h) passes in virtual time.
+func TestMockRetriesInVirtualTime(t *testing.T) {
+	we := testenv.NewWorkflowEnv(t)
+	we.OnActivity(ChargeMonth, func(ctx context.Context, b Bill) (string, error) {
+		if a := activity.GetInfo(ctx).Attempt; a < 3 {
+			return "", errors.New("gateway unavailable")
+		}
+		return "mocked", nil
+	})
+	we.ExecuteWorkflow(Subscription, Plan{Customer: "bob", Months: 1, Every: time.Minute, Cents: 1})
+	var s Statement
+	if err := we.Result(&s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Charges) != 1 || s.Charges[0] != "mocked" || we.ActivityCalls("ChargeMonth") != 3 {
+		t.Fatalf("statement %+v after %d calls", s, we.ActivityCalls("ChargeMonth"))
+	}
+	if got, want := s.Ended.Sub(testenv.DefaultStartTime), 3*time.Hour+time.Minute; got != want {
+		t.Fatalf("took %s of virtual time, want %s", got, want)
+	}
+}
+
+func TestActivityFailures(t *testing.T) {
+	t.Run("non-retryable", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.RegisterActivity(ChargeMonth)
+		we.ExecuteWorkflow(Subscription, Plan{Customer: "eve", Months: 1, Every: time.Hour, Cents: 0})
+		var ae *failure.ActivityError
+		var app *failure.ApplicationError
+		if err := we.Err(); !errors.As(err, &ae) || !errors.As(err, &app) || app.Type != "CardDeclined" || ae.Attempt != 1 {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("attempts exhausted", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.OnActivity("ChargeMonth", func(context.Context, Bill) (string, error) { return "", errDeclined })
+		we.ExecuteWorkflow(Subscription, Plan{Customer: "eve", Months: 1, Every: time.Hour, Cents: 1})
+		var ae *failure.ActivityError
+		if err := we.Err(); !errors.As(err, &ae) || ae.Attempt != 3 || !strings.Contains(err.Error(), "declined") {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("not registered", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.ExecuteWorkflow(Subscription, Plan{Customer: "eve", Months: 1, Every: time.Hour, Cents: 1})
+		if err := we.Err(); err == nil || !strings.Contains(err.Error(), "neither registered nor mocked") {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("failing for ever", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t, testenv.WithMaxTasks(50))
+		we.OnActivity("Flaky", func(context.Context, string) (string, error) { return "", errors.New("down") })
+		we.ExecuteWorkflow(func(ctx workflow.Context, in string) (string, error) {
+			return workflow.ExecuteActivityByName[string](ctx, "Flaky", in).Get(ctx)
+		}, "x")
+		if err := we.Err(); !errors.Is(err, testenv.ErrTooManyTasks) {
+			t.Fatalf("err %v", err)
+		}
+	})
+}
+
+// TestSkipSignalQuery drives a workflow step by step: start, query, skip
+// a day, raise the event, read the result.
+func TestSkipSignalQuery(t *testing.T) {
+	we := testenv.NewWorkflowEnv(t)
+	we.Start(Approval, "expense 42")
+	var stage string
+	if err := we.Query("stage", nil, &stage); err != nil || stage != "waiting" {
+		t.Fatalf("stage %q, %v", stage, err)
+	}
+	we.Skip(24 * time.Hour)
+	if we.Closed() || !errors.Is(we.Err(), testenv.ErrStillRunning) {
+		t.Fatalf("closed after a day: %v", we.Err())
+	}
+	we.Signal("decision", "approved")
+	var out string
+	if err := we.Result(&out); err != nil || out != "expense 42: approved at 2030-01-02T00:00:00Z" {
+		t.Fatalf("result %q, %v", out, err)
+	}
+	if err := we.Query("stage", nil, &stage); err != nil || stage != "decided" {
+		t.Fatalf("stage %q, %v", stage, err)
+	}
+}
+
+func TestDelayedSignalAndTimeout(t *testing.T) {
+	t.Run("signal at 48h", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.SignalAt(48*time.Hour, "decision", "rejected")
+		we.ExecuteWorkflow(Approval, "trip")
+		var out string
+		if err := we.Result(&out); err != nil || out != "trip: rejected at 2030-01-03T00:00:00Z" {
+			t.Fatalf("result %q, %v", out, err)
+		}
+	})
+	t.Run("nobody decides", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.ExecuteWorkflow(Approval, "trip")
+		var te *failure.TimeoutError
+		if err := we.Err(); !errors.As(err, &te) || te.Kind != workflow.TimeoutEvent {
+			t.Fatalf("err %v", err)
+		}
+		if got := we.Now().Sub(testenv.DefaultStartTime); got != 72*time.Hour {
+			t.Fatalf("gave up after %s", got)
+		}
+	})
+	t.Run("signal before start", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.Signal("decision", "approved")
+		we.ExecuteWorkflow(Approval, "early")
+		if err := we.Err(); err != nil || we.Now() != testenv.DefaultStartTime {
+			t.Fatalf("err %v at %s", err, we.Now())
+		}
+	})
+	t.Run("execution timeout", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t, testenv.WithExecutionTimeout(10*24*time.Hour))
+		we.RegisterActivity(ChargeMonth)
+		we.ExecuteWorkflow(Subscription, Plan{Customer: "ada", Months: 12, Every: month, Cents: 1})
+		var te *failure.TimeoutError
+		if err := we.Err(); !errors.As(err, &te) || te.Kind != failure.TimeoutWorkflowExecution {
+			t.Fatalf("err %v", err)
+		}
+		if got := we.Now().Sub(testenv.DefaultStartTime); got != 10*24*time.Hour {
+			t.Fatalf("timed out after %s", got)
+		}
+	})
+}
+
+func TestCancelRunsCleanup(t *testing.T) {
+	we := testenv.NewWorkflowEnv(t)
+	var refunded []string
+	we.OnActivity("Refund", func(_ context.Context, id string) (struct{}, error) {
+		refunded = append(refunded, id)
+		return struct{}{}, nil
+	})
+	we.Start(func(ctx workflow.Context, id string) (string, error) {
+		if err := workflow.Sleep(ctx, 365*24*time.Hour); err != nil {
+			dctx := workflow.NewDisconnectedContext(ctx)
+			_, _ = workflow.ExecuteActivityByName[struct{}](dctx, "Refund", id).Get(dctx)
+			return "", err
+		}
+		return "shipped", nil
+	}, "order-7")
+	we.Skip(time.Hour)
+	we.CancelWorkflow("customer changed their mind")
+	var ce *failure.CanceledError
+	if err := we.Err(); !errors.As(err, &ce) || len(refunded) != 1 || refunded[0] != "order-7" {
+		t.Fatalf("err %v, refunded %v", err, refunded)
+	}
+}
+
+func TestCallback(t *testing.T) {
+	wait := func(ctx workflow.Context, ticket string) (string, error) {
+		return workflow.WaitForCallback[string](ctx, "review", func(token string) error { return nil },
+			workflow.CallbackOptions{Timeout: 7 * 24 * time.Hour})
+	}
+	t.Run("completed", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.Start(wait, "T-1")
+		token, ok := we.CallbackToken("review")
+		if !ok {
+			t.Fatal("no open callback")
+		}
+		we.Skip(2 * time.Hour)
+		if err := we.CompleteCallback(token, "lgtm", nil); err != nil {
+			t.Fatal(err)
+		}
+		var out string
+		if err := we.Result(&out); err != nil || out != "lgtm" {
+			t.Fatalf("result %q, %v", out, err)
+		}
+		if err := we.CompleteCallback(token, "again", nil); !errors.Is(err, orchestrator.ErrCallbackNotPending) {
+			t.Fatalf("second completion: %v", err)
+		}
+	})
+	t.Run("timed out", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.ExecuteWorkflow(wait, "T-2")
+		var te *failure.TimeoutError
+		if err := we.Err(); !errors.As(err, &te) || te.Kind != workflow.TimeoutCallback || we.Now().Sub(testenv.DefaultStartTime) != 7*24*time.Hour {
+			t.Fatalf("err %v at %s", err, we.Now())
+		}
+	})
+}
+
+func Child(ctx workflow.Context, n int) (int, error) {
+	if err := workflow.Sleep(ctx, time.Duration(n)*24*time.Hour); err != nil {
+		return 0, err
+	}
+	return n * 10, nil
+}
+
+func Parent(ctx workflow.Context, ns []int) (int, error) {
+	var fs []workflow.Future[int]
+	for _, n := range ns {
+		fs = append(fs, workflow.ExecuteChildWorkflow(ctx, Child, n))
+	}
+	vs, err := workflow.All(ctx, fs...)
+	sum := 0
+	for _, v := range vs {
+		sum += v
+	}
+	return sum, err
+}
+
+func TestChildWorkflows(t *testing.T) {
+	we := testenv.NewWorkflowEnv(t)
+	we.RegisterWorkflow(Child)
+	we.ExecuteWorkflow(Parent, []int{1, 5, 3})
+	var sum int
+	if err := we.Result(&sum); err != nil || sum != 90 {
+		t.Fatalf("sum %d, %v", sum, err)
+	}
+	if got := we.Now().Sub(testenv.DefaultStartTime); got != 5*24*time.Hour {
+		t.Fatalf("children took %s", got)
+	}
+
+	t.Run("not registered", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.ExecuteWorkflow(Parent, []int{1})
+		var we2 *failure.WorkflowError
+		if err := we.Err(); !errors.As(err, &we2) || !strings.Contains(err.Error(), "not registered") {
+			t.Fatalf("err %v", err)
+		}
+	})
+}
+
+func Countdown(ctx workflow.Context, n int) (string, error) {
+	if n == 0 {
+		return "liftoff at " + workflow.Now(ctx).Format(time.DateOnly), nil
+	}
+	if err := workflow.Sleep(ctx, 100*24*time.Hour); err != nil {
+		return "", err
+	}
+	return "", workflow.NewContinueAsNewError(ctx, n-1)
+}
+
+func TestContinueAsNew(t *testing.T) {
+	we := testenv.NewWorkflowEnv(t)
+	we.ExecuteWorkflow(Countdown, 3)
+	var out string
+	if err := we.Result(&out); err != nil || out != "liftoff at 2030-10-28" {
+		t.Fatalf("result %q, %v", out, err)
+	}
+}
+
+func TestWorkflowPanicIsReported(t *testing.T) {
+	we := testenv.NewWorkflowEnv(t)
+	we.ExecuteWorkflow(func(ctx workflow.Context, in string) (string, error) {
+		_ = workflow.Sleep(ctx, time.Hour)
+		panic("bug in workflow " + in)
+	}, "w")
+	if err := we.Err(); err == nil || !strings.Contains(err.Error(), "bug in workflow w") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// BenchmarkYearLongWorkflow measures a year of monthly charges in the
+// time-skipping env, its determinism check included.
+func BenchmarkYearLongWorkflow(b *testing.B) {
+	for b.Loop() {
+		we := testenv.NewWorkflowEnv(b)
+		we.RegisterActivity(ChargeMonth)
+		we.ExecuteWorkflow(Subscription, Plan{Customer: "ada", Months: 12, Every: month, Cents: 999})
+		if err := we.Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
