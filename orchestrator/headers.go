@@ -28,6 +28,8 @@ const (
 	hdrChildRun      = "Cairn-Child-Run"
 	hdrCallbackID    = "Cairn-Callback-Id"
 	hdrCallbackNonce = "Cairn-Callback-Nonce"
+	hdrIdentity      = "Cairn-Identity"
+	hdrTaskTime      = "Cairn-Task-Time-Us"
 	hdrMsgID         = nats.MsgIdHdr
 	hdrExpLastSubj   = nats.ExpectedLastSubjSeqHdr
 )
@@ -49,6 +51,9 @@ const (
 	kindSignal          = "signal"
 	kindChildClosed     = "child.closed"
 	kindCallback        = "callback"
+	kindPause           = "pause"
+	kindResume          = "resume"
+	kindReset           = "reset"
 )
 
 func u64(s string) uint64 {

@@ -54,10 +54,10 @@ func parseItem(m jetstream.Msg) (*item, error) {
 		}
 		if r.Failure == nil {
 			it.ev = &history.Event{Type: history.TypeActivityCompleted, Attributes: &history.ActivityCompleted{
-				ID: id, Attempt: r.Attempt, Deliveries: r.Deliveries, Result: json.RawMessage(r.Output)}}
+				ID: id, Attempt: r.Attempt, Deliveries: r.Deliveries, Result: json.RawMessage(r.Output), Duration: history.Duration(r.Duration)}}
 		} else {
 			it.ev = &history.Event{Type: history.TypeActivityFailed, Attributes: &history.ActivityFailed{
-				ID: id, Attempt: r.Attempt, Deliveries: r.Deliveries, Failure: r.Failure}}
+				ID: id, Attempt: r.Attempt, Deliveries: r.Deliveries, Failure: r.Failure, Duration: history.Duration(r.Duration)}}
 		}
 	case kindActivityTimeout:
 		id := i64(h.Get(hdrActivityID))
@@ -98,7 +98,13 @@ func parseItem(m jetstream.Msg) (*item, error) {
 	case kindWorkflowTimeout:
 		it.ev = &history.Event{Type: history.TypeWorkflowTimedOut, Attributes: &history.WorkflowTimedOut{
 			Timeout: history.Duration(i64(h.Get(hdrTimeout)))}}
-	case kindTerminated:
+	case kindPause:
+		it.ev = &history.Event{Type: history.TypeWorkflowPaused, Attributes: &history.WorkflowPaused{
+			Reason: h.Get(hdrReason), Identity: h.Get(hdrIdentity)}}
+	case kindResume:
+		it.ev = &history.Event{Type: history.TypeWorkflowResumed, Attributes: &history.WorkflowResumed{
+			Reason: h.Get(hdrReason), Identity: h.Get(hdrIdentity)}}
+	case kindTerminated, kindReset:
 	default:
 		return nil, fmt.Errorf("unknown inbox message kind %q", it.kind)
 	}

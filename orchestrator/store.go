@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -33,6 +34,9 @@ type Head struct {
 	// Bytes is the stored size of the run's history when known (after a
 	// load or an append; 0 from a head read alone).
 	Bytes int64
+	// TaskTime is the time the run's workflow tasks spent running code,
+	// when known (after a load), for cost accounting.
+	TaskTime time.Duration
 }
 
 // Store reads and appends instance histories of one namespace.
@@ -96,12 +100,13 @@ func (s *Store) Load(ctx context.Context, workflowID string) (*Head, []history.B
 			// a conflict on its next append.
 			break
 		}
-		b, err := history.DecodeBatch(m.Data)
+		bs, err := history.DecodeBatches(m.Data)
 		if err != nil {
 			return nil, nil, fmt.Errorf("history of %q at stream sequence %d: %w", workflowID, m.Seq, err)
 		}
-		batches = append(batches, b)
+		batches = append(batches, bs...)
 		head.Bytes += int64(len(m.Data))
+		head.TaskTime += taskTimeOf(m.Header)
 	}
 	return head, batches, nil
 }
@@ -121,6 +126,9 @@ type appendReq struct {
 	Batch  history.Batch
 	// Data is the batch already encoded (nil: Append encodes it).
 	Data []byte
+	// TaskTime is how long the task ran the code (recorded for cost
+	// accounting; 0 = not measured).
+	TaskTime time.Duration
 }
 
 // Append commits a batch if the instance's history still ends at req.Prev.
@@ -149,6 +157,9 @@ func (s *Store) Append(ctx context.Context, req appendReq) (*Head, error) {
 	m.Header.Set(hdrLastEvent, strconv.FormatInt(last, 10))
 	m.Header.Set(hdrType, req.Type)
 	m.Header.Set(hdrQueue, req.Queue)
+	if req.TaskTime > 0 {
+		m.Header.Set(hdrTaskTime, strconv.FormatInt(req.TaskTime.Microseconds(), 10))
+	}
 	if req.Prev != nil && !req.NewRun {
 		m.Header.Set(hdrRunStart, strconv.FormatUint(req.Prev.RunStart, 10))
 	}
@@ -185,19 +196,29 @@ func (s *Store) LoadRun(ctx context.Context, workflowID, run string) (*Head, []h
 		return nil, nil, err
 	}
 	var found *Head
+	var taskTime time.Duration
 	batches = nil
 	for _, m := range msgs {
 		if m.Header.Get(hdrRun) != run {
 			continue
 		}
-		b, err := history.DecodeBatch(m.Data)
+		bs, err := history.DecodeBatches(m.Data)
 		if err != nil {
 			return nil, nil, err
 		}
-		batches = append(batches, b)
+		batches = append(batches, bs...)
+		tt := taskTime
 		found = headOf(m.Seq, m.Header)
+		taskTime = tt + taskTimeOf(m.Header)
+	}
+	if found != nil {
+		found.TaskTime = taskTime
 	}
 	return found, batches, nil
+}
+
+func taskTimeOf(h nats.Header) time.Duration {
+	return time.Duration(i64(h.Get(hdrTaskTime))) * time.Microsecond
 }
 
 // Last returns the head and the decoded last batch of an instance (nil if
@@ -211,9 +232,9 @@ func (s *Store) Last(ctx context.Context, workflowID string) (*Head, history.Bat
 	if err != nil {
 		return nil, nil, fmt.Errorf("read history head of %q: %w", workflowID, err)
 	}
-	b, err := history.DecodeBatch(m.Data)
+	bs, err := history.DecodeBatches(m.Data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("history of %q at stream sequence %d: %w", workflowID, m.Seq, err)
 	}
-	return headOf(m.Seq, m.Header), b, nil
+	return headOf(m.Seq, m.Header), bs[len(bs)-1], nil
 }

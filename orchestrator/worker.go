@@ -98,6 +98,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("orchestrator: consumer: %w", err)
 	}
+	stopRetention, err := w.runRetention(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopRetention()
 	w.local = timers.NewLocal(w.fireLocal)
 	defer w.local.Close()
 	evict := func(e *entry) {
@@ -282,7 +287,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 	}
 
 	for _, it := range items {
-		if it.kind == kindTerminated {
+		if it.kind == kindTerminated || it.kind == kindReset {
 			// A client closed the run behind our back: our copy is stale.
 			c.remove(id)
 		}
@@ -320,7 +325,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		if e != nil && e.inst != nil && redelivered {
 			// Messages of a parked instance come back redelivered; only
 			// then can the summary carry a park to clear.
-			w.summaries.checkParked(ctx, id)
+			_ = w.summaries.catchUp(ctx, id, e.head)
 		}
 	}
 
@@ -340,6 +345,9 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		if ne != e {
 			e, cold = ne, false
 		}
+	}
+	if items = w.holdEarlyResets(e, items); len(items) == 0 {
+		return
 	}
 	if e == nil {
 		// Nothing to wake: messages for an instance without history.
@@ -380,6 +388,21 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 			return
 		}
 	}
+	for _, it := range items {
+		var err error
+		switch {
+		case it.kind == kindReset && it.run == run:
+			err = w.emitOpen(ctx, e)
+		case it.kind == kindTerminated && it.run != run:
+			err = w.closeSuperseded(ctx, id, it.run)
+		}
+		if err != nil {
+			log.Warn("dispatching the open work of a reset run or cleaning up the run it replaced failed; will retry", "run", run, "error", err)
+			c.remove(id)
+			retry(time.Second)
+			return
+		}
+	}
 	var inbound []*history.Event
 	for _, it := range items {
 		if it.ev != nil && it.run == run {
@@ -391,7 +414,9 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 	// and the inbox is acknowledged only after the last of them.
 	logged := false
 	for {
-		batch, err := e.inst.Execute(time.Now(), inbound)
+		began := time.Now()
+		batch, err := e.inst.Execute(began, inbound)
+		taskTime := time.Since(began)
 		if err != nil {
 			c.remove(id)
 			w.park(ctx, id, e, err, items)
@@ -423,7 +448,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 				return
 			}
 			head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: e.head, Run: run, Type: s.WorkflowType,
-				Queue: s.TaskQueue, Status: status, Batch: batch, Data: data})
+				Queue: s.TaskQueue, Status: status, Batch: batch, Data: data, TaskTime: taskTime})
 			if err != nil {
 				// Someone else moved the instance on (or the server is
 				// away): forget our copy and redo the task from history.

@@ -67,6 +67,9 @@ func printDescription(w io.Writer, d *client.Description, now time.Time) error {
 	if len(d.CustomStatus) > 0 {
 		fmt.Fprintf(tw, "Custom status:\t%s\n", compactJSON(d.CustomStatus, 200))
 	}
+	if len(d.SearchAttributes) > 0 {
+		fmt.Fprintf(tw, "Search attributes:\t%s\n", formatAttributes(d.SearchAttributes))
+	}
 	fmt.Fprintf(tw, "Started:\t%s\n", relTime(d.StartTime, now))
 	if !d.CloseTime.IsZero() {
 		closed := relTime(d.CloseTime, now)
@@ -86,6 +89,9 @@ func printDescription(w io.Writer, d *client.Description, now time.Time) error {
 		fmt.Fprintf(tw, "Waiting:\t%s\n", d.Waiting)
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := printOperations(w, d, now); err != nil {
 		return err
 	}
 

@@ -44,7 +44,12 @@ Commands:
   query       ask a running workflow's query handler (read-only)
   cancel      ask a running workflow to cancel
   terminate   close a running workflow at once, without running its code
-  list        list workflows, newest first
+  list        list workflows, newest first, filtered by status, times and search attributes
+  purge       delete a closed workflow's history and summary now
+  pause       stop a running workflow's code until resumed
+  resume      resume a paused workflow
+  reset       start a new run from a prefix of a run's history
+  redrive     continue a failed run from the step that failed
 
 Run 'cairn workflow <command> -h' for the flags of a command.
 `
@@ -124,7 +129,7 @@ func (g *globalFlags) notFound(err error, id, run string) error {
 
 func cmdWorkflow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	g := defaultGlobals()
-	grp, err := parseGroup("cairn workflow", workflowUsage, &g, args, stdout, "missing command: start, describe, history, result, signal, query, cancel, terminate or list")
+	grp, err := parseGroup("cairn workflow", workflowUsage, &g, args, stdout, "missing command: start, describe, history, result, signal, query, cancel, terminate, list or purge")
 	if err != nil {
 		return err
 	}
@@ -147,7 +152,13 @@ func cmdWorkflow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case "terminate":
 		return wfTerminate(ctx, g, rest, stdout)
 	case "list":
-		return wfList(ctx, g, rest, stdout)
+		return wfListQuery(ctx, g, rest, stdout)
+	case "purge":
+		return wfPurge(ctx, g, rest, stdout)
+	case "pause", "resume":
+		return wfPause(ctx, g, rest, stdout, sub == "resume")
+	case "reset", "redrive":
+		return wfReset(ctx, g, rest, stdout, sub == "redrive")
 	case "help":
 		grp.printUsage(stdout)
 		return nil
@@ -554,14 +565,6 @@ func onRun(ctx context.Context, g globalFlags, args []string, stdout io.Writer, 
 
 // --- list ------------------------------------------------------------------
 
-const listUsage = `Usage:
-  cairn workflow list [--status STATUS] [--type TYPE] [--queue QUEUE] [--limit N] [--json]
-
-Lists the workflows of the namespace (the current run of each id), newest
-first. STATUS is running, completed, failed, canceled, terminated or
-timed_out.
-`
-
 func parseStatus(s string) (history.Status, bool) {
 	switch st := history.Status(s); st {
 	case "", history.StatusRunning, history.StatusCompleted, history.StatusFailed,
@@ -569,62 +572,6 @@ func parseStatus(s string) (history.Status, bool) {
 		return st, true
 	}
 	return "", false
-}
-
-func wfList(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
-	c := newCommand("cairn workflow list", listUsage, stdout)
-	g.register(c.fs)
-	status := c.fs.String("status", "", "only runs with this `status`")
-	typ := c.fs.String("type", "", "only this workflow `type`")
-	queue := c.fs.String("queue", "", "only this task `queue`")
-	limit := c.fs.Int("limit", defaultListLimit, "show at most `N` workflows (0 = all)")
-	asJSON := c.fs.Bool("json", false, "print a JSON array of summaries")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	if err := g.check(c.name); err != nil {
-		return err
-	}
-	st, ok := parseStatus(*status)
-	if !ok {
-		return usageErrorf(c.name, "--status %q: want running, completed, failed, canceled, terminated or timed_out", *status)
-	}
-	if *limit < 0 {
-		return usageErrorf(c.name, "--limit must not be negative")
-	}
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	cl, closeConn, err := g.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeConn()
-	sums, err := cl.List(ctx, client.ListOptions{Status: st, WorkflowType: *typ, TaskQueue: *queue, Limit: *limit})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		if sums == nil {
-			sums = []history.Summary{}
-		}
-		return writeJSON(stdout, sums)
-	}
-	if len(sums) == 0 {
-		fmt.Fprintln(stdout, "No workflows.")
-		return nil
-	}
-	now := time.Now()
-	tw := newTable(stdout)
-	fmt.Fprintln(tw, "WORKFLOW ID\tTYPE\tQUEUE\tSTATUS\tSTARTED\tCLOSED\tRUN")
-	for _, s := range sums {
-		status := string(s.Status)
-		if s.Parked != nil && s.Status == history.StatusRunning {
-			status += " (PARKED)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(s.WorkflowID), cell(s.WorkflowType), s.TaskQueue, status,
-			shortTime(s.StartTime, now), shortTime(s.CloseTime, now), s.Run)
-	}
-	return tw.Flush()
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -680,7 +627,8 @@ const historyUsage = `Usage:
 
 Prints the events of a run, oldest first. With --json the events are
 exported as an indented JSON array in the stored event format (seq, time,
-type, attributes).
+type, attributes) plus "batch", the index of the workflow task that
+committed each event: the form testenv.ReplayHistory replays.
 `
 
 func wfHistory(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
@@ -688,15 +636,16 @@ func wfHistory(ctx context.Context, g globalFlags, args []string, stdout io.Writ
 	return onRun(ctx, g, args, stdout, "history", historyUsage, "`run` id (default: the current run)",
 		func(fs *flag.FlagSet) { asJSON = fs.Bool("json", false, "export the events as a JSON array") },
 		func(ctx context.Context, cl *client.Client, id, run string) error {
+			if *asJSON {
+				batches, err := cl.HistoryBatches(ctx, id, run)
+				if err != nil {
+					return g.notFound(err, id, run)
+				}
+				return writeJSON(stdout, history.ExportEvents(batches))
+			}
 			events, err := cl.History(ctx, id, run)
 			if err != nil {
 				return g.notFound(err, id, run)
-			}
-			if *asJSON {
-				if events == nil {
-					events = []*history.Event{}
-				}
-				return writeJSON(stdout, events)
 			}
 			return printHistory(stdout, events)
 		})

@@ -36,7 +36,7 @@ func (in *Instance) accept(ev *history.Event) *history.Event {
 		}
 		if next, ok := in.retryAt(act, a.Failure); ok {
 			return &history.Event{Type: history.TypeActivityRetrying, Attributes: &history.ActivityRetrying{
-				ID: a.ID, Attempt: a.Attempt, Deliveries: a.Deliveries, Failure: a.Failure, NextAttemptAt: next}}
+				ID: a.ID, Attempt: a.Attempt, Deliveries: a.Deliveries, Failure: a.Failure, NextAttemptAt: next, Duration: a.Duration}}
 		}
 		return ev
 	case *history.TimerFired:
@@ -44,8 +44,10 @@ func (in *Instance) accept(ev *history.Event) *history.Event {
 			return nil
 		}
 		return ev
+	case *history.WorkflowPaused, *history.WorkflowResumed:
+		return in.acceptPause(ev)
 	case *history.WorkflowCancelRequested:
-		if in.cancelReq {
+		if in.cancelReq || in.heldCancel != nil {
 			return nil
 		}
 		return ev

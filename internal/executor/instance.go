@@ -73,6 +73,9 @@ type Instance struct {
 	seenSignals map[string]bool
 	cancelReq   bool
 	retried     bool
+	// searchAttrs are the run's search attributes once it upserted any
+	// (see search.go); nil means those of its start.
+	searchAttrs map[string]history.SearchValue
 
 	pending history.Batch // events of the task being executed
 	closed  *history.Event
@@ -83,6 +86,11 @@ type Instance struct {
 	commitGen      int
 	awaitingCommit bool
 	batchEvents    int
+
+	// paused is set between WorkflowPaused and WorkflowResumed; a cancel
+	// request that came meanwhile waits in heldCancel (see pause.go).
+	paused     bool
+	heldCancel *history.Event
 
 	// fatal is set when the code broke determinism or panicked; the
 	// instance must then be discarded.
@@ -244,18 +252,19 @@ func (in *Instance) Replay(batches []history.Batch) error {
 				in.start(ev.Attributes.(*history.WorkflowStarted))
 				continue
 			}
-			runCode = true
 			in.batchEvents++
-			if err := in.safeApply(ev); err != nil {
+			wake, err := in.record(ev)
+			if err != nil {
 				return err
 			}
+			runCode = runCode || wake
 			if ev.Type == history.TypeWorkflowTerminated || ev.Type == history.TypeWorkflowTimedOut {
 				in.closed = ev
 			}
 		}
 		// The first batch is the start (written by the client, with any
 		// signal-with-start events): code first runs in the next task.
-		if runCode && in.closed == nil && b > 0 {
+		if runCode && in.closed == nil && !in.paused && b > 0 {
 			if err := in.run(); err != nil {
 				return err
 			}
@@ -307,15 +316,16 @@ func (in *Instance) Execute(now time.Time, inbound []*history.Event) (history.Ba
 			continue
 		}
 		in.append(ev)
-		if err := in.safeApply(ev); err != nil {
+		wake, err := in.record(ev)
+		if err != nil {
 			return nil, err
 		}
-		applied = true
+		applied = applied || wake
 		if ev.Type == history.TypeWorkflowTerminated || ev.Type == history.TypeWorkflowTimedOut {
 			in.closed = ev
 		}
 	}
-	if (applied || !in.hasRun) && in.closed == nil {
+	if (applied || !in.hasRun) && in.closed == nil && !in.paused {
 		if err := in.run(); err != nil {
 			return nil, err
 		}

@@ -24,4 +24,8 @@ var (
 	ErrPayloadTooLarge = errors.New("payload too large")
 	// ErrInvalidArgument: a malformed id, queue or option.
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrInvalidReset: the reset or redrive asked for cannot be made (see
+	// the message: a cut past the close, open children or callbacks at the
+	// cut, a redrive of a run that did not fail).
+	ErrInvalidReset = orchestrator.ErrInvalidReset
 )

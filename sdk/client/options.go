@@ -19,7 +19,13 @@ type options struct {
 	provision  bool
 	// tracerProvider receives the spans of starts (nil: the global one).
 	tracerProvider trace.TracerProvider
+	// identity names the caller in operator events (pause, resume).
+	identity string
 }
+
+// WithIdentity names this client in the events it causes an operator to
+// record, such as WorkflowPaused (default: host name and process id).
+func WithIdentity(id string) Option { return func(o *options) { o.identity = id } }
 
 // WithNamespace selects the namespace (default "default").
 func WithNamespace(ns string) Option { return func(o *options) { o.namespace = ns } }

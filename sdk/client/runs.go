@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cairnhq/cairn/history"
@@ -263,6 +261,14 @@ type Description struct {
 	// HistoryWarning is set when a running run's history nears the default
 	// bound (executor.DefaultMaxHistoryEvents): it should continue as new.
 	HistoryWarning string `json:"historyWarning,omitempty"`
+	// Paused is set while the run is paused (Client.Pause).
+	Paused *history.WorkflowPaused `json:"paused,omitempty"`
+	// PausedSince is when the pause was recorded.
+	PausedSince time.Time `json:"pausedSince,omitzero"`
+	// ResetFrom names the run this one was reset or redriven from.
+	ResetFrom *history.ResetInfo `json:"resetFrom,omitempty"`
+	// Cost is what the run consumed so far, with list-price comparisons.
+	Cost *Cost `json:"cost,omitempty"`
 }
 
 // Describe returns the state of a run (the current one if run is empty).
@@ -283,7 +289,11 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 			d.HistoryLength = ev.Seq
 			switch a := ev.Attributes.(type) {
 			case *history.WorkflowStarted:
-				d.StartTime = ev.Time
+				d.StartTime, d.ResetFrom = ev.Time, a.ResetFrom
+			case *history.WorkflowPaused:
+				d.Paused, d.PausedSince = a, ev.Time
+			case *history.WorkflowResumed:
+				d.Paused, d.PausedSince = nil, time.Time{}
 			case *history.StatusSet:
 				d.CustomStatus = a.Status
 			case *history.SignalReceived:
@@ -304,6 +314,11 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 			}
 		}
 	}
+	if d.Status != history.StatusRunning {
+		d.Paused, d.PausedSince = nil, time.Time{}
+	}
+	d.Cost = costOf(batches, head.TaskTime, d.StartTime, d.CloseTime)
+	d.SearchAttributes = history.SearchAttributesOf(batches)
 	if d.Status == history.StatusRunning {
 		open := history.OpenItems(batches)
 		for _, a := range open.Activities {
@@ -347,48 +362,4 @@ func (c *Client) waiting(ctx context.Context, queue, typ string) string {
 		}
 	}
 	return fmt.Sprintf("no live worker serves workflow type %q on task queue %q; the run continues when one starts", typ, queue)
-}
-
-// ListOptions filter List. Zero fields match everything.
-type ListOptions struct {
-	Status        history.Status
-	WorkflowType  string
-	TaskQueue     string
-	StartedAfter  time.Time
-	StartedBefore time.Time
-	// Limit caps the number of results (0 = no cap).
-	Limit int
-}
-
-// List returns the summaries of the namespace's instances that match,
-// newest first.
-func (c *Client) List(ctx context.Context, opts ListOptions) ([]history.Summary, error) {
-	w, err := c.summaries.KV().WatchAll(ctx, jetstream.IgnoreDeletes())
-	if err != nil {
-		return nil, err
-	}
-	defer w.Stop()
-	var out []history.Summary
-	for e := range w.Updates() {
-		if e == nil {
-			break // initial values delivered
-		}
-		var s history.Summary
-		if json.Unmarshal(e.Value(), &s) != nil {
-			continue
-		}
-		if (opts.Status != "" && s.Status != opts.Status) ||
-			(opts.WorkflowType != "" && s.WorkflowType != opts.WorkflowType) ||
-			(opts.TaskQueue != "" && s.TaskQueue != opts.TaskQueue) ||
-			(!opts.StartedAfter.IsZero() && s.StartTime.Before(opts.StartedAfter)) ||
-			(!opts.StartedBefore.IsZero() && !s.StartTime.Before(opts.StartedBefore)) {
-			continue
-		}
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].StartTime.After(out[j].StartTime) })
-	if opts.Limit > 0 && len(out) > opts.Limit {
-		out = out[:opts.Limit]
-	}
-	return out, nil
 }
