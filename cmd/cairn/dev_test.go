@@ -157,7 +157,8 @@ func TestDevPortInUse(t *testing.T) {
 func TestResultWaitsAcrossRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	dev := startDev(t, "--data", dir, "--port", "-1", "--log-level", "warn")
+	dev := startDev(t, "--data", dir, "--port", "-1", "--log-level", "info")
+	first := dev
 	port := dev.url[strings.LastIndexByte(dev.url, ':')+1:]
 	mustCLI(t, dev.wf("start", "--type", "Workflow", "--id", "order-1", "--input", orderInput("1", 3*time.Second))...)
 
@@ -170,12 +171,16 @@ func TestResultWaitsAcrossRestart(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	dev.stop(t)
 	time.Sleep(2500 * time.Millisecond) // longer than the client's 2 s re-read period
-	dev = startDev(t, "--data", dir, "--port", port, "--log-level", "warn")
+	dev = startDev(t, "--data", dir, "--port", port, "--log-level", "info")
 
 	select {
 	case r := <-waited:
 		if r.code != 0 || !strings.Contains(r.stdout, `"tracking": "trk_1"`) {
-			t.Fatalf("result across a restart: %s", r)
+			// What the run did and what both dev processes logged.
+			var h, herr syncBuffer
+			run(context.Background(), dev.wf("history", "--id", "order-1"), &h, &herr)
+			t.Fatalf("result across a restart: %s\n--- history:\n%s%s\n--- first cairn dev:\n%s\n--- second cairn dev:\n%s",
+				r, h.String(), herr.String(), first.stderr, dev.stderr)
 		}
 	case <-time.After(testTimeout):
 		t.Fatal("result did not return")

@@ -327,3 +327,36 @@ func TestRedriveKeepsTheStepsThatSucceeded(t *testing.T) {
 		t.Fatalf("redrive of a completed run: %v", err)
 	}
 }
+
+// TestResetWhileNoWorkerRuns: the reset needs no worker; the wake waits
+// in the inbox and the first worker to come dispatches the new run's work.
+func TestResetWhileNoWorkerRuns(t *testing.T) {
+	env := testenv.New(t)
+	o := newOps()
+	w := env.StartWorker(t, "default", o.register)
+	c := env.Client(t)
+	ctx := testCtx(t, 60*time.Second)
+	if _, err := c.Start(ctx, client.StartOptions{ID: "cold"}, "Steps", 3); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool { return o.count(2) == 1 })
+	w.Kill()
+	// Event 3 is the first step's completion: steps 1 and 2 run again.
+	r, err := c.Reset(ctx, "cold", client.ResetOptions{EventSeq: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.StartWorker(t, "default", o.register)
+	waitFor(t, ctx, func() bool { return o.count(2) == 2 })
+	if err := c.Signal(ctx, "cold", r.Run, "finish", true); err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	if err := c.Result(ctx, "cold", "", &sum); err != nil || sum != 3 {
+		t.Fatalf("result %d %v", sum, err)
+	}
+	if o.count(0) != 1 || o.count(1) != 2 {
+		t.Fatalf("steps ran %d, %d, %d times", o.count(0), o.count(1), o.count(2))
+	}
+	checkHistory(t, c, "cold")
+}
