@@ -183,6 +183,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("orchestrator: consume: %w", err)
 	}
+	// Ready promises that queries reach this worker: the query
+	// subscription must be on the server, not only in the client.
+	fctx, cancelFlush := context.WithTimeout(ctx, 10*time.Second)
+	err = w.nc.FlushWithContext(fctx)
+	cancelFlush()
+	if err != nil && ctx.Err() == nil {
+		// The connection reconnects and re-subscribes by itself; queries
+		// may miss this worker until then.
+		w.log.Warn("query subscription not confirmed by the server", "error", err)
+	}
 	w.readyOnce.Do(func() { close(w.ready) })
 	<-ctx.Done()
 	cc.Stop()
