@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/cairnhq/cairn/internal/executor"
 	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/failure"
+	"github.com/cairnhq/cairn/streams"
 )
 
 func traceParent(ctx context.Context) string {
@@ -98,7 +100,11 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 	next := 5 * time.Millisecond
 	poll := time.NewTimer(next)
 	defer poll.Stop()
-	check := func() (*closeEvent, bool, error) {
+	read := func() (*closeEvent, bool, error) {
+		// Each read gets its own deadline: a request whose reply is lost
+		// (the server restarting) must not hold the wait until ctx ends.
+		ctx, cancel := context.WithTimeout(ctx, closeReadTimeout)
+		defer cancel()
 		head, last, err := c.store.Last(ctx, id)
 		if err != nil {
 			return nil, false, err
@@ -125,6 +131,13 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 			}
 		}
 		return nil, false, fmt.Errorf("run %s of %q is %s but its last history message has no close event", head.Run, id, head.Status)
+	}
+	check := func() (*closeEvent, bool, error) {
+		ce, done, err := read()
+		if err != nil && ctx.Err() == nil && transient(err) {
+			return nil, false, nil // the periodic re-read tries again
+		}
+		return ce, done, err
 	}
 	for {
 		ce, done, err := check()
@@ -155,6 +168,18 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 			}
 		}
 	}
+}
+
+// closeReadTimeout bounds one re-read of a run's head while waiting for
+// its close.
+const closeReadTimeout = 5 * time.Second
+
+// transient reports whether a failed read is worth repeating: the server
+// is away, restarting or slow, as opposed to an answer (not found).
+func transient(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrConnectionReconnecting) ||
+		errors.Is(err, nats.ErrDisconnected) || errors.Is(err, streams.ErrDirectGetUnavailable)
 }
 
 // runExists reports whether run is stored in the instance's history (it may
