@@ -271,9 +271,20 @@ func (w *Worker) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		sr := schedules.NewRunner(w.nc, js, names, schedules.WithLogger(log), schedules.WithTelemetry(tel))
-		if err := sr.Run(runCtx); err != nil && runCtx.Err() == nil {
-			log.Error("scheduler runner stopped; schedules do not fire from this worker", "error", err)
+		// A runner that cannot start (the server restarting, say) is
+		// retried: giving up would silently stop schedules here.
+		for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+			sr := schedules.NewRunner(w.nc, js, names, schedules.WithLogger(log), schedules.WithTelemetry(tel))
+			err := sr.Run(runCtx)
+			if runCtx.Err() != nil {
+				return
+			}
+			log.Warn("scheduler runner stopped; restarting it", "error", err, "in", wait)
+			select {
+			case <-runCtx.Done():
+				return
+			case <-time.After(wait):
+			}
 		}
 	}()
 	wg.Add(1)
