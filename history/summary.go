@@ -60,6 +60,8 @@ type Summary struct {
 	// Parked is set while the run cannot progress because its code broke
 	// determinism or panicked; it clears when fixed code runs it.
 	Parked *Failure `json:"parked,omitempty"`
+	// Paused is set while an operator has paused the run.
+	Paused bool `json:"paused,omitempty"`
 	// SearchAttributes are the run's attributes for list filters: those
 	// of its start, then every upsert, as of HistorySeq.
 	SearchAttributes map[string]SearchValue `json:"searchAttributes,omitempty"`

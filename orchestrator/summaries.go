@@ -202,9 +202,14 @@ func summaryOf(id string, head *Head, batches []history.Batch) *history.Summary 
 				sum.StartTime = ev.Time
 			case *history.StatusSet:
 				sum.CustomStatus = a.Status
+			case *history.WorkflowPaused:
+				sum.Paused = true
+			case *history.WorkflowResumed:
+				sum.Paused = false
 			}
 			if ev.IsClose() {
 				fillClose(sum, ev)
+				sum.Paused = false
 			}
 		}
 	}
@@ -330,7 +335,8 @@ func (w *Worker) noteStatus(id string, head *Head, _ time.Time, batch history.Ba
 // task that committed it is acknowledged: list filters on search
 // attributes and status, and retention purges by the close.
 func needsSummary(ev *history.Event) bool {
-	return ev.Type == history.TypeSearchAttributesUpserted || ev.IsClose()
+	return ev.Type == history.TypeSearchAttributesUpserted || ev.IsClose() ||
+		ev.Type == history.TypeWorkflowPaused || ev.Type == history.TypeWorkflowResumed
 }
 
 // summarize writes the summary of a batch that changed search attributes
@@ -356,9 +362,11 @@ func (w *Worker) summarize(ctx context.Context, e *entry, batch history.Batch) e
 		}
 	}
 	id, head, attrs := e.id, e.head, e.inst.SearchAttributes()
+	paused := e.inst.Paused() && e.inst.Closed() == nil
 	err := w.summaries.write(ctx, id, head, func(cur *history.Summary) {
 		cur.Status = head.Status
 		cur.SearchAttributes = attrs
+		cur.Paused = paused
 		if status != nil {
 			cur.CustomStatus = status
 		}

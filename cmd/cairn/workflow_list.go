@@ -166,6 +166,9 @@ func wfListQuery(ctx context.Context, g globalFlags, args []string, stdout io.Wr
 		if s.Parked != nil && s.Status == history.StatusRunning {
 			status += " (PARKED)"
 		}
+		if s.Paused && s.Status == history.StatusRunning {
+			status += " (PAUSED)"
+		}
 		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", cell(s.WorkflowID), cell(s.WorkflowType), s.TaskQueue, status,
 			shortTime(s.StartTime, now), shortTime(s.CloseTime, now), s.Run)
 		if withAttrs {

@@ -167,12 +167,26 @@ func TestPauseHoldsTheCodeAcrossAServerRestart(t *testing.T) {
 	if n := count(hist(), history.TypeActivityScheduled); n != 1 {
 		t.Fatalf("code ran while paused: %d activities scheduled", n)
 	}
+	listed := func() history.Summary {
+		sums, err := c.List(ctx, client.ListOptions{WorkflowType: "Held"})
+		if err != nil || len(sums) != 1 {
+			t.Fatalf("list: %v %v", sums, err)
+		}
+		return sums[0]
+	}
+	if s := listed(); !s.Paused || s.Status != history.StatusRunning {
+		t.Fatalf("list does not show the pause: %+v", s)
+	}
 	if err := c.Resume(ctx, "held", "", "done"); err != nil {
 		t.Fatal(err)
 	}
 	var got int
 	if err := c.Result(ctx, "held", "", &got); err != nil || got != 1+5+100 {
 		t.Fatalf("result %d %v", got, err)
+	}
+	waitFor(t, ctx, func() bool { return listed().Status == history.StatusCompleted })
+	if listed().Paused {
+		t.Fatal("a closed run is listed as paused")
 	}
 	evs := checkHistory(t, c, "held")
 	paused := indexOf(evs, history.TypeWorkflowPaused, 0)
