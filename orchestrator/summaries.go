@@ -279,37 +279,11 @@ func (s *Summaries) status(ctx context.Context, id string, head *Head, status js
 	})
 }
 
-// closed records the outcome of a closed run.
-func (s *Summaries) closed(ctx context.Context, id string, head *Head, last history.Batch) {
+// forgetParked drops what the summaries remember of a run that closed.
+func (s *Summaries) forgetParked(id string) {
 	s.mu.Lock()
 	delete(s.parked, id)
 	s.mu.Unlock()
-	var closeEv *history.Event
-	for _, ev := range last {
-		if ev.IsClose() {
-			closeEv = ev
-		}
-	}
-	_ = s.Update(ctx, id, func(cur *history.Summary) *history.Summary {
-		if cur != nil && (cur.HistorySeq > head.Seq || (cur.Run != head.Run && cur.HistorySeq > head.RunStart)) {
-			return nil
-		}
-		if cur != nil && cur.Run == head.Run && cur.HistorySeq == head.Seq && cur.Status == head.Status && cur.Parked == nil {
-			return nil // the task wrote it already (summarize)
-		}
-		if cur == nil || cur.Run != head.Run {
-			return s.rebuild(ctx, id, cur)
-		}
-		cur.Status = head.Status
-		cur.HistorySeq = head.Seq
-		cur.Parked = nil
-		if closeEv != nil {
-			fillClose(cur, closeEv)
-		} else if cur.CloseTime.IsZero() {
-			cur.CloseTime = time.Now()
-		}
-		return cur
-	})
 }
 
 // noteStatus queues a summary update when a committed batch set a custom

@@ -668,12 +668,14 @@ func (w *Worker) park(ctx context.Context, id string, e *entry, err error, items
 	}
 }
 
-// closed records the outcome of a closed run in its summary, off the task
-// path: the summary is an index, history already holds the outcome.
+// closed ends the worker's business with a closed run: its trace and the
+// lifecycle report. The summary is already written: by the closing task
+// (summarize), or for a client's terminate by the client and, after a
+// crash, by reemitClose.
 func (w *Worker) closed(ctx context.Context, e *entry) {
 	w.traceClosed(ctx, e)
 	id, head, last := e.id, e.head, e.last
-	w.background(func(ctx context.Context) { w.summaries.closed(ctx, id, head, last) })
+	w.summaries.forgetParked(id)
 	traceParent := ""
 	if e.inst != nil {
 		traceParent = e.inst.Started().TraceParent

@@ -276,7 +276,7 @@ func (c *Client) Terminate(ctx context.Context, id, run, reason string) error {
 		if cur == nil || cur.Run != head.Run || cur.HistorySeq > head.Seq {
 			return nil
 		}
-		cur.Status, cur.HistorySeq, cur.CloseTime = history.StatusTerminated, head.Seq, time.Now().UTC()
+		cur.Status, cur.HistorySeq, cur.CloseTime, cur.Parked, cur.Paused = history.StatusTerminated, head.Seq, time.Now().UTC(), nil, false
 		cur.Failure = &history.Failure{Type: history.FailureTerminated, Message: reason}
 		return cur
 	})

@@ -100,7 +100,7 @@ func (c *Client) reset(ctx context.Context, req orchestrator.ResetRequest) (*Res
 			if cur == nil || cur.Run != r.Terminated {
 				return nil
 			}
-			cur.Status, cur.CloseTime = history.StatusTerminated, time.Now().UTC()
+			cur.Status, cur.CloseTime, cur.Parked, cur.Paused = history.StatusTerminated, time.Now().UTC(), nil, false
 			cur.Failure = &history.Failure{Type: history.FailureTerminated, Message: "reset as run " + r.Run}
 			return cur
 		})
