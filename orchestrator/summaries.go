@@ -175,6 +175,17 @@ func (s *Summaries) catchUp(ctx context.Context, id string, head *Head) error {
 	return s.Update(ctx, id, func(cur *history.Summary) *history.Summary { return s.rebuild(ctx, id, cur) })
 }
 
+// Refresh rewrites the summary of an instance from its history when it
+// lags behind it (after a reset, say); an instance without history keeps
+// no summary.
+func (s *Summaries) Refresh(ctx context.Context, id string) error {
+	head, err := s.store.Head(ctx, id)
+	if err != nil || head == nil {
+		return err
+	}
+	return s.catchUp(ctx, id, head)
+}
+
 // rebuild derives the summary of an instance's current run from its
 // history, for Update: nil when cur is as new, or when the instance has no
 // history any more (it was purged: a late writer must not bring its

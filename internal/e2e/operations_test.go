@@ -243,6 +243,10 @@ func TestResetAFiftyStepInstanceToEvent20(t *testing.T) {
 	if err != nil || again.Run != r.Run {
 		t.Fatalf("a repeated reset made another run: %+v %v", again, err)
 	}
+	if sums, err := c.List(ctx, client.ListOptions{WorkflowType: "Steps"}); err != nil || len(sums) != 1 ||
+		sums[0].Run != r.Run || sums[0].Status != history.StatusRunning {
+		t.Fatalf("list after the reset: %+v %v", sums, err)
+	}
 	oldRun, err := c.Describe(ctx, "steps", first.Run)
 	if err != nil || oldRun.Status != history.StatusTerminated {
 		t.Fatalf("old run: %+v %v", oldRun, err)

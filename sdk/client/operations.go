@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/nats-io/nuid"
 
-	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/orchestrator"
 )
 
@@ -84,27 +82,10 @@ func (c *Client) reset(ctx context.Context, req orchestrator.ResetRequest) (*Res
 	if err != nil {
 		return nil, err
 	}
-	if head, err := c.store.Head(ctx, req.WorkflowID); err == nil && head != nil && head.Run == r.Run {
-		_ = c.summaries.Update(ctx, req.WorkflowID, func(cur *history.Summary) *history.Summary {
-			if cur != nil && cur.HistorySeq >= head.Seq {
-				return nil
-			}
-			next := history.Summary{WorkflowID: req.WorkflowID, WorkflowType: head.WorkflowType, TaskQueue: head.TaskQueue,
-				Run: r.Run, Status: history.StatusRunning, StartTime: time.Now().UTC(), HistorySeq: head.Seq}
-			return &next
-		})
-		return &ResetResult{Run: r.Run, EventSeq: r.EventSeq, Terminated: r.Terminated}, nil
-	}
-	if r.Terminated != "" {
-		_ = c.summaries.Update(ctx, req.WorkflowID, func(cur *history.Summary) *history.Summary {
-			if cur == nil || cur.Run != r.Terminated {
-				return nil
-			}
-			cur.Status, cur.CloseTime, cur.Parked, cur.Paused = history.StatusTerminated, time.Now().UTC(), nil, false
-			cur.Failure = &history.Failure{Type: history.FailureTerminated, Message: "reset as run " + r.Run}
-			return cur
-		})
-	}
+	// The summary follows the new run (its attributes and custom status
+	// come with the copied prefix); a failure here is repaired by the
+	// run's next summary write.
+	_ = c.summaries.Refresh(ctx, req.WorkflowID)
 	return &ResetResult{Run: r.Run, EventSeq: r.EventSeq, Terminated: r.Terminated}, nil
 }
 
