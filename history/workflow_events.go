@@ -58,6 +58,10 @@ type WorkflowContinuedAsNew struct {
 	Input   json.RawMessage   `json:"input,omitempty"`
 	NextRun string            `json:"nextRun"`
 	Events  []*SignalReceived `json:"events,omitempty"`
+	// SearchAttributes and Memo carry over to the next run, as the run
+	// had them when it continued.
+	SearchAttributes map[string]SearchValue `json:"searchAttributes,omitempty"`
+	Memo             json.RawMessage        `json:"memo,omitempty"`
 }
 
 // WorkflowTimedOut closes a run that exceeded its execution timeout,

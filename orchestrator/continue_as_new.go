@@ -19,7 +19,7 @@ func (w *Worker) continueAsNew(em *emission, id string, head *Head, parent *hist
 	h.Write([]byte(id + "/" + a.NextRun))
 	batch := history.Batch{{Seq: 1, Time: at, Type: history.TypeWorkflowStarted, Attributes: &history.WorkflowStarted{
 		WorkflowType: head.WorkflowType, WorkflowID: id, Run: a.NextRun, TaskQueue: head.TaskQueue,
-		Input: a.Input, RandomSeed: h.Sum64(), Parent: parent}}}
+		Input: a.Input, RandomSeed: h.Sum64(), Parent: parent, SearchAttributes: a.SearchAttributes, Memo: a.Memo}}}
 	for i, s := range a.Events {
 		batch = append(batch, &history.Event{Seq: int64(i + 2), Time: at, Type: history.TypeSignalReceived, Attributes: s})
 	}

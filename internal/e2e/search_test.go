@@ -383,3 +383,42 @@ func BenchmarkList1000(b *testing.B) {
 		}
 	}
 }
+
+// Renewing sets an attribute, then continues as new once; the next run
+// reads the attribute back.
+func Renewing(ctx workflow.Context, round int) (string, error) {
+	if round == 0 {
+		if err := workflow.UpsertSearchAttributes(ctx, workflow.Keyword("Plan", "gold")); err != nil {
+			return "", err
+		}
+		return "", workflow.NewContinueAsNewError(ctx, 1)
+	}
+	v, ok := workflow.GetSearchAttributes(ctx)["Plan"]
+	if !ok {
+		return "", errors.New("the attribute did not carry over")
+	}
+	s, err := v.AsString()
+	return s, err
+}
+
+func TestSearchAttributesCarryOverContinueAsNew(t *testing.T) {
+	env := testenv.New(t)
+	env.StartWorker(t, "default", func(w *worker.Worker) { w.RegisterWorkflow(Renewing) })
+	c := env.Client(t)
+	ctx := testCtx(t, 30*time.Second)
+	if _, err := c.Start(ctx, client.StartOptions{ID: "renew", Memo: map[string]string{"owner": "ops"}}, Renewing, 0); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := c.Result(ctx, "renew", "", &got); err != nil || got != "gold" {
+		t.Fatalf("result %q %v", got, err)
+	}
+	if ids := listIDs(t, ctx, c, client.ListOptions{Attributes: attrFilters(t, "Plan=gold")}); !slices.Equal(ids, []string{"renew"}) {
+		t.Fatalf("list by the carried attribute: %v", ids)
+	}
+	evs := checkHistory(t, c, "renew")
+	ws := evs[0].Attributes.(*history.WorkflowStarted)
+	if ws.SearchAttributes["Plan"].Type != history.SearchKeyword || !strings.Contains(string(ws.Memo), "ops") {
+		t.Fatalf("the next run's start lacks the attribute or memo: %+v %s", ws.SearchAttributes, ws.Memo)
+	}
+}

@@ -437,7 +437,8 @@ func (in *Instance) finish(result json.RawMessage, err error) {
 	switch {
 	case errors.As(err, &can):
 		ev = &history.Event{Type: history.TypeWorkflowContinuedAsNew, Attributes: &history.WorkflowContinuedAsNew{
-			Input: can.Input, NextRun: in.nextRunID(), Events: in.signals}}
+			Input: can.Input, NextRun: in.nextRunID(), Events: in.signals,
+			SearchAttributes: in.SearchAttributes(), Memo: in.started.Memo}}
 	case err == nil:
 		ev = &history.Event{Type: history.TypeWorkflowCompleted, Attributes: &history.WorkflowCompleted{Result: result}}
 	case in.cancelReq && isCanceled(err):
