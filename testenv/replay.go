@@ -13,31 +13,10 @@ import (
 )
 
 // NonDeterminismError reports that the workflow code no longer makes the
-// decisions a recorded history holds: the first command that differs.
-type NonDeterminismError struct {
-	WorkflowID string
-	Run        string
-	// EventSeq is the sequence of the recorded event that did not match
-	// (0 when the code issued a command past the end of the recorded
-	// ones).
-	EventSeq int64
-	// Expected is the recorded command, Actual what the code issued
-	// instead ("nothing (the code is blocked)" when it issued none).
-	Expected string
-	Actual   string
-	// Location is the file:line of the workflow code that issued Actual
-	// (empty when the code issued nothing).
-	Location string
-}
-
-func (e *NonDeterminismError) Error() string {
-	msg := fmt.Sprintf("non-deterministic workflow %q run %s at event %d: history has %s, code issued %s",
-		e.WorkflowID, e.Run, e.EventSeq, e.Expected, e.Actual)
-	if e.Location != "" {
-		msg += " at " + e.Location
-	}
-	return msg
-}
+// decisions a recorded history holds: the first command that differs, with
+// the recorded event's sequence, the recorded and the issued command, and
+// the code line that issued it. It is the error workers park a run with.
+type NonDeterminismError = executor.NonDeterminismError
 
 // ReplayOption configures ReplayHistory and ReplayBatches.
 type ReplayOption func(*replayConfig)
@@ -98,10 +77,9 @@ func replayFunc(fn executor.WorkflowFunc, batches []history.Batch, logger *slog.
 	inst := executor.New(fn, executor.Options{Logger: logger})
 	defer inst.Close()
 	err := inst.Replay(batches)
-	var nde *executor.NonDeterminismError
+	var nde *NonDeterminismError
 	if errors.As(err, &nde) {
-		return &NonDeterminismError{WorkflowID: nde.WorkflowID, Run: nde.Run, EventSeq: nde.EventSeq,
-			Expected: nde.Expected, Actual: nde.Actual, Location: nde.Location}
+		return nde
 	}
 	if err != nil {
 		id := ""
