@@ -75,3 +75,27 @@ func FailureOf(err error) *Failure {
 
 // String is used in logs.
 func (f *Failure) String() string { return fmt.Sprintf("%s(%q)", f.Type, f.Message) }
+
+// CloseFailure is the failure a close event ends its run with: the
+// workflow's error for WorkflowFailed and WorkflowCanceled, the reason of a
+// termination, the execution timeout (kind "workflow-execution", as
+// failure.TimeoutError encodes it); nil for a completion or a
+// continue-as-new. Summaries, describe, traces and results all read it
+// from here, so they agree.
+func CloseFailure(ev *Event) *Failure {
+	switch a := ev.Attributes.(type) {
+	case *WorkflowFailed:
+		return a.Failure
+	case *WorkflowCanceled:
+		if a.Failure != nil {
+			return a.Failure
+		}
+		return &Failure{Type: FailureCanceled, Message: "canceled"}
+	case *WorkflowTerminated:
+		return &Failure{Type: FailureTerminated, Message: a.Reason}
+	case *WorkflowTimedOut:
+		return &Failure{Type: FailureTimeout, Message: "workflow execution timeout of " + a.Timeout.D().String(),
+			NonRetryable: true, Details: json.RawMessage(`{"kind":"workflow-execution"}`)}
+	}
+	return nil
+}

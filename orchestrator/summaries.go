@@ -230,17 +230,7 @@ func summaryOf(id string, head *Head, batches []history.Batch) *history.Summary 
 // fillClose records a close event's time and failure in a summary.
 func fillClose(sum *history.Summary, closeEv *history.Event) {
 	sum.CloseTime = closeEv.Time
-	switch a := closeEv.Attributes.(type) {
-	case *history.WorkflowFailed:
-		sum.Failure = a.Failure
-	case *history.WorkflowCanceled:
-		sum.Failure = a.Failure
-	case *history.WorkflowTerminated:
-		sum.Failure = &history.Failure{Type: history.FailureTerminated, Message: a.Reason}
-	case *history.WorkflowTimedOut:
-		sum.Failure = &history.Failure{Type: history.FailureTimeout, NonRetryable: true,
-			Message: "workflow execution timeout of " + a.Timeout.D().String(), Details: json.RawMessage(`{"kind":"workflow-execution"}`)}
-	}
+	sum.Failure = history.CloseFailure(closeEv)
 }
 
 // write applies fill to the summary of the run at head and stores it with

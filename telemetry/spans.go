@@ -101,27 +101,10 @@ func (t *Telemetry) EmitExecution(ctx context.Context, namespace string, ws *his
 		})
 		return
 	}
-	if f := closeFailure(closeEv); f != nil {
+	if f := history.CloseFailure(closeEv); f != nil {
 		RecordFailure(span, f.Type, f.Message)
 	}
 	span.End(trace.WithTimestamp(closeEv.Time))
-}
-
-func closeFailure(ev *history.Event) *history.Failure {
-	switch a := ev.Attributes.(type) {
-	case *history.WorkflowFailed:
-		return a.Failure
-	case *history.WorkflowCanceled:
-		if a.Failure != nil {
-			return a.Failure
-		}
-		return &history.Failure{Type: history.FailureCanceled, Message: "canceled"}
-	case *history.WorkflowTerminated:
-		return &history.Failure{Type: history.FailureTerminated, Message: a.Reason}
-	case *history.WorkflowTimedOut:
-		return &history.Failure{Type: history.FailureTimeout, Message: "workflow execution timeout of " + a.Timeout.D().String()}
-	}
-	return nil
 }
 
 // Timer is what EmitTimer needs of a fired timer.

@@ -240,25 +240,14 @@ func (e *WorkflowEnv) Result(out any) error {
 	werr := func(cause error) error {
 		return &failure.WorkflowError{WorkflowID: r.id, Run: r.runID, WorkflowType: r.typ, Cause: cause}
 	}
-	switch a := r.closed.Attributes.(type) {
-	case *history.WorkflowCompleted:
+	if a, ok := r.closed.Attributes.(*history.WorkflowCompleted); ok {
 		if out == nil || len(a.Result) == 0 {
 			return nil
 		}
 		return e.cfg.dc.FromPayload(a.Result, out)
-	case *history.WorkflowFailed:
-		return werr(failure.FromFailure(a.Failure))
-	case *history.WorkflowCanceled:
-		f := a.Failure
-		if f == nil {
-			f = &history.Failure{Type: history.FailureCanceled, Message: "canceled"}
-		}
-		return werr(failure.FromFailure(f))
-	case *history.WorkflowTerminated:
-		return werr(&failure.TerminatedError{Reason: a.Reason})
-	case *history.WorkflowTimedOut:
-		return werr(&failure.TimeoutError{Kind: failure.TimeoutWorkflowExecution,
-			Message: "workflow execution timeout of " + a.Timeout.D().String()})
+	}
+	if err := failure.OfClose(r.closed); err != nil {
+		return werr(err)
 	}
 	return errors.New("testenv: run closed with unexpected event " + string(r.closed.Type))
 }

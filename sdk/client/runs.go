@@ -48,25 +48,14 @@ func (c *Client) outcome(ev *closeEvent, valuePtr any) error {
 	werr := func(cause error) error {
 		return &failure.WorkflowError{WorkflowID: ev.id, Run: ev.run, WorkflowType: ev.typ, Cause: cause}
 	}
-	switch a := ev.ev.Attributes.(type) {
-	case *history.WorkflowCompleted:
+	if a, ok := ev.ev.Attributes.(*history.WorkflowCompleted); ok {
 		if valuePtr == nil || len(a.Result) == 0 {
 			return nil
 		}
 		return c.opts.dc.FromPayload(a.Result, valuePtr)
-	case *history.WorkflowFailed:
-		return werr(failure.FromFailure(a.Failure))
-	case *history.WorkflowCanceled:
-		f := a.Failure
-		if f == nil {
-			f = &history.Failure{Type: history.FailureCanceled, Message: "canceled"}
-		}
-		return werr(failure.FromFailure(f))
-	case *history.WorkflowTerminated:
-		return werr(&failure.TerminatedError{Reason: a.Reason})
-	case *history.WorkflowTimedOut:
-		return werr(&failure.TimeoutError{Kind: failure.TimeoutWorkflowExecution,
-			Message: "workflow execution timeout of " + a.Timeout.D().String()})
+	}
+	if err := failure.OfClose(ev.ev); err != nil {
+		return werr(err)
 	}
 	return fmt.Errorf("run %s of %q closed with unexpected event %s", ev.run, ev.id, ev.ev.Type)
 }
@@ -324,18 +313,12 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 			case *history.SignalReceived:
 				d.EventsReceived++
 			case *history.WorkflowCompleted:
-				d.Result, d.CloseTime = a.Result, ev.Time
-			case *history.WorkflowFailed:
-				d.Failure, d.CloseTime = a.Failure, ev.Time
-			case *history.WorkflowCanceled:
-				d.Failure, d.CloseTime = a.Failure, ev.Time
-			case *history.WorkflowTerminated:
-				d.Failure, d.CloseTime = &history.Failure{Type: history.FailureTerminated, Message: a.Reason}, ev.Time
+				d.Result = a.Result
 			case *history.WorkflowContinuedAsNew:
-				d.CloseTime, d.NextRun = ev.Time, a.NextRun
-			case *history.WorkflowTimedOut:
-				d.Failure, d.CloseTime = (&failure.TimeoutError{Kind: failure.TimeoutWorkflowExecution,
-					Message: "workflow execution timeout of " + a.Timeout.D().String()}).Failure(), ev.Time
+				d.NextRun = a.NextRun
+			}
+			if ev.IsClose() {
+				d.CloseTime, d.Failure = ev.Time, history.CloseFailure(ev)
 			}
 		}
 	}
