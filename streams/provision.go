@@ -172,42 +172,38 @@ func streamConfigs(n Names, o provisionOptions) []jetstream.StreamConfig {
 			// R1 file storage, see jetstream-facts).
 			AllowAtomicPublish: true,
 		},
-		{
-			Name:        n.InboxStream(),
-			Description: "cairn instance inboxes and durable timers of namespace " + n.Namespace(),
-			Subjects:    []string{n.InboxWildcard(), n.TimerWildcard(), n.RetentionWildcard()},
-			Retention:   jetstream.WorkQueuePolicy,
-			Discard:     jetstream.DiscardOld,
-			MaxMsgs:     -1,
-			MaxBytes:    -1,
-			MaxMsgSize:  o.maxMsgSize,
-			Storage:     o.storage,
-			Replicas:    o.replicas,
-			Duplicates:  o.duplicateWindow,
-			AllowDirect: true,
-			// Timers are schedule messages whose target is an inbox
-			// subject, and a schedule target must live in the same stream.
-			AllowMsgSchedules: true,
-			AllowMsgTTL:       true,
-			// The server forces rollups on for schedules (each timer
-			// subject keeps only its latest schedule).
-			AllowRollup: true,
-		},
-		{
-			Name:              n.TasksStream(),
-			Description:       "cairn activity tasks and retry delays of namespace " + n.Namespace(),
-			Subjects:          []string{n.TaskWildcard(), n.TaskDelayWildcard()},
-			Retention:         jetstream.WorkQueuePolicy,
-			Discard:           jetstream.DiscardOld,
-			MaxMsgs:           -1,
-			MaxBytes:          -1,
-			MaxMsgSize:        o.maxMsgSize,
-			Storage:           o.storage,
-			Replicas:          o.replicas,
-			Duplicates:        o.duplicateWindow,
-			AllowMsgSchedules: true,
-			AllowRollup:       true,
-		},
+		func() jetstream.StreamConfig {
+			c := scheduledWorkQueue(n.InboxStream(), "cairn instance inboxes and durable timers of namespace "+n.Namespace(),
+				[]string{n.InboxWildcard(), n.TimerWildcard(), n.RetentionWildcard()}, o)
+			// Timers live here because a schedule's target (the inbox
+			// subject) must be in the schedule's own stream.
+			c.AllowDirect, c.AllowMsgTTL = true, true
+			return c
+		}(),
+		scheduledWorkQueue(n.TasksStream(), "cairn activity tasks and retry delays of namespace "+n.Namespace(),
+			[]string{n.TaskWildcard(), n.TaskDelayWildcard()}, o),
+	}
+}
+
+// scheduledWorkQueue is the configuration shared by the work-queue streams
+// that hold message schedules (inbox, tasks, schedules). It spells out
+// AllowRollup, which the server forces on for schedules (each subject keeps
+// its latest schedule only), so that a repeated Ensure is a no-op.
+func scheduledWorkQueue(name, description string, subjects []string, o provisionOptions) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:              name,
+		Description:       description,
+		Subjects:          subjects,
+		Retention:         jetstream.WorkQueuePolicy,
+		Discard:           jetstream.DiscardOld,
+		MaxMsgs:           -1,
+		MaxBytes:          -1,
+		MaxMsgSize:        o.maxMsgSize,
+		Storage:           o.storage,
+		Replicas:          o.replicas,
+		Duplicates:        o.duplicateWindow,
+		AllowMsgSchedules: true,
+		AllowRollup:       true,
 	}
 }
 

@@ -50,27 +50,14 @@ func (n Names) ScheduleKey(scheduleID string) string { return EscapeToken(schedu
 func (n Names) SchedulerConsumer() string { return "scheduler" }
 
 // schedulesStreamConfig is the wanted configuration of the schedules
-// stream. It spells out AllowRollup, which the server forces on for
-// schedules, so that a repeated Ensure is a no-op (see streamConfigs).
+// stream.
 func schedulesStreamConfig(n Names, o provisionOptions) jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:              n.SchedulesStream(),
-		Description:       "cairn cron schedules and their fires of namespace " + n.Namespace(),
-		Subjects:          []string{n.ScheduleWildcard(), n.ScheduleFireFilter()},
-		Retention:         jetstream.WorkQueuePolicy,
-		Discard:           jetstream.DiscardOld,
-		MaxMsgs:           -1,
-		MaxBytes:          -1,
-		MaxMsgSize:        o.maxMsgSize,
-		Storage:           o.storage,
-		Replicas:          o.replicas,
-		Duplicates:        o.duplicateWindow,
-		AllowMsgSchedules: true,
-		AllowRollup:       true,
-		// Direct get tells whether a schedule message still exists (the
-		// scheduler re-creates lost ones).
-		AllowDirect: true,
-	}
+	c := scheduledWorkQueue(n.SchedulesStream(), "cairn cron schedules and their fires of namespace "+n.Namespace(),
+		[]string{n.ScheduleWildcard(), n.ScheduleFireFilter()}, o)
+	// Direct get tells whether a schedule message still exists (the
+	// scheduler re-creates lost ones).
+	c.AllowDirect = true
+	return c
 }
 
 // schedulesBucketConfig is the wanted configuration of the schedules
