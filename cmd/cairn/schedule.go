@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -219,31 +220,21 @@ buffered start, counters and the latest outcomes.
 `
 
 func schedDescribe(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
-	c := newCommand("cairn schedule describe", scheduleDescribeUsage, stdout)
-	g.register(c.fs)
-	id := c.fs.String("id", "", "schedule `id` (required)")
-	asJSON := c.fs.Bool("json", false, "print the schedule as JSON")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	if err := g.check(c.name); err != nil {
-		return err
-	}
-	if *id == "" {
-		return usageErrorf(c.name, "--id is required")
-	}
-	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	cl, closeConn, err := g.dial(opCtx)
-	if err != nil {
-		return err
-	}
-	defer closeConn()
-	s, err := cl.DescribeSchedule(opCtx, *id)
-	if err != nil {
-		return g.scheduleError(err, *id)
-	}
-	if *asJSON {
+	var asJSON *bool
+	return onSchedule(ctx, g, args, stdout, "describe", scheduleDescribeUsage,
+		func(fs *flag.FlagSet) { asJSON = fs.Bool("json", false, "print the schedule as JSON") },
+		func(ctx context.Context, cl *client.Client, id string) error {
+			s, err := cl.DescribeSchedule(ctx, id)
+			if err != nil {
+				return err
+			}
+			return printSchedule(stdout, s, *asJSON)
+		})
+}
+
+// printSchedule renders a described schedule.
+func printSchedule(stdout io.Writer, s *client.ScheduleDescription, asJSON bool) error {
+	if asJSON {
 		return writeJSON(stdout, s)
 	}
 	now := time.Now()
@@ -308,36 +299,22 @@ func schedPause(ctx context.Context, g globalFlags, args []string, stdout io.Wri
 	if pause {
 		verb = "pause"
 	}
-	c := newCommand("cairn schedule "+verb, schedulePauseUsage, stdout)
-	g.register(c.fs)
-	id := c.fs.String("id", "", "schedule `id` (required)")
-	note := c.fs.String("note", "", "free `text` shown by describe")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	if err := g.check(c.name); err != nil {
-		return err
-	}
-	if *id == "" {
-		return usageErrorf(c.name, "--id is required")
-	}
-	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	cl, closeConn, err := g.dial(opCtx)
-	if err != nil {
-		return err
-	}
-	defer closeConn()
-	if pause {
-		err = cl.PauseSchedule(opCtx, *id, *note)
-	} else {
-		err = cl.UnpauseSchedule(opCtx, *id, *note)
-	}
-	if err != nil {
-		return g.scheduleError(err, *id)
-	}
-	fmt.Fprintf(stdout, "Schedule %q %sd.\n", *id, verb)
-	return nil
+	var note *string
+	return onSchedule(ctx, g, args, stdout, verb, schedulePauseUsage,
+		func(fs *flag.FlagSet) { note = fs.String("note", "", "free `text` shown by describe") },
+		func(ctx context.Context, cl *client.Client, id string) error {
+			var err error
+			if pause {
+				err = cl.PauseSchedule(ctx, id, *note)
+			} else {
+				err = cl.UnpauseSchedule(ctx, id, *note)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Schedule %q %sd.\n", id, verb)
+			return nil
+		})
 }
 
 const scheduleIDUsage = `Usage:
@@ -348,7 +325,7 @@ const scheduleIDUsage = `Usage:
 
 func schedTrigger(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
 	return onSchedule(ctx, g, args, stdout, "trigger",
-		"Fires a schedule now, also while it is paused; the overlap policy applies.",
+		fmt.Sprintf(scheduleIDUsage, "trigger", "Fires a schedule now, also while it is paused; the overlap policy applies."), nil,
 		func(ctx context.Context, cl *client.Client, id string) error {
 			wid, err := cl.TriggerSchedule(ctx, id)
 			if err != nil {
@@ -361,7 +338,7 @@ func schedTrigger(ctx context.Context, g globalFlags, args []string, stdout io.W
 
 func schedDelete(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
 	return onSchedule(ctx, g, args, stdout, "delete",
-		"Deletes a schedule. Runs it started are not affected.",
+		fmt.Sprintf(scheduleIDUsage, "delete", "Deletes a schedule. Runs it started are not affected."), nil,
 		func(ctx context.Context, cl *client.Client, id string) error {
 			if err := cl.DeleteSchedule(ctx, id); err != nil {
 				return err
@@ -371,29 +348,13 @@ func schedDelete(ctx context.Context, g globalFlags, args []string, stdout io.Wr
 		})
 }
 
-// onSchedule is the frame of the commands that take only --id.
-func onSchedule(ctx context.Context, g globalFlags, args []string, stdout io.Writer, verb, about string,
-	fn func(context.Context, *client.Client, string) error) error {
-	c := newCommand("cairn schedule "+verb, fmt.Sprintf(scheduleIDUsage, verb, about), stdout)
-	g.register(c.fs)
-	id := c.fs.String("id", "", "schedule `id` (required)")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	if err := g.check(c.name); err != nil {
-		return err
-	}
-	if *id == "" {
-		return usageErrorf(c.name, "--id is required")
-	}
-	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	cl, closeConn, err := g.dial(opCtx)
-	if err != nil {
-		return err
-	}
-	defer closeConn()
-	return g.scheduleError(fn(opCtx, cl, *id), *id)
+// onSchedule is onID for schedules, with their errors.
+func onSchedule(ctx context.Context, g globalFlags, args []string, stdout io.Writer, verb, usage string,
+	flags func(fs *flag.FlagSet), fn func(context.Context, *client.Client, string) error) error {
+	return onID(ctx, g, args, stdout, "cairn schedule "+verb, usage, "schedule", flags,
+		func(ctx context.Context, cl *client.Client, id string) error {
+			return g.scheduleError(fn(ctx, cl, id), id)
+		})
 }
 
 // startScheduler runs a scheduler runner for namespace ns on nc until the

@@ -534,16 +534,30 @@ func parseGroup(name, usage string, g *globalFlags, args []string, stdout io.Wri
 	return grp, nil
 }
 
-// onRun is the frame of the commands that act on one run: it parses --id,
-// --run and the command's own flags (registered by flags), connects, and
-// calls fn.
+// onRun is the frame of the commands that act on one run: onID with
+// --run.
 func onRun(ctx context.Context, g globalFlags, args []string, stdout io.Writer, verb, usage, runHelp string,
 	flags func(fs *flag.FlagSet), fn func(ctx context.Context, cl *client.Client, id, run string) error) error {
-	c := newCommand("cairn workflow "+verb, usage, stdout)
+	var runID *string
+	return onID(ctx, g, args, stdout, "cairn workflow "+verb, usage, "workflow",
+		func(fs *flag.FlagSet) {
+			runID = fs.String("run", "", runHelp)
+			flags(fs)
+		},
+		func(ctx context.Context, cl *client.Client, id string) error { return fn(ctx, cl, id, *runID) })
+}
+
+// onID is the frame of the commands that act on one object named by --id
+// (a workflow, a schedule): it parses --id and the command's own flags
+// (registered by flags), connects, and calls fn within opTimeout.
+func onID(ctx context.Context, g globalFlags, args []string, stdout io.Writer, name, usage, what string,
+	flags func(fs *flag.FlagSet), fn func(ctx context.Context, cl *client.Client, id string) error) error {
+	c := newCommand(name, usage, stdout)
 	g.register(c.fs)
-	id := c.fs.String("id", "", "workflow `id` (required)")
-	runID := c.fs.String("run", "", runHelp)
-	flags(c.fs)
+	id := c.fs.String("id", "", what+" `id` (required)")
+	if flags != nil {
+		flags(c.fs)
+	}
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -560,7 +574,7 @@ func onRun(ctx context.Context, g globalFlags, args []string, stdout io.Writer, 
 		return err
 	}
 	defer closeConn()
-	return fn(ctx, cl, *id, *runID)
+	return fn(ctx, cl, *id)
 }
 
 // --- list ------------------------------------------------------------------
