@@ -49,28 +49,16 @@ func (w *Worker) notifyParent(em *emission, started *history.WorkflowStarted, cl
 	if p == nil || !closeEv.IsClose() {
 		return nil
 	}
-	var result json.RawMessage
-	var f *history.Failure
-	switch a := closeEv.Attributes.(type) {
-	case *history.WorkflowCompleted:
-		result = a.Result
-	case *history.WorkflowFailed:
-		f = a.Failure
-	case *history.WorkflowCanceled:
-		f = a.Failure
-		if f == nil {
-			f = &history.Failure{Type: history.FailureCanceled, Message: "child canceled"}
-		}
-	case *history.WorkflowTerminated:
-		f = &history.Failure{Type: history.FailureTerminated, Message: a.Reason}
-	case *history.WorkflowTimedOut:
-		f = &history.Failure{Type: history.FailureTimeout, NonRetryable: true, Message: "child workflow execution timeout",
-			Details: json.RawMessage(`{"kind":"workflow-execution"}`)}
-	case *history.WorkflowContinuedAsNew:
+	if closeEv.Type == history.TypeWorkflowContinuedAsNew {
 		// The child carries on as a new run; the parent waits for the
 		// chain's end, which that run will report with the same ids.
 		return nil
 	}
+	var result json.RawMessage
+	if a, ok := closeEv.Attributes.(*history.WorkflowCompleted); ok {
+		result = a.Result
+	}
+	f := history.CloseFailure(closeEv)
 	m, err := childClosedMsg(w.names.InboxSubject(p.TaskQueue, p.WorkflowID), w.names.InstanceKey(p.WorkflowID),
 		p.Run, p.ChildID, started.Run, result, f)
 	if err != nil {

@@ -228,24 +228,11 @@ func (e *WorkflowEnv) runClosed(r *run, ev *history.Event) {
 
 // childClosed is the notice a parent records when its child closes.
 func childClosed(r *run, ev *history.Event) *history.Event {
-	var f *history.Failure
-	switch a := ev.Attributes.(type) {
-	case *history.WorkflowCompleted:
+	if a, ok := ev.Attributes.(*history.WorkflowCompleted); ok {
 		return &history.Event{Type: history.TypeChildWorkflowCompleted, Attributes: &history.ChildWorkflowCompleted{
 			ID: r.childID, Run: r.runID, Result: a.Result}}
-	case *history.WorkflowFailed:
-		f = a.Failure
-	case *history.WorkflowCanceled:
-		f = a.Failure
-		if f == nil {
-			f = &history.Failure{Type: history.FailureCanceled, Message: "child canceled"}
-		}
-	case *history.WorkflowTerminated:
-		f = &history.Failure{Type: history.FailureTerminated, Message: a.Reason}
-	case *history.WorkflowTimedOut:
-		f = &history.Failure{Type: history.FailureTimeout, NonRetryable: true, Message: "child workflow execution timeout",
-			Details: json.RawMessage(`{"kind":"workflow-execution"}`)}
 	}
+	f := history.CloseFailure(ev)
 	return &history.Event{Type: history.TypeChildWorkflowFailed, Attributes: &history.ChildWorkflowFailed{
 		ID: r.childID, Run: r.runID, Failure: f}}
 }
