@@ -37,9 +37,9 @@ const (
 	// drop in the middle of a batch.
 	directGetMaxBytes = 8 << 20
 
-	// directGetTimeout bounds one request round trip when ctx has no
-	// deadline, so a request lost during a server restart cannot hang a
-	// caller forever.
+	// directGetTimeout bounds one request round trip, whatever ctx
+	// allows, so a request lost during a server restart fails fast and the
+	// caller can retry instead of waiting out its own, longer, deadline.
 	directGetTimeout = 5 * time.Second
 
 	// preallocCap bounds the result slice sized from the server's pending
@@ -276,10 +276,8 @@ func statusError(msg *nats.Msg) error {
 	return fmt.Errorf("direct get failed: status %s", status)
 }
 
-// withDefaultTimeout applies directGetTimeout when ctx has no deadline.
+// withDefaultTimeout bounds one request round trip by directGetTimeout
+// (or ctx's deadline, if sooner).
 func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
 	return context.WithTimeout(ctx, directGetTimeout)
 }

@@ -89,11 +89,9 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 	next := 5 * time.Millisecond
 	poll := time.NewTimer(next)
 	defer poll.Stop()
+	// Each direct get is bounded on its own (streams), so a reply lost
+	// while the server restarts fails the read, not the whole wait.
 	read := func() (*closeEvent, bool, error) {
-		// Each read gets its own deadline: a request whose reply is lost
-		// (the server restarting) must not hold the wait until ctx ends.
-		ctx, cancel := context.WithTimeout(ctx, closeReadTimeout)
-		defer cancel()
 		head, last, err := c.store.Last(ctx, id)
 		if err != nil {
 			return nil, false, err
@@ -158,10 +156,6 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 		}
 	}
 }
-
-// closeReadTimeout bounds one re-read of a run's head while waiting for
-// its close.
-const closeReadTimeout = 5 * time.Second
 
 // transient reports whether a failed read is worth repeating: the server
 // is away, restarting or slow, as opposed to an answer (not found).
