@@ -51,10 +51,11 @@ type Cost struct {
 	LambdaDurableUSD float64 `json:"lambdaDurableUsd"`
 }
 
-// costOf counts a run's consumption. taskTime is the workflow tasks' code
-// time recorded with the history; end is the close time (zero: running,
-// counted until now).
-func costOf(batches []history.Batch, taskTime time.Duration, start, end time.Time) *Cost {
+// costOf counts a run's consumption. open is what the run leaves open
+// (running attempts count); taskTime is the workflow tasks' code time
+// recorded with the history; end is the close time (zero: running, counted
+// until now).
+func costOf(batches []history.Batch, open *history.Open, taskTime time.Duration, start, end time.Time) *Cost {
 	c := &Cost{ActiveCompute: taskTime}
 	if len(batches) > 1 {
 		c.WorkflowTasks = len(batches) - 1 // the first batch is the start, written by the client
@@ -92,7 +93,7 @@ func costOf(batches []history.Batch, taskTime time.Duration, start, end time.Tim
 			}
 		}
 	}
-	c.ActivityAttempts += len(history.OpenItems(batches).Activities)
+	c.ActivityAttempts += len(open.Activities)
 	if end.IsZero() {
 		end = time.Now()
 	}

@@ -319,10 +319,10 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 	if d.Status != history.StatusRunning {
 		d.Paused, d.PausedSince = nil, time.Time{}
 	}
-	d.Cost = costOf(batches, head.TaskTime, d.StartTime, d.CloseTime)
+	open := history.OpenItems(batches)
+	d.Cost = costOf(batches, open, head.TaskTime, d.StartTime, d.CloseTime)
 	d.SearchAttributes = history.SearchAttributesOf(batches)
 	if d.Status == history.StatusRunning {
-		open := history.OpenItems(batches)
 		for _, a := range open.Activities {
 			d.PendingActivities = append(d.PendingActivities, PendingActivity{ID: a.Scheduled.ID, ActivityType: a.Scheduled.ActivityType,
 				Attempt: a.Attempt, Scheduled: a.ScheduledAt, LastFailure: a.LastFailure, NextAttemptAt: a.NextAttemptAt})
