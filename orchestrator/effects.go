@@ -189,10 +189,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 			w.closeCommands(em, id, run)
 		}
 	}
-	if err := em.wait(ctx); err != nil {
-		return err
-	}
-	return w.summarize(ctx, e, batch)
+	return em.wait(ctx)
 }
 
 func (w *Worker) purgeActivityTimer(em *emission, e *entry, id int64) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -289,7 +290,7 @@ func (s *Summaries) forgetParked(id string) {
 
 // noteStatus queues a summary update when a committed batch set a custom
 // status, so list shows it. An index may lag a little: a worker dying
-// before the write loses it until the run's next summary write (summarize
+// before the write loses it until the run's next summary write (summaryWrite
 // writes the whole summary).
 func (w *Worker) noteStatus(id string, head *Head, _ time.Time, batch history.Batch) {
 	var status json.RawMessage
@@ -298,7 +299,7 @@ func (w *Worker) noteStatus(id string, head *Head, _ time.Time, batch history.Ba
 			status = a.Status
 		}
 		if needsSummary(ev) {
-			return // summarize writes it with the batch's commands
+			return // summaryWrite writes it before the task is acknowledged
 		}
 	}
 	if status != nil {
@@ -314,15 +315,15 @@ func needsSummary(ev *history.Event) bool {
 		ev.Type == history.TypeWorkflowPaused || ev.Type == history.TypeWorkflowResumed
 }
 
-// summarize writes the summary of a batch that changed search attributes
-// or closed the run. It is one of the batch's commands (emit calls it after
-// the others), so it happens before the task acknowledges its inbox
-// messages, and its failure redoes the task: a worker dying between commit
-// and write leaves the messages unacknowledged, they come back redelivered,
-// and the worker that loads the instance cold re-emits the last batch's
-// commands, this write included. It writes the whole summary from the
-// replayed instance, so a lost earlier write is repaired too.
-func (w *Worker) summarize(ctx context.Context, e *entry, batch history.Batch) error {
+// summaryWrite returns the summary write a committed batch needs before the
+// task that committed it is acknowledged (nil if none): the batch set
+// search attributes, paused or resumed, or closed the run, and list must
+// show it. It snapshots what it writes, since the instance moves on while
+// the write waits its turn in the background writer. The task acknowledges
+// its inbox messages only after the write; if it fails, or the worker dies
+// first, the messages come back redelivered and the worker that takes them
+// catches the summary up from history (Summaries.catchUp).
+func (w *Worker) summaryWrite(e *entry, batch history.Batch) func(context.Context) error {
 	if e.inst == nil || !slices.ContainsFunc(batch, needsSummary) {
 		return nil
 	}
@@ -336,22 +337,24 @@ func (w *Worker) summarize(ctx context.Context, e *entry, batch history.Batch) e
 			closeEv = ev
 		}
 	}
-	id, head, attrs := e.id, e.head, e.inst.SearchAttributes()
+	id, head, attrs := e.id, e.head, maps.Clone(e.inst.SearchAttributes())
 	paused := e.inst.Paused() && e.inst.Closed() == nil
-	err := w.summaries.write(ctx, id, head, func(cur *history.Summary) {
-		cur.Status = head.Status
-		cur.SearchAttributes = attrs
-		cur.Paused = paused
-		if status != nil {
-			cur.CustomStatus = status
+	return func(ctx context.Context) error {
+		err := w.summaries.write(ctx, id, head, func(cur *history.Summary) {
+			cur.Status = head.Status
+			cur.SearchAttributes = attrs
+			cur.Paused = paused
+			if status != nil {
+				cur.CustomStatus = status
+			}
+			if closeEv != nil {
+				fillClose(cur, closeEv)
+				cur.Parked = nil
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("summary of %q run %s at history sequence %d: %w", id, head.Run, head.Seq, err)
 		}
-		if closeEv != nil {
-			fillClose(cur, closeEv)
-			cur.Parked = nil
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("summary of %q run %s at history sequence %d: %w", id, head.Run, head.Seq, err)
+		return nil
 	}
-	return nil
 }

@@ -332,10 +332,17 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 			retry(time.Second)
 			return
 		}
-		if e != nil && e.inst != nil && redelivered {
-			// Messages of a parked instance come back redelivered; only
-			// then can the summary carry a park to clear.
-			_ = w.summaries.catchUp(ctx, id, e.head)
+	}
+	if e != nil && e.inst != nil && redelivered {
+		// Messages come back redelivered when a park, a crash or a failed
+		// summary write stopped their task: bring the summary up to date
+		// (and learn of a park to clear). Until that works the messages
+		// stay unacknowledged, or the write would be lost for good.
+		if err := w.summaries.catchUp(ctx, id, e.head); err != nil {
+			log.Warn("catching the summary up failed; will retry", "error", err)
+			c.remove(id)
+			retry(time.Second)
+			return
 		}
 	}
 
@@ -423,6 +430,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 	// to be committed (AwaitCommitted) runs on in a follow-up execution,
 	// and the inbox is acknowledged only after the last of them.
 	logged := false
+	var writes []func(context.Context) error
 	for {
 		began := time.Now()
 		batch, err := e.inst.Execute(began, inbound)
@@ -486,13 +494,16 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 				retry(time.Second)
 				return
 			}
+			if wr := w.summaryWrite(e, batch); wr != nil {
+				writes = append(writes, wr)
+			}
 		}
 		if !e.inst.AwaitingCommit() || e.inst.Closed() != nil {
 			break
 		}
 		inbound = nil
 	}
-	ackAll(items)
+	w.ackAfter(id, items, writes)
 	if w.summaries.wasParked(id) {
 		w.background(func(ctx context.Context) { w.summaries.unpark(ctx, id) })
 	}
@@ -512,6 +523,29 @@ func (w *Worker) newInstance(fn executor.WorkflowFunc) *executor.Instance {
 // commands is still de-duplicated by the streams (the duplicate window).
 func recent(b history.Batch) bool {
 	return len(b) > 0 && time.Since(b[0].Time) < 2*time.Minute
+}
+
+// ackAfter acknowledges a task's inbox messages once the summary writes its
+// batches need are done, in the background writer so that the shard goes
+// on with other instances meanwhile. A failed write hands the messages
+// back: their redelivery makes a worker catch the summary up.
+func (w *Worker) ackAfter(id string, items []*item, writes []func(context.Context) error) {
+	if len(writes) == 0 {
+		ackAll(items)
+		return
+	}
+	w.background(func(ctx context.Context) {
+		for _, write := range writes {
+			if err := write(ctx); err != nil {
+				w.log.Warn("summary write failed; the task's messages come back to redo it", "workflow_id", id, "error", err)
+				for _, it := range items {
+					_ = it.msg.NakWithDelay(time.Second)
+				}
+				return
+			}
+		}
+		ackAll(items)
+	})
 }
 
 func ackAll(items []*item) {

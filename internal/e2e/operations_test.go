@@ -153,6 +153,16 @@ func TestPauseHoldsTheCodeAcrossAServerRestart(t *testing.T) {
 		evs := hist()
 		return count(evs, history.TypeActivityCompleted) == 1 && count(evs, history.TypeSignalReceived) == 1
 	})
+	listed := func() history.Summary {
+		sums, err := c.List(ctx, client.ListOptions{WorkflowType: "Held"})
+		if err != nil || len(sums) != 1 {
+			t.Fatalf("list: %v %v", sums, err)
+		}
+		return sums[0]
+	}
+	// The summary follows the pause before the pause's task is
+	// acknowledged; list shows it.
+	waitFor(t, ctx, func() bool { return listed().Paused })
 	env.Restart(t)
 	if err := c.Pause(ctx, "held", "", "again"); err != nil {
 		t.Fatal(err)
@@ -167,15 +177,8 @@ func TestPauseHoldsTheCodeAcrossAServerRestart(t *testing.T) {
 	if n := count(hist(), history.TypeActivityScheduled); n != 1 {
 		t.Fatalf("code ran while paused: %d activities scheduled", n)
 	}
-	listed := func() history.Summary {
-		sums, err := c.List(ctx, client.ListOptions{WorkflowType: "Held"})
-		if err != nil || len(sums) != 1 {
-			t.Fatalf("list: %v %v", sums, err)
-		}
-		return sums[0]
-	}
 	if s := listed(); !s.Paused || s.Status != history.StatusRunning {
-		t.Fatalf("list does not show the pause: %+v", s)
+		t.Fatalf("after the restart list does not show the pause: %+v", s)
 	}
 	if err := c.Resume(ctx, "held", "", "done"); err != nil {
 		t.Fatal(err)
