@@ -413,9 +413,11 @@ func TestSearchAttributesCarryOverContinueAsNew(t *testing.T) {
 	if err := c.Result(ctx, "renew", "", &got); err != nil || got != "gold" {
 		t.Fatalf("result %q %v", got, err)
 	}
-	if ids := listIDs(t, ctx, c, client.ListOptions{Attributes: attrFilters(t, "Plan=gold")}); !slices.Equal(ids, []string{"renew"}) {
-		t.Fatalf("list by the carried attribute: %v", ids)
-	}
+	// The summary follows the close's commit shortly after (list is an
+	// index of history); the carried attribute must reach it.
+	waitFor(t, ctx, func() bool {
+		return slices.Equal(listIDs(t, ctx, c, client.ListOptions{Attributes: attrFilters(t, "Plan=gold")}), []string{"renew"})
+	})
 	evs := checkHistory(t, c, "renew")
 	ws := evs[0].Attributes.(*history.WorkflowStarted)
 	if ws.SearchAttributes["Plan"].Type != history.SearchKeyword || !strings.Contains(string(ws.Memo), "ops") {
