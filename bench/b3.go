@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/streams"
 )
@@ -37,7 +37,7 @@ func runB3(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
 	if _, err := one("b3-warmup", 50); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
-	store := orchestrator.NewStore(e.nc, e.js, streams.NewNames("default"))
+	store := store.New(e.nc, e.js, streams.NewNames("default"))
 	var xs, tasks []float64
 	for i := range cfg.b3Iter {
 		id := fmt.Sprintf("b3-%d", i)

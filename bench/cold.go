@@ -8,7 +8,7 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/streams"
 )
@@ -35,7 +35,7 @@ func runCOLD(ctx context.Context, cfg *config, syncAlways bool) (metrics, error)
 	if _, err := e.client.Start(ctx, client.StartOptions{ID: id, TaskQueue: benchQueue}, LongHistory, cfg.coldN); err != nil {
 		return nil, err
 	}
-	store := orchestrator.NewStore(e.nc, e.js, names)
+	store := store.New(e.nc, e.js, names)
 	for {
 		h, err := store.Head(ctx, id)
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/propagation"
 
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/sdk/client"
 )
 
@@ -257,7 +257,7 @@ func (in *Ingress) apply(ctx context.Context, t *Trigger, ev *event.Event, raw j
 	default:
 		reuse, _ := reusePolicy(t.ReusePolicy)
 		if t.idTmpl == nil {
-			reuse = orchestrator.RejectDuplicate
+			reuse = store.RejectDuplicate
 		}
 		var run *client.WorkflowRun
 		err = in.retry(ctx, func() (err error) {

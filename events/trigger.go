@@ -13,7 +13,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/streams"
 )
 
@@ -141,14 +141,14 @@ func (t *Trigger) Validate() error {
 	return nil
 }
 
-func reusePolicy(s string) (orchestrator.ReusePolicy, error) {
+func reusePolicy(s string) (store.ReusePolicy, error) {
 	switch s {
 	case ReuseReject, "":
-		return orchestrator.RejectDuplicate, nil
+		return store.RejectDuplicate, nil
 	case ReuseAllow:
-		return orchestrator.AllowDuplicate, nil
+		return store.AllowDuplicate, nil
 	case ReuseFailedOnly:
-		return orchestrator.AllowDuplicateFailedOnly, nil
+		return store.AllowDuplicateFailedOnly, nil
 	}
 	return 0, fmt.Errorf("reusePolicy %q: want %q, %q or %q", s, ReuseReject, ReuseAllow, ReuseFailedOnly)
 }

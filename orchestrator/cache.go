@@ -6,13 +6,14 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/store"
 )
 
 // entry is an instance held by this worker: its replayed run and the head
 // of its history, which the next append expects.
 type entry struct {
 	id   string
-	head *Head
+	head *store.Head
 	// inst is nil once the run is closed.
 	inst *executor.Instance
 	// started is the run's start, when the entry was loaded from history.

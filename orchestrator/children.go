@@ -6,9 +6,8 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/store"
 )
 
 // startChild starts a child run with the run id its parent chose, so a
@@ -22,7 +21,7 @@ func (w *Worker) startChild(ctx context.Context, em *emission, parent *history.W
 	if traceParent == "" {
 		traceParent = parent.TraceParent
 	}
-	res, err := w.store.Start(ctx, StartRequest{WorkflowID: a.WorkflowID, WorkflowType: a.WorkflowType, TaskQueue: a.TaskQueue,
+	res, err := w.store.Start(ctx, store.StartRequest{WorkflowID: a.WorkflowID, WorkflowType: a.WorkflowType, TaskQueue: a.TaskQueue,
 		Input: a.Input, Run: a.Run, TraceParent: traceParent,
 		Parent: &history.ParentInfo{WorkflowID: parent.WorkflowID, Run: parent.Run, TaskQueue: parent.TaskQueue, ChildID: a.ID}})
 	if err != nil {
@@ -33,7 +32,7 @@ func (w *Worker) startChild(ctx context.Context, em *emission, parent *history.W
 	}
 	f := &history.Failure{Type: history.FailureChildStart, NonRetryable: true,
 		Message: "workflow id " + strconv.Quote(a.WorkflowID) + " is already running as run " + res.Run}
-	m, err := childClosedMsg(w.names.InboxSubject(parent.TaskQueue, parent.WorkflowID), w.names.InstanceKey(parent.WorkflowID),
+	m, err := store.NewChildClosed(w.names.InboxSubject(parent.TaskQueue, parent.WorkflowID), w.names.InstanceKey(parent.WorkflowID),
 		parent.Run, a.ID, a.Run, nil, f)
 	if err != nil {
 		return err
@@ -59,7 +58,7 @@ func (w *Worker) notifyParent(em *emission, started *history.WorkflowStarted, cl
 		result = a.Result
 	}
 	f := history.CloseFailure(closeEv)
-	m, err := childClosedMsg(w.names.InboxSubject(p.TaskQueue, p.WorkflowID), w.names.InstanceKey(p.WorkflowID),
+	m, err := store.NewChildClosed(w.names.InboxSubject(p.TaskQueue, p.WorkflowID), w.names.InstanceKey(p.WorkflowID),
 		p.Run, p.ChildID, started.Run, result, f)
 	if err != nil {
 		return err
@@ -74,39 +73,18 @@ func (w *Worker) closeChildren(ctx context.Context, em *emission, open []*histor
 		switch ch.ParentClosePolicy {
 		case history.ParentCloseAbandon:
 		case history.ParentCloseCancel:
-			if err := em.publish(newCancelMsg(w.names.InboxSubject(ch.TaskQueue, ch.WorkflowID), w.names.InstanceKey(ch.WorkflowID),
+			if err := em.publish(store.NewCancel(w.names.InboxSubject(ch.TaskQueue, ch.WorkflowID), w.names.InstanceKey(ch.WorkflowID),
 				ch.Run, "parent closed")); err != nil {
 				return err
 			}
 		default:
 			_, err := w.store.Terminate(ctx, ch.WorkflowID, ch.Run, "parent closed")
-			if err != nil && !errors.Is(err, ErrNotRunning) && !errors.Is(err, ErrNotFound) {
+			if err != nil && !errors.Is(err, store.ErrNotRunning) && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-func childClosedMsg(subject, parentKey, parentRun string, childID int64, childRun string, result json.RawMessage, f *history.Failure) (*nats.Msg, error) {
-	m := nats.NewMsg(subject)
-	m.Header.Set(hdrKind, kindChildClosed)
-	m.Header.Set(hdrRun, parentRun)
-	m.Header.Set(hdrChildID, strconv.FormatInt(childID, 10))
-	m.Header.Set(hdrChildRun, childRun)
-	m.Header.Set(hdrMsgID, "child/"+parentKey+"/"+parentRun+"/"+strconv.FormatInt(childID, 10))
-	if f != nil {
-		data, err := json.Marshal(f)
-		if err != nil {
-			return nil, err
-		}
-		m.Header.Set(hdrStatus, string(history.StatusFailed))
-		m.Data = data
-		return m, nil
-	}
-	m.Header.Set(hdrStatus, string(history.StatusCompleted))
-	m.Data = result
-	return m, nil
 }
 
 // reemitClose re-publishes the commands of a closed run's last batch, for
@@ -141,5 +119,5 @@ func (w *Worker) reemitClose(ctx context.Context, e *entry) error {
 		return err
 	}
 	// The summary write is a close command too (see summarize).
-	return w.summaries.catchUp(ctx, e.id, e.head)
+	return w.summaries.CatchUp(ctx, e.id, e.head)
 }

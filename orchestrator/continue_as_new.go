@@ -7,6 +7,7 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/store"
 )
 
 // continueAsNew publishes the start wake of the run that a closed run
@@ -14,7 +15,7 @@ import (
 // closing batch as the instance's head, so it happens once however often it
 // is re-emitted. The new run's start batch carries the events the old run
 // had not taken.
-func (w *Worker) continueAsNew(em *emission, id string, head *Head, parent *history.ParentInfo, at time.Time, a *history.WorkflowContinuedAsNew) error {
+func (w *Worker) continueAsNew(em *emission, id string, head *store.Head, parent *history.ParentInfo, at time.Time, a *history.WorkflowContinuedAsNew) error {
 	h := fnv.New64a()
 	h.Write([]byte(id + "/" + a.NextRun))
 	batch := history.Batch{{Seq: 1, Time: at, Type: history.TypeWorkflowStarted, Attributes: &history.WorkflowStarted{
@@ -23,7 +24,7 @@ func (w *Worker) continueAsNew(em *emission, id string, head *Head, parent *hist
 	for i, s := range a.Events {
 		batch = append(batch, &history.Event{Seq: int64(i + 2), Time: at, Type: history.TypeSignalReceived, Attributes: s})
 	}
-	wake, err := newStartWake(w.names.InboxSubject(head.TaskQueue, id), w.names.InstanceKey(id), a.NextRun, head.Seq, batch)
+	wake, err := store.NewStartWake(w.names.InboxSubject(head.TaskQueue, id), w.names.InstanceKey(id), a.NextRun, head.Seq, batch)
 	if err != nil {
 		return err
 	}

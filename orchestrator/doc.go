@@ -28,6 +28,10 @@
 // and duplicates no history event; activities stay at-least-once and a
 // duplicate result is ignored because history already closed the activity.
 //
-// The package imports history, streams, activities, timers, internal/executor
-// and the NATS client. The SDK's worker imports it; it imports no SDK package.
+// Everything durable goes through internal/store (the storage seam): the
+// orchestrator never builds a history or inbox message itself.
+//
+// The package imports history, streams, activities, timers, internal/store,
+// internal/executor and the NATS client. The SDK's worker imports it; it
+// imports no SDK package, and no client-side package imports it.
 package orchestrator

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/telemetry"
 	"github.com/cairnhq/cairn/timers"
 )
@@ -93,7 +94,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 		case *history.WorkflowStarted:
 			if d := a.ExecutionTimeout.D(); d > 0 {
 				m := timers.NewScheduleMsg(w.timerSubject(id, run, workflowTimerName), inbox, ev.Time.Add(d),
-					newWorkflowTimeout(inbox, run, d).Header, nil)
+					store.NewWorkflowTimeout(inbox, run, d).Header, nil)
 				if err := em.publish(m); err != nil {
 					return err
 				}
@@ -104,7 +105,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 			}
 			if s2c := a.Options.ScheduleToClose.D(); s2c > 0 {
 				m := timers.NewScheduleMsg(w.timerSubject(id, run, activityTimerName(a.ID)), inbox, ev.Time.Add(s2c),
-					newActivityTimeout(inbox, run, a.ID).Header, nil)
+					store.NewActivityTimeout(inbox, run, a.ID).Header, nil)
 				if err := em.publish(m); err != nil {
 					return err
 				}
@@ -138,7 +139,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 			// The schedule must not carry the fire message's id: the
 			// schedule message itself would take it, and the local fast
 			// path's fire would then be dropped as a duplicate.
-			fire := newTimerFired(inbox, key, run, a.ID).Header
+			fire := store.NewTimerFired(inbox, key, run, a.ID).Header
 			fire.Del(hdrMsgID)
 			var local *timers.Key
 			if time.Until(a.FireAt) < w.opts.LocalTimerHorizon {
@@ -171,7 +172,7 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 			}
 		case *history.ChildCancelRequested:
 			if ch := e.inst.Child(a.ID); ch != nil {
-				em.publish(newCancelMsg(w.names.InboxSubject(ch.TaskQueue, ch.WorkflowID), w.names.InstanceKey(ch.WorkflowID), ch.Run, "parent canceled"))
+				em.publish(store.NewCancel(w.names.InboxSubject(ch.TaskQueue, ch.WorkflowID), w.names.InstanceKey(ch.WorkflowID), ch.Run, "parent canceled"))
 			}
 		}
 		if ev.IsClose() {

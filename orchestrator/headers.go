@@ -1,67 +1,19 @@
 package orchestrator
 
-import (
-	"strconv"
+import "github.com/cairnhq/cairn/internal/store"
 
-	"github.com/nats-io/nats.go"
-)
-
-// Headers of history and inbox messages (the activity ones are defined by
-// the activities package, the public wire protocol).
+// The wire format of history and inbox messages is the store's; these
+// short names keep the worker's code readable.
 const (
-	hdrKind          = "Cairn-Kind"
-	hdrRun           = "Cairn-Run"
-	hdrRunStart      = "Cairn-Run-Start"
-	hdrStatus        = "Cairn-Status"
-	hdrLastEvent     = "Cairn-Last-Event"
-	hdrType          = "Cairn-Workflow-Type"
-	hdrQueue         = "Cairn-Task-Queue"
-	hdrWorkflowID    = "Cairn-Workflow-Id"
-	hdrExpectedSeq   = "Cairn-Expected-Seq"
-	hdrTimerID       = "Cairn-Timer-Id"
-	hdrActivityID    = "Cairn-Activity-Id"
-	hdrReason        = "Cairn-Reason"
-	hdrTimeout       = "Cairn-Timeout"
-	hdrSignal        = "Cairn-Signal"
-	hdrSignalID      = "Cairn-Signal-Id"
-	hdrChildID       = "Cairn-Child-Id"
-	hdrChildRun      = "Cairn-Child-Run"
-	hdrCallbackID    = "Cairn-Callback-Id"
-	hdrCallbackNonce = "Cairn-Callback-Nonce"
-	hdrIdentity      = "Cairn-Identity"
-	hdrTaskTime      = "Cairn-Task-Time-Us"
-	hdrMsgID         = nats.MsgIdHdr
-	hdrExpLastSubj   = nats.ExpectedLastSubjSeqHdr
+	hdrKind        = store.HeaderKind
+	hdrRun         = store.HeaderRun
+	hdrTimerID     = store.HeaderTimerID
+	hdrCallbackID  = store.HeaderCallbackID
+	hdrSignalID    = store.HeaderSignalID
+	hdrMsgID       = store.HeaderMsgID
+	kindStart      = store.KindStart
+	kindTimerFired = store.KindTimerFired
+	kindCallback   = store.KindCallback
+	kindTerminated = store.KindTerminated
+	kindReset      = store.KindReset
 )
-
-// HeaderStatus is the history message header that carries the run's status
-// after the batch; subscribers to a history subject can read it without
-// decoding the body.
-const HeaderStatus = hdrStatus
-
-// Inbox message kinds.
-const (
-	kindStart           = "start"
-	kindActivityResult  = "activity.result"
-	kindActivityTimeout = "activity.timeout"
-	kindTimerFired      = "timer.fired"
-	kindCancel          = "cancel"
-	kindTerminated      = "terminated"
-	kindWorkflowTimeout = "workflow.timeout"
-	kindSignal          = "signal"
-	kindChildClosed     = "child.closed"
-	kindCallback        = "callback"
-	kindPause           = "pause"
-	kindResume          = "resume"
-	kindReset           = "reset"
-)
-
-func u64(s string) uint64 {
-	v, _ := strconv.ParseUint(s, 10, 64)
-	return v
-}
-
-func i64(s string) int64 {
-	v, _ := strconv.ParseInt(s, 10, 64)
-	return v
-}

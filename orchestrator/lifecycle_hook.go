@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/store"
 )
 
 // Lifecycle kinds: the status changes of a run reported to
@@ -43,7 +44,7 @@ func WithLifecycle(fn func(context.Context, LifecycleEvent)) Option {
 	return func(o *Options) { o.Lifecycle = fn }
 }
 
-func (w *Worker) reportStarted(ws *history.WorkflowStarted, at time.Time, head *Head) {
+func (w *Worker) reportStarted(ws *history.WorkflowStarted, at time.Time, head *store.Head) {
 	// Runs started by the engine (continue-as-new) have no client to
 	// write their summary; writing it again for a client's start is a
 	// no-op (the summary already reflects that head).
@@ -58,7 +59,7 @@ func (w *Worker) reportStarted(ws *history.WorkflowStarted, at time.Time, head *
 	w.background(func(ctx context.Context) { w.opts.Lifecycle(ctx, ev) })
 }
 
-func (w *Worker) reportClosed(id string, head *Head, last history.Batch, traceParent string) {
+func (w *Worker) reportClosed(id string, head *store.Head, last history.Batch, traceParent string) {
 	if w.opts.Lifecycle == nil {
 		return
 	}

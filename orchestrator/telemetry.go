@@ -13,6 +13,7 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/telemetry"
 	"github.com/cairnhq/cairn/timers"
 )
@@ -135,7 +136,7 @@ func (tt *taskTrace) fail(outcome string, err error) {
 		switch {
 		case errors.As(err, &nde), errors.As(err, &tpe):
 			typ = history.FailureOf(err).Type
-		case errors.Is(err, ErrConflict):
+		case errors.Is(err, store.ErrConflict):
 			typ = "cairn.Conflict"
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/streams"
 	"github.com/cairnhq/cairn/timers"
 )
@@ -32,8 +33,8 @@ type Worker struct {
 	opts      Options
 	log       *slog.Logger
 
-	store     *Store
-	summaries *Summaries
+	store     store.Backend
+	summaries *store.Summaries
 	// Each shard owns a cache of the instances it processes: evicting an
 	// instance never races with a task running it on another shard.
 	caches []*cache
@@ -63,7 +64,7 @@ func NewWorker(nc *nats.Conn, js jetstream.JetStream, names streams.Names, queue
 	}
 	w.opts.defaults()
 	w.log = w.opts.Logger.With("namespace", names.Namespace(), "task_queue", queue)
-	w.store = NewStore(nc, js, names)
+	w.store = store.New(nc, js, names)
 	return w, nil
 }
 
@@ -91,7 +92,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.tasks, err = w.js.Stream(ctx, w.names.TasksStream()); err != nil {
 		return fmt.Errorf("orchestrator: tasks stream: %w", err)
 	}
-	if w.summaries, err = NewSummaries(ctx, w.js, w.names); err != nil {
+	if w.summaries, err = store.NewSummaries(ctx, w.js, w.names); err != nil {
 		return err
 	}
 	cons, err := streams.EnsureOrchestratorConsumer(ctx, w.js, w.names, w.queue, w.opts.AckWait)
@@ -209,7 +210,7 @@ func (w *Worker) fireLocal(k timers.Key) {
 		return
 	}
 	id, _ := strconv.ParseInt(k.Timer, 10, 64)
-	m := w.localTimerHeaders(k, newTimerFired(inbox, w.names.InstanceKey(k.Instance), k.Run, id))
+	m := w.localTimerHeaders(k, store.NewTimerFired(inbox, w.names.InstanceKey(k.Instance), k.Run, id))
 	w.forgetTimer(k)
 	if _, err := w.js.PublishMsgAsync(m); err != nil {
 		w.log.Debug("local timer publish failed; the schedule will fire", "workflow_id", k.Instance, "error", err)
@@ -338,7 +339,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		// summary write stopped their task: bring the summary up to date
 		// (and learn of a park to clear). Until that works the messages
 		// stay unacknowledged, or the write would be lost for good.
-		if err := w.summaries.catchUp(ctx, id, e.head); err != nil {
+		if err := w.summaries.CatchUp(ctx, id, e.head); err != nil {
 			log.Warn("catching the summary up failed; will retry", "error", err)
 			c.remove(id)
 			retry(time.Second)
@@ -465,17 +466,17 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 				retry(time.Second)
 				return
 			}
-			head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: e.head, Run: run, Type: s.WorkflowType,
+			head, err := w.store.Append(ctx, store.AppendRequest{WorkflowID: id, Prev: e.head, Run: run, Type: s.WorkflowType,
 				Queue: s.TaskQueue, Status: status, Batch: batch, Data: data, TaskTime: taskTime})
 			if err != nil {
 				// Someone else moved the instance on (or the server is
 				// away): forget our copy and redo the task from history.
-				if errors.Is(err, ErrConflict) {
+				if errors.Is(err, store.ErrConflict) {
 					log.Debug("commit conflict; task will be redone", "run", run)
 				} else {
 					log.Warn("commit failed; task will be redone", "run", run, "error", err)
 				}
-				if errors.Is(err, ErrConflict) {
+				if errors.Is(err, store.ErrConflict) {
 					tt.fail(outcomeConflict, err)
 				} else {
 					tt.fail(outcomeError, err)
@@ -504,8 +505,8 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		inbound = nil
 	}
 	w.ackAfter(id, items, writes)
-	if w.summaries.wasParked(id) {
-		w.background(func(ctx context.Context) { w.summaries.unpark(ctx, id) })
+	if w.summaries.WasParked(id) {
+		w.background(func(ctx context.Context) { w.summaries.Unpark(ctx, id) })
 	}
 	if e.inst.Closed() != nil {
 		w.closed(ctx, e)
@@ -594,7 +595,7 @@ func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entr
 		w.started(ctx, it.start[0].Attributes.(*history.WorkflowStarted))
 		return e, nil
 	}
-	var prev *Head
+	var prev *store.Head
 	if e != nil {
 		prev = e.head
 	}
@@ -602,9 +603,9 @@ func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entr
 		return e, nil // the client's precondition no longer holds: stale start
 	}
 	ws := it.start[0].Attributes.(*history.WorkflowStarted)
-	head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: prev, NewRun: prev != nil, Run: it.run,
+	head, err := w.store.Append(ctx, store.AppendRequest{WorkflowID: id, Prev: prev, NewRun: prev != nil, Run: it.run,
 		Type: ws.WorkflowType, Queue: ws.TaskQueue, Status: history.StatusRunning, Batch: it.start})
-	if errors.Is(err, ErrConflict) {
+	if errors.Is(err, store.ErrConflict) {
 		// Usually the client's own append landed first. If the run is
 		// ours, its start commands still have to go out.
 		c.remove(id)
@@ -653,13 +654,13 @@ func (w *Worker) fastStart(ctx context.Context, c *cache, id string, it *item) *
 	if !ok {
 		return nil
 	}
-	var prev *Head
+	var prev *store.Head
 	if it.expectedSeq != 0 {
-		prev = &Head{Seq: it.expectedSeq}
+		prev = &store.Head{Seq: it.expectedSeq}
 	}
-	head, err := w.store.Append(ctx, appendReq{WorkflowID: id, Prev: prev, NewRun: prev != nil, Run: it.run,
+	head, err := w.store.Append(ctx, store.AppendRequest{WorkflowID: id, Prev: prev, NewRun: prev != nil, Run: it.run,
 		Type: ws.WorkflowType, Queue: ws.TaskQueue, Status: history.StatusRunning, Batch: it.start})
-	if errors.Is(err, ErrConflict) {
+	if errors.Is(err, store.ErrConflict) {
 		// The expected-sequence check comes before de-duplication, so
 		// the client's own append of this very batch shows as a
 		// conflict: the head tells.
@@ -692,11 +693,11 @@ func (w *Worker) fastStart(ctx context.Context, c *cache, id string, it *item) *
 func (w *Worker) park(ctx context.Context, id string, e *entry, err error, items []*item) {
 	taskTraceOf(ctx).fail(outcomeParked, err)
 	w.log.Error("instance parked", append([]any{"workflow_id", id, "error", err}, taskTraceOf(ctx).logAttrs()...)...)
-	var head *Head
+	var head *store.Head
 	if e != nil {
 		head = e.head
 	}
-	w.summaries.park(ctx, id, head, history.FailureOf(err))
+	w.summaries.Park(ctx, id, head, history.FailureOf(err))
 	for _, it := range items {
 		_ = it.msg.NakWithDelay(w.opts.ParkRetry)
 	}
@@ -709,7 +710,7 @@ func (w *Worker) park(ctx context.Context, id string, e *entry, err error, items
 func (w *Worker) closed(ctx context.Context, e *entry) {
 	w.traceClosed(ctx, e)
 	id, head, last := e.id, e.head, e.last
-	w.summaries.forgetParked(id)
+	w.summaries.ForgetParked(id)
 	traceParent := ""
 	if e.inst != nil {
 		traceParent = e.inst.Started().TraceParent

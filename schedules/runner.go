@@ -16,7 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/streams"
 	"github.com/cairnhq/cairn/telemetry"
 	"github.com/cairnhq/cairn/timers"
@@ -52,8 +52,8 @@ type Runner struct {
 	tel   *telemetry.Telemetry
 
 	store     *Store
-	orch      *orchestrator.Store
-	summaries *orchestrator.Summaries
+	orch      store.Backend
+	summaries *store.Summaries
 	ready     chan struct{}
 }
 
@@ -121,10 +121,10 @@ func (r *Runner) open(ctx context.Context) error {
 	if r.store, err = OpenStore(ctx, r.nc, r.js, r.names); err != nil {
 		return err
 	}
-	if r.summaries, err = orchestrator.NewSummaries(ctx, r.js, r.names); err != nil {
+	if r.summaries, err = store.NewSummaries(ctx, r.js, r.names); err != nil {
 		return fmt.Errorf("schedules: %w", err)
 	}
-	r.orch = orchestrator.NewStore(r.nc, r.js, r.names)
+	r.orch = store.New(r.nc, r.js, r.names)
 	return nil
 }
 
@@ -248,9 +248,9 @@ func (r *Runner) heal(ctx context.Context, sch *Schedule) (bool, error) {
 // had its run.
 func (r *Runner) start(ctx context.Context, sch *Schedule, wid string) error {
 	a := sch.Action
-	req := orchestrator.StartRequest{
+	req := store.StartRequest{
 		WorkflowID: wid, WorkflowType: a.WorkflowType, TaskQueue: a.TaskQueue, Input: a.Input,
-		RequestID: "schedule/" + sch.ID, Reuse: orchestrator.RejectDuplicate, Memo: a.Memo,
+		RequestID: "schedule/" + sch.ID, Reuse: store.RejectDuplicate, Memo: a.Memo,
 		ExecutionTimeout: a.ExecutionTimeout.D(),
 	}
 	if r.tel != nil {
@@ -264,7 +264,7 @@ func (r *Runner) start(ctx context.Context, sch *Schedule, wid string) error {
 		req.TraceParent = carrier["traceparent"]
 	}
 	res, err := r.orch.Start(ctx, req)
-	if errors.Is(err, orchestrator.ErrAlreadyExists) {
+	if errors.Is(err, store.ErrAlreadyExists) {
 		return nil
 	}
 	if err != nil {

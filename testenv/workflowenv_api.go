@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/failure"
 )
@@ -130,7 +130,7 @@ func (e *WorkflowEnv) CallbackToken(name string) (string, bool) {
 		}
 		for _, cb := range r.openCallbacks() {
 			if cb.Name == name {
-				return orchestrator.CallbackToken{WorkflowID: r.id, Run: r.runID, ID: cb.ID, Nonce: cb.Nonce}.Encode(), true
+				return history.CallbackToken{WorkflowID: r.id, Run: r.runID, ID: cb.ID, Nonce: cb.Nonce}.Encode(), true
 			}
 		}
 	}
@@ -141,7 +141,7 @@ func (e *WorkflowEnv) CallbackToken(name string) (string, bool) {
 // client.CompleteCallback does: with result (encoded with the env's
 // converter) when err is nil, else with err as its failure. It runs the
 // workflow until it blocks. A token that is unknown, or whose wait is no
-// longer open, is rejected with orchestrator.ErrCallbackNotPending.
+// longer open, is rejected with store.ErrCallbackNotPending.
 func (e *WorkflowEnv) CompleteCallback(token string, result any, err error) error {
 	r, tok, perr := e.callbackRun(token)
 	if perr != nil {
@@ -174,8 +174,8 @@ func (e *WorkflowEnv) HeartbeatCallback(token string) error {
 	return nil
 }
 
-func (e *WorkflowEnv) callbackRun(token string) (*run, *orchestrator.CallbackToken, error) {
-	tok, err := orchestrator.ParseCallbackToken(token)
+func (e *WorkflowEnv) callbackRun(token string) (*run, *history.CallbackToken, error) {
+	tok, err := history.ParseCallbackToken(token)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -186,7 +186,7 @@ func (e *WorkflowEnv) callbackRun(token string) (*run, *orchestrator.CallbackTok
 			}
 		}
 	}
-	return nil, nil, fmt.Errorf("%w: callback %d of workflow %q run %s", orchestrator.ErrCallbackNotPending, tok.ID, tok.WorkflowID, tok.Run)
+	return nil, nil, fmt.Errorf("%w: callback %d of workflow %q run %s", store.ErrCallbackNotPending, tok.ID, tok.WorkflowID, tok.Run)
 }
 
 // Query runs the query handler name of the workflow under test with args

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/failure"
 	"github.com/cairnhq/cairn/sdk/workflow"
@@ -213,7 +213,7 @@ func TestCallback(t *testing.T) {
 		if err := we.Result(&out); err != nil || out != "lgtm" {
 			t.Fatalf("result %q, %v", out, err)
 		}
-		if err := we.CompleteCallback(token, "again", nil); !errors.Is(err, orchestrator.ErrCallbackNotPending) {
+		if err := we.CompleteCallback(token, "again", nil); !errors.Is(err, store.ErrCallbackNotPending) {
 			t.Fatalf("second completion: %v", err)
 		}
 	})

@@ -6,16 +6,16 @@ import (
 	"fmt"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 )
 
 // Errors of callback completion.
 var (
 	// ErrInvalidToken: the string is not a callback token.
-	ErrInvalidToken = orchestrator.ErrInvalidToken
+	ErrInvalidToken = store.ErrInvalidToken
 	// ErrCallbackNotPending: the token's wait is over (completed, failed,
 	// timed out, or its workflow closed).
-	ErrCallbackNotPending = orchestrator.ErrCallbackNotPending
+	ErrCallbackNotPending = store.ErrCallbackNotPending
 )
 
 // CompleteCallback completes the callback of token with result (see
@@ -26,7 +26,7 @@ func (c *Client) CompleteCallback(ctx context.Context, token string, result any)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}
-	return c.completeCallback(ctx, token, orchestrator.CallbackSucceed, raw)
+	return c.completeCallback(ctx, token, store.CallbackSucceed, raw)
 }
 
 // CompleteCallbackRaw completes a callback with an encoded result.
@@ -37,7 +37,7 @@ func (c *Client) CompleteCallbackRaw(ctx context.Context, token string, result [
 	if !json.Valid(result) {
 		return fmt.Errorf("%w: callback result is not valid JSON", ErrInvalidInput)
 	}
-	return c.completeCallback(ctx, token, orchestrator.CallbackSucceed, result)
+	return c.completeCallback(ctx, token, store.CallbackSucceed, result)
 }
 
 // FailCallback fails the callback of token: the workflow's wait returns an
@@ -47,17 +47,17 @@ func (c *Client) FailCallback(ctx context.Context, token, errType, message strin
 		errType = "CallbackFailed"
 	}
 	raw, _ := json.Marshal(&history.Failure{Type: errType, Message: message})
-	return c.completeCallback(ctx, token, orchestrator.CallbackFail, raw)
+	return c.completeCallback(ctx, token, store.CallbackFail, raw)
 }
 
 // HeartbeatCallback tells the waiting workflow the party is still at work,
 // restarting the wait's heartbeat timeout.
 func (c *Client) HeartbeatCallback(ctx context.Context, token string) error {
-	return c.completeCallback(ctx, token, orchestrator.CallbackHeartbeat, nil)
+	return c.completeCallback(ctx, token, store.CallbackHeartbeat, nil)
 }
 
 func (c *Client) completeCallback(ctx context.Context, token, kind string, payload []byte) error {
-	tok, err := orchestrator.ParseCallbackToken(token)
+	tok, err := history.ParseCallbackToken(token)
 	if err != nil {
 		return err
 	}

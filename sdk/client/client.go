@@ -15,7 +15,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/streams"
@@ -28,9 +28,9 @@ type Client struct {
 	js        jetstream.JetStream
 	names     streams.Names
 	opts      options
-	store     *orchestrator.Store
-	summaries *orchestrator.Summaries
-	registry  *orchestrator.Registry
+	store     store.Backend
+	summaries *store.Summaries
+	registry  *store.Registry
 	tel       *telemetry.Telemetry
 
 	mu    sync.Mutex
@@ -65,12 +65,12 @@ func New(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error) {
 		}
 	}
 	names := streams.NewNames(o.namespace)
-	c := &Client{nc: nc, js: js, names: names, opts: o, store: orchestrator.NewStore(nc, js, names), known: map[string]bool{},
+	c := &Client{nc: nc, js: js, names: names, opts: o, store: store.New(nc, js, names), known: map[string]bool{},
 		tel: telemetry.New(telemetry.Options{TracerProvider: o.tracerProvider, Logger: o.logger})}
-	if c.summaries, err = orchestrator.NewSummaries(ctx, js, names); err != nil {
+	if c.summaries, err = store.NewSummaries(ctx, js, names); err != nil {
 		return nil, err
 	}
-	if c.registry, err = orchestrator.OpenRegistry(ctx, js, names); err != nil {
+	if c.registry, err = store.OpenRegistry(ctx, js, names); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -88,7 +88,7 @@ type StartOptions struct {
 	TaskQueue string
 	// ReusePolicy decides whether an id whose last run is closed may start
 	// again (default: allowed).
-	ReusePolicy orchestrator.ReusePolicy
+	ReusePolicy store.ReusePolicy
 	// ExecutionTimeout is recorded with the run.
 	ExecutionTimeout time.Duration
 	// Memo is shown by describe.
@@ -103,9 +103,9 @@ type StartOptions struct {
 
 // Reuse policies, re-exported for StartOptions.
 const (
-	AllowDuplicate           = orchestrator.AllowDuplicate
-	AllowDuplicateFailedOnly = orchestrator.AllowDuplicateFailedOnly
-	RejectDuplicate          = orchestrator.RejectDuplicate
+	AllowDuplicate           = store.AllowDuplicate
+	AllowDuplicateFailedOnly = store.AllowDuplicateFailedOnly
+	RejectDuplicate          = store.RejectDuplicate
 )
 
 // WorkflowRun identifies a run and waits for its result.
@@ -183,7 +183,7 @@ func (c *Client) startRaw(ctx context.Context, opts StartOptions, workflowType s
 	ctx, span := c.tel.StartWorkflowStart(ctx, c.names.Namespace(), opts.ID, workflowType, opts.TaskQueue,
 		c.names.InboxSubject(opts.TaskQueue, opts.ID))
 	defer span.End()
-	res, err := c.store.Start(ctx, orchestrator.StartRequest{
+	res, err := c.store.Start(ctx, store.StartRequest{
 		WorkflowID: opts.ID, WorkflowType: workflowType, TaskQueue: opts.TaskQueue, Input: input,
 		RequestID: opts.RequestID, Reuse: opts.ReusePolicy, Memo: memo, ExecutionTimeout: opts.ExecutionTimeout,
 		TraceParent: traceParent(ctx), Signal: sig, SearchAttributes: attrs,
@@ -210,7 +210,7 @@ func (c *Client) startRaw(ctx context.Context, opts StartOptions, workflowType s
 // startErrorType is the error.type of a failed start.
 func startErrorType(err error) string {
 	switch {
-	case errors.Is(err, orchestrator.ErrAlreadyExists):
+	case errors.Is(err, store.ErrAlreadyExists):
 		return "cairn.AlreadyExists"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "context.DeadlineExceeded"

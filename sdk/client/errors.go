@@ -3,18 +3,18 @@ package client
 import (
 	"errors"
 
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 )
 
 // Errors returned at the edge, before anything is stored. Match with errors.Is.
 var (
 	// ErrNotFound: no such workflow (or run).
-	ErrNotFound = orchestrator.ErrNotFound
+	ErrNotFound = store.ErrNotFound
 	// ErrNotRunning: the run is already closed.
-	ErrNotRunning = orchestrator.ErrNotRunning
+	ErrNotRunning = store.ErrNotRunning
 	// ErrAlreadyExists: the id's last run is closed and the reuse policy
 	// forbids a new one.
-	ErrAlreadyExists = orchestrator.ErrAlreadyExists
+	ErrAlreadyExists = store.ErrAlreadyExists
 	// ErrUnknownWorkflowType: no worker ever registered the type on the
 	// task queue, so the run could never execute.
 	ErrUnknownWorkflowType = errors.New("unknown workflow type")
@@ -27,5 +27,5 @@ var (
 	// ErrInvalidReset: the reset or redrive asked for cannot be made (see
 	// the message: a cut past the close, open children or callbacks at the
 	// cut, a redrive of a run that did not fail).
-	ErrInvalidReset = orchestrator.ErrInvalidReset
+	ErrInvalidReset = store.ErrInvalidReset
 )

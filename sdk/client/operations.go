@@ -8,7 +8,7 @@ import (
 
 	"github.com/nats-io/nuid"
 
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 )
 
 // Pause stops a running workflow from running any of its code until
@@ -61,7 +61,7 @@ func (c *Client) Reset(ctx context.Context, id string, opts ResetOptions) (*Rese
 	if opts.EventSeq < 1 {
 		return nil, fmt.Errorf("%w: reset of %q needs an event sequence >= 1", ErrInvalidArgument, id)
 	}
-	return c.reset(ctx, orchestrator.ResetRequest{WorkflowID: id, Run: opts.Run, EventSeq: opts.EventSeq,
+	return c.reset(ctx, store.ResetRequest{WorkflowID: id, Run: opts.Run, EventSeq: opts.EventSeq,
 		Reason: opts.Reason, NewRun: opts.RequestID})
 }
 
@@ -71,10 +71,10 @@ func (c *Client) Reset(ctx context.Context, id string, opts ResetOptions) (*Rese
 // failed, and that step runs again from attempt 1 with its whole retry
 // policy. When the code failed on its own, the last task runs again.
 func (c *Client) Redrive(ctx context.Context, id, run, reason string) (*ResetResult, error) {
-	return c.reset(ctx, orchestrator.ResetRequest{WorkflowID: id, Run: run, Redrive: true, Reason: reason})
+	return c.reset(ctx, store.ResetRequest{WorkflowID: id, Run: run, Redrive: true, Reason: reason})
 }
 
-func (c *Client) reset(ctx context.Context, req orchestrator.ResetRequest) (*ResetResult, error) {
+func (c *Client) reset(ctx context.Context, req store.ResetRequest) (*ResetResult, error) {
 	if req.NewRun == "" {
 		req.NewRun = newRequestRun()
 	}

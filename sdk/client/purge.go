@@ -3,7 +3,7 @@ package client
 import (
 	"context"
 
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 )
 
 // Errors of Purge, besides ErrNotFound. Match with errors.Is.
@@ -11,9 +11,9 @@ var (
 	// ErrStillRunning: the instance's latest run is running (or continued
 	// as new and its next run is starting); only closed instances are
 	// purged.
-	ErrStillRunning = orchestrator.ErrStillRunning
+	ErrStillRunning = store.ErrStillRunning
 	// ErrNewerRun: the run given is not the instance's latest run.
-	ErrNewerRun = orchestrator.ErrNewerRun
+	ErrNewerRun = store.ErrNewerRun
 )
 
 // Purge deletes a closed instance now, without waiting for its retention
@@ -24,5 +24,5 @@ var (
 // instance's state: history is purged only up to the closed run's last
 // message, and the summary only while it reflects no newer history.
 func (c *Client) Purge(ctx context.Context, id, run string) error {
-	return orchestrator.NewPurger(c.js, c.names, c.store, c.summaries).Purge(ctx, id, run)
+	return store.NewPurger(c.js, c.names, c.store, c.summaries).Purge(ctx, id, run)
 }

@@ -4,16 +4,16 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 )
 
 // Errors of queries.
 var (
 	// ErrUnknownQuery: the workflow registered no handler of that name.
-	ErrUnknownQuery = orchestrator.ErrUnknownQuery
+	ErrUnknownQuery = store.ErrUnknownQuery
 	// ErrNoWorker: no live worker serves the workflow's task queue, so
 	// nothing can answer.
-	ErrNoWorker = orchestrator.ErrNoWorker
+	ErrNoWorker = store.ErrNoWorker
 )
 
 // Query runs the workflow's query handler name (workflow.SetQueryHandler)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/failure"
 	"github.com/cairnhq/cairn/streams"
@@ -74,7 +75,7 @@ type closeEvent struct {
 func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, error) {
 	hint := make(chan struct{}, 1)
 	sub, err := c.nc.Subscribe(c.names.HistorySubject(id), func(m *nats.Msg) {
-		if history.Status(m.Header.Get(orchestrator.HeaderStatus)) == history.StatusRunning {
+		if history.Status(m.Header.Get(store.HeaderStatus)) == history.StatusRunning {
 			return
 		}
 		select {

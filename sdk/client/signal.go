@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/internal/store"
 )
 
 // Signal raises the external event name with payload on a running
@@ -62,7 +62,7 @@ func (c *Client) SignalWithStart(ctx context.Context, opts StartOptions, workflo
 			return run, nil
 		}
 		err = c.store.Signal(ctx, run.ID, run.Run, name, sig.ID, raw)
-		if !errors.Is(err, orchestrator.ErrNotRunning) && !errors.Is(err, orchestrator.ErrNotFound) {
+		if !errors.Is(err, store.ErrNotRunning) && !errors.Is(err, store.ErrNotFound) {
 			return run, err
 		}
 		// The run closed in between: start a new one with the event.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/schedules"
 	"github.com/cairnhq/cairn/sdk/activity"
@@ -190,11 +191,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	names := streams.NewNames(w.opts.namespace)
-	reg, err := orchestrator.OpenRegistry(ctx, js, names)
+	reg, err := store.OpenRegistry(ctx, js, names)
 	if err != nil {
 		return err
 	}
-	info := &orchestrator.WorkerInfo{ID: w.id, PID: os.Getpid(), TaskQueue: w.queue, BuildID: w.opts.buildID, Started: time.Now().UTC()}
+	info := &store.WorkerInfo{ID: w.id, PID: os.Getpid(), TaskQueue: w.queue, BuildID: w.opts.buildID, Started: time.Now().UTC()}
 	info.Host, _ = os.Hostname()
 	for name := range w.workflows {
 		if err := reg.Register(ctx, "workflow", w.queue, name); err != nil {

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/sdk/failure"
 	"github.com/cairnhq/cairn/sdk/internal/wf"
 )
@@ -41,7 +41,7 @@ func WaitForCallback[T any](ctx Context, name string, submit func(token string) 
 	x := wf.Exec(ctx)
 	cb := x.StartCallback(name, opts.Timeout, opts.HeartbeatTimeout)
 	info := x.Info()
-	token := orchestrator.CallbackToken{WorkflowID: info.WorkflowID, Run: info.Run, ID: cb.ID, Nonce: cb.Nonce}.Encode()
+	token := history.CallbackToken{WorkflowID: info.WorkflowID, Run: info.Run, ID: cb.ID, Nonce: cb.Nonce}.Encode()
 	// The token is only valid once the callback is in history: submitting
 	// it earlier could hand out a token that a crash then voids.
 	x.AwaitCommitted()

@@ -1,4 +1,4 @@
-package orchestrator
+package store
 
 import (
 	"context"
@@ -13,17 +13,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cairnhq/cairn/history"
-)
-
-// Errors of the lifecycle calls. Callers decide with errors.Is.
-var (
-	// ErrNotFound: the instance has no history (or not the named run).
-	ErrNotFound = errors.New("workflow not found")
-	// ErrNotRunning: the run is already closed.
-	ErrNotRunning = errors.New("workflow is not running")
-	// ErrAlreadyExists: the id is taken by a closed run and the reuse policy
-	// forbids another.
-	ErrAlreadyExists = errors.New("workflow id already used")
 )
 
 // ReusePolicy decides whether a workflow id whose last run is closed may be
@@ -82,7 +71,7 @@ type StartResult struct {
 // finish the start if this process dies), then appends the start batch
 // conditionally on the head it read. Of concurrent starts of one id, exactly
 // one append wins; the others find the winner running and return it.
-func (s *Store) Start(ctx context.Context, req StartRequest) (*StartResult, error) {
+func (s *JetStream) Start(ctx context.Context, req StartRequest) (*StartResult, error) {
 	key := s.names.InstanceKey(req.WorkflowID)
 	inbox := s.names.InboxSubject(req.TaskQueue, req.WorkflowID)
 	for range 20 {
@@ -122,14 +111,14 @@ func (s *Store) Start(ctx context.Context, req StartRequest) (*StartResult, erro
 		if head != nil {
 			expected = head.Seq
 		}
-		wake, err := newStartWake(inbox, key, run, expected, batch)
+		wake, err := NewStartWake(inbox, key, run, expected, batch)
 		if err != nil {
 			return nil, err
 		}
 		if _, err := s.js.PublishMsg(ctx, wake); err != nil {
 			return nil, fmt.Errorf("start %q: publish start: %w", req.WorkflowID, err)
 		}
-		nh, err := s.Append(ctx, appendReq{WorkflowID: req.WorkflowID, Prev: head, NewRun: head != nil, Run: run,
+		nh, err := s.Append(ctx, AppendRequest{WorkflowID: req.WorkflowID, Prev: head, NewRun: head != nil, Run: run,
 			Type: req.WorkflowType, Queue: req.TaskQueue, Status: history.StatusRunning, Batch: batch})
 		if err == nil {
 			return &StartResult{Run: run, Created: true, Head: nh, StartTime: now}, nil
@@ -149,7 +138,7 @@ func (s *Store) Start(ctx context.Context, req StartRequest) (*StartResult, erro
 // Terminate closes a running run at once, without running its code. It
 // needs no worker; the worker that holds the run cleans up its timers when
 // it sees the terminated wake.
-func (s *Store) Terminate(ctx context.Context, workflowID, run, reason string) (*Head, error) {
+func (s *JetStream) Terminate(ctx context.Context, workflowID, run, reason string) (*Head, error) {
 	for range 20 {
 		head, err := s.Head(ctx, workflowID)
 		if err != nil {
@@ -163,7 +152,7 @@ func (s *Store) Terminate(ctx context.Context, workflowID, run, reason string) (
 		}
 		batch := history.Batch{{Seq: head.LastEvent + 1, Time: time.Now().UTC(), Type: history.TypeWorkflowTerminated,
 			Attributes: &history.WorkflowTerminated{Reason: reason}}}
-		nh, err := s.Append(ctx, appendReq{WorkflowID: workflowID, Prev: head, Run: head.Run, Type: head.WorkflowType,
+		nh, err := s.Append(ctx, AppendRequest{WorkflowID: workflowID, Prev: head, Run: head.Run, Type: head.WorkflowType,
 			Queue: head.TaskQueue, Status: history.StatusTerminated, Batch: batch})
 		if errors.Is(err, ErrConflict) {
 			continue
@@ -172,7 +161,7 @@ func (s *Store) Terminate(ctx context.Context, workflowID, run, reason string) (
 			return nil, err
 		}
 		key := s.names.InstanceKey(workflowID)
-		_, err = s.js.PublishMsg(ctx, newTerminatedMsg(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run))
+		_, err = s.js.PublishMsg(ctx, NewTerminated(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run))
 		return nh, err
 	}
 	return nil, fmt.Errorf("terminate %q: too much contention", workflowID)
@@ -181,23 +170,23 @@ func (s *Store) Terminate(ctx context.Context, workflowID, run, reason string) (
 // Signal raises the event name on the current run of an instance (or on
 // run, if given). id de-duplicates: raising the same id twice records one
 // event.
-func (s *Store) Signal(ctx context.Context, workflowID, run, name, id string, payload []byte) error {
+func (s *JetStream) Signal(ctx context.Context, workflowID, run, name, id string, payload []byte) error {
 	head, err := s.runningHead(ctx, workflowID, run)
 	if err != nil {
 		return err
 	}
 	key := s.names.InstanceKey(workflowID)
-	m := newSignalMsg(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, name, id, payload)
+	m := NewSignal(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, name, id, payload)
 	// The caller's trace context travels with the event; the worker links
 	// the event's span to it.
-	injectTrace(ctx, m.Header)
+	InjectTrace(ctx, m.Header)
 	_, err = s.js.PublishMsg(ctx, m)
 	return err
 }
 
 // runningHead returns the head of an instance whose current run is
 // running (and is run, if given), or ErrNotFound / ErrNotRunning.
-func (s *Store) runningHead(ctx context.Context, workflowID, run string) (*Head, error) {
+func (s *JetStream) runningHead(ctx context.Context, workflowID, run string) (*Head, error) {
 	head, err := s.Head(ctx, workflowID)
 	if err != nil {
 		return nil, err
@@ -211,10 +200,10 @@ func (s *Store) runningHead(ctx context.Context, workflowID, run string) (*Head,
 	return head, nil
 }
 
-// injectTrace puts the W3C trace context of ctx into a message's headers.
+// InjectTrace puts the W3C trace context of ctx into a message's headers.
 // (A map carrier, not http.Header: NATS header names are case sensitive and
 // the protocol spells them in lower case.)
-func injectTrace(ctx context.Context, h nats.Header) {
+func InjectTrace(ctx context.Context, h nats.Header) {
 	carrier := propagation.MapCarrier{}
 	propagation.TraceContext{}.Inject(ctx, carrier)
 	for k, v := range carrier {
@@ -224,12 +213,12 @@ func injectTrace(ctx context.Context, h nats.Header) {
 
 // Cancel asks a running run to cancel: its context is canceled and the
 // workflow decides how to finish.
-func (s *Store) Cancel(ctx context.Context, workflowID, run, reason string) error {
+func (s *JetStream) Cancel(ctx context.Context, workflowID, run, reason string) error {
 	head, err := s.runningHead(ctx, workflowID, run)
 	if err != nil {
 		return err
 	}
 	key := s.names.InstanceKey(workflowID)
-	_, err = s.js.PublishMsg(ctx, newCancelMsg(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, reason))
+	_, err = s.js.PublishMsg(ctx, NewCancel(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, reason))
 	return err
 }

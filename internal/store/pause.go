@@ -1,4 +1,4 @@
-package orchestrator
+package store
 
 import (
 	"context"
@@ -12,18 +12,18 @@ import (
 // WorkflowPaused and from then on runs none of the workflow's code, while
 // results, timer fires and signals keep being recorded in order. Pausing
 // a paused run changes nothing. Returns ErrNotFound or ErrNotRunning.
-func (s *Store) Pause(ctx context.Context, workflowID, run, reason, identity string) error {
-	return s.pauseOrResume(ctx, kindPause, workflowID, run, reason, identity)
+func (s *JetStream) Pause(ctx context.Context, workflowID, run, reason, identity string) error {
+	return s.pauseOrResume(ctx, KindPause, workflowID, run, reason, identity)
 }
 
 // Resume ends a pause: the worker records WorkflowResumed and the code runs
 // on over everything that arrived meanwhile. Resuming a run that is not
 // paused changes nothing.
-func (s *Store) Resume(ctx context.Context, workflowID, run, reason, identity string) error {
-	return s.pauseOrResume(ctx, kindResume, workflowID, run, reason, identity)
+func (s *JetStream) Resume(ctx context.Context, workflowID, run, reason, identity string) error {
+	return s.pauseOrResume(ctx, KindResume, workflowID, run, reason, identity)
 }
 
-func (s *Store) pauseOrResume(ctx context.Context, kind, workflowID, run, reason, identity string) error {
+func (s *JetStream) pauseOrResume(ctx context.Context, kind, workflowID, run, reason, identity string) error {
 	head, err := s.runningHead(ctx, workflowID, run)
 	if err != nil {
 		return err
@@ -33,12 +33,12 @@ func (s *Store) pauseOrResume(ctx context.Context, kind, workflowID, run, reason
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	m := nats.NewMsg(s.names.InboxSubject(head.TaskQueue, workflowID))
-	m.Header.Set(hdrKind, kind)
-	m.Header.Set(hdrRun, head.Run)
-	m.Header.Set(hdrReason, reason)
-	m.Header.Set(hdrIdentity, identity)
-	m.Header.Set(hdrMsgID, kind+"/"+s.names.InstanceKey(workflowID)+"/"+head.Run+"/"+hex.EncodeToString(b))
-	injectTrace(ctx, m.Header)
+	m.Header.Set(HeaderKind, kind)
+	m.Header.Set(HeaderRun, head.Run)
+	m.Header.Set(HeaderReason, reason)
+	m.Header.Set(HeaderIdentity, identity)
+	m.Header.Set(HeaderMsgID, kind+"/"+s.names.InstanceKey(workflowID)+"/"+head.Run+"/"+hex.EncodeToString(b))
+	InjectTrace(ctx, m.Header)
 	_, err = s.js.PublishMsg(ctx, m)
 	return err
 }

@@ -1,4 +1,4 @@
-package orchestrator
+package store
 
 import (
 	"context"
@@ -13,9 +13,6 @@ import (
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/streams"
 )
-
-// ErrConflict means another writer appended to the instance's history first.
-var ErrConflict = errors.New("orchestrator: history changed concurrently")
 
 // Head is what the last history message of an instance says about it. It
 // is enough to start, terminate or describe a run without reading all of
@@ -39,23 +36,23 @@ type Head struct {
 	TaskTime time.Duration
 }
 
-// Store reads and appends instance histories of one namespace.
-type Store struct {
+// JetStream reads and appends instance histories of one namespace.
+type JetStream struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	names streams.Names
 }
 
 // NewStore returns a Store over an open connection.
-func NewStore(nc *nats.Conn, js jetstream.JetStream, names streams.Names) *Store {
-	return &Store{nc: nc, js: js, names: names}
+func New(nc *nats.Conn, js jetstream.JetStream, names streams.Names) *JetStream {
+	return &JetStream{nc: nc, js: js, names: names}
 }
 
 // Names returns the namespace's stream and subject names.
-func (s *Store) Names() streams.Names { return s.names }
+func (s *JetStream) Names() streams.Names { return s.names }
 
 // Head returns the head of an instance's history, or nil if it has none.
-func (s *Store) Head(ctx context.Context, workflowID string) (*Head, error) {
+func (s *JetStream) Head(ctx context.Context, workflowID string) (*Head, error) {
 	m, err := streams.LastMsg(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
 	if errors.Is(err, streams.ErrMsgNotFound) {
 		return nil, nil
@@ -69,12 +66,12 @@ func (s *Store) Head(ctx context.Context, workflowID string) (*Head, error) {
 func headOf(seq uint64, h nats.Header) *Head {
 	hd := &Head{
 		Seq:          seq,
-		RunStart:     u64(h.Get(hdrRunStart)),
-		Run:          h.Get(hdrRun),
-		Status:       history.Status(h.Get(hdrStatus)),
-		LastEvent:    i64(h.Get(hdrLastEvent)),
-		WorkflowType: h.Get(hdrType),
-		TaskQueue:    h.Get(hdrQueue),
+		RunStart:     u64(h.Get(HeaderRunStart)),
+		Run:          h.Get(HeaderRun),
+		Status:       history.Status(h.Get(HeaderStatus)),
+		LastEvent:    i64(h.Get(HeaderLastEvent)),
+		WorkflowType: h.Get(HeaderType),
+		TaskQueue:    h.Get(HeaderQueue),
 	}
 	if hd.RunStart == 0 {
 		hd.RunStart = seq
@@ -84,7 +81,7 @@ func headOf(seq uint64, h nats.Header) *Head {
 
 // Load returns the head and the batches of the current run of an instance;
 // a nil head means the instance has no history.
-func (s *Store) Load(ctx context.Context, workflowID string) (*Head, []history.Batch, error) {
+func (s *JetStream) Load(ctx context.Context, workflowID string) (*Head, []history.Batch, error) {
 	head, err := s.Head(ctx, workflowID)
 	if err != nil || head == nil {
 		return head, nil, err
@@ -111,8 +108,8 @@ func (s *Store) Load(ctx context.Context, workflowID string) (*Head, []history.B
 	return head, batches, nil
 }
 
-// appendReq is one conditional append.
-type appendReq struct {
+// AppendRequest is one conditional append.
+type AppendRequest struct {
 	WorkflowID string
 	// Prev is the head the batch follows; nil for the first message of an
 	// instance. For the first message of a new run, Prev is the old run's
@@ -134,9 +131,9 @@ type appendReq struct {
 // Append commits a batch if the instance's history still ends at req.Prev.
 // It returns the new head. A retried append of the same batch (its ack was
 // lost) is recognised by its message id and succeeds.
-func (s *Store) Append(ctx context.Context, req appendReq) (*Head, error) {
+func (s *JetStream) Append(ctx context.Context, req AppendRequest) (*Head, error) {
 	if len(req.Batch) == 0 {
-		return nil, errors.New("orchestrator: empty batch")
+		return nil, errors.New("store: empty batch")
 	}
 	data := req.Data
 	if data == nil {
@@ -152,18 +149,18 @@ func (s *Store) Append(ctx context.Context, req appendReq) (*Head, error) {
 	last := req.Batch[len(req.Batch)-1].Seq
 	m := nats.NewMsg(s.names.HistorySubject(req.WorkflowID))
 	m.Data = data
-	m.Header.Set(hdrRun, req.Run)
-	m.Header.Set(hdrStatus, string(req.Status))
-	m.Header.Set(hdrLastEvent, strconv.FormatInt(last, 10))
-	m.Header.Set(hdrType, req.Type)
-	m.Header.Set(hdrQueue, req.Queue)
+	m.Header.Set(HeaderRun, req.Run)
+	m.Header.Set(HeaderStatus, string(req.Status))
+	m.Header.Set(HeaderLastEvent, strconv.FormatInt(last, 10))
+	m.Header.Set(HeaderType, req.Type)
+	m.Header.Set(HeaderQueue, req.Queue)
 	if req.TaskTime > 0 {
-		m.Header.Set(hdrTaskTime, strconv.FormatInt(req.TaskTime.Microseconds(), 10))
+		m.Header.Set(HeaderTaskTime, strconv.FormatInt(req.TaskTime.Microseconds(), 10))
 	}
 	if req.Prev != nil && !req.NewRun {
-		m.Header.Set(hdrRunStart, strconv.FormatUint(req.Prev.RunStart, 10))
+		m.Header.Set(HeaderRunStart, strconv.FormatUint(req.Prev.RunStart, 10))
 	}
-	m.Header.Set(hdrMsgID, s.names.InstanceKey(req.WorkflowID)+"/"+req.Run+"/"+strconv.FormatInt(req.Batch[0].Seq, 10))
+	m.Header.Set(HeaderMsgID, s.names.InstanceKey(req.WorkflowID)+"/"+req.Run+"/"+strconv.FormatInt(req.Batch[0].Seq, 10))
 	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(expected))
 	if err != nil {
 		var apiErr *jetstream.APIError
@@ -186,7 +183,7 @@ func (s *Store) Append(ctx context.Context, req appendReq) (*Head, error) {
 // LoadRun returns the head and batches of one run of an instance: the
 // current run when run is empty or current, else the named earlier run
 // (found by scanning the instance's history, which is rare).
-func (s *Store) LoadRun(ctx context.Context, workflowID, run string) (*Head, []history.Batch, error) {
+func (s *JetStream) LoadRun(ctx context.Context, workflowID, run string) (*Head, []history.Batch, error) {
 	head, batches, err := s.Load(ctx, workflowID)
 	if err != nil || head == nil || run == "" || head.Run == run {
 		return head, batches, err
@@ -199,7 +196,7 @@ func (s *Store) LoadRun(ctx context.Context, workflowID, run string) (*Head, []h
 	var taskTime time.Duration
 	batches = nil
 	for _, m := range msgs {
-		if m.Header.Get(hdrRun) != run {
+		if m.Header.Get(HeaderRun) != run {
 			continue
 		}
 		bs, err := history.DecodeBatches(m.Data)
@@ -218,13 +215,13 @@ func (s *Store) LoadRun(ctx context.Context, workflowID, run string) (*Head, []h
 }
 
 func taskTimeOf(h nats.Header) time.Duration {
-	return time.Duration(i64(h.Get(hdrTaskTime))) * time.Microsecond
+	return time.Duration(i64(h.Get(HeaderTaskTime))) * time.Microsecond
 }
 
 // Last returns the head and the decoded last batch of an instance (nil if
 // it has no history): enough to tell whether the current run closed and
 // how, with one direct get.
-func (s *Store) Last(ctx context.Context, workflowID string) (*Head, history.Batch, error) {
+func (s *JetStream) Last(ctx context.Context, workflowID string) (*Head, history.Batch, error) {
 	m, err := streams.LastMsg(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
 	if errors.Is(err, streams.ErrMsgNotFound) {
 		return nil, nil, nil

@@ -1,10 +1,8 @@
-package orchestrator
+package store
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -13,44 +11,6 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 )
-
-// Errors of callback completion.
-var (
-	// ErrInvalidToken: the string is not a callback token.
-	ErrInvalidToken = errors.New("invalid callback token")
-	// ErrCallbackNotPending: the token's wait is over (completed, failed,
-	// timed out, or its run closed) or never existed.
-	ErrCallbackNotPending = errors.New("callback is not pending")
-)
-
-// CallbackToken identifies one callback wait of one run. Its nonce comes
-// from crypto/rand and is recorded in history, so a token cannot be
-// guessed from the workflow id and run.
-type CallbackToken struct {
-	WorkflowID string `json:"w"`
-	Run        string `json:"r"`
-	ID         int64  `json:"c"`
-	Nonce      string `json:"n"`
-}
-
-// Encode returns the opaque string handed to the external party.
-func (t CallbackToken) Encode() string {
-	b, _ := json.Marshal(t)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// ParseCallbackToken decodes a token.
-func ParseCallbackToken(s string) (*CallbackToken, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
-	}
-	var t CallbackToken
-	if err := json.Unmarshal(b, &t); err != nil || t.WorkflowID == "" || t.Run == "" || t.ID <= 0 || len(t.Nonce) != 32 {
-		return nil, fmt.Errorf("%w: not a cairn callback token", ErrInvalidToken)
-	}
-	return &t, nil
-}
 
 // Callback completion kinds.
 const (
@@ -63,7 +23,7 @@ const (
 // its run. A token whose wait is over is rejected with
 // ErrCallbackNotPending and nothing is delivered. payload is the result
 // (kind CallbackSucceed) or a history.Failure (CallbackFail).
-func (s *Store) CompleteCallback(ctx context.Context, tok *CallbackToken, kind string, payload []byte) error {
+func (s *JetStream) CompleteCallback(ctx context.Context, tok *history.CallbackToken, kind string, payload []byte) error {
 	head, batches, err := s.LoadRun(ctx, tok.WorkflowID, tok.Run)
 	if err != nil {
 		return err
@@ -105,25 +65,25 @@ func (s *Store) CompleteCallback(ctx context.Context, tok *CallbackToken, kind s
 	}
 	m := nats.NewMsg(s.names.InboxSubject(head.TaskQueue, tok.WorkflowID))
 	m.Data = payload
-	m.Header.Set(hdrKind, kindCallback)
-	m.Header.Set(hdrRun, tok.Run)
-	m.Header.Set(hdrCallbackID, strconv.FormatInt(tok.ID, 10))
-	m.Header.Set(hdrCallbackNonce, tok.Nonce)
-	m.Header.Set(hdrStatus, kind)
-	injectTrace(ctx, m.Header)
+	m.Header.Set(HeaderKind, KindCallback)
+	m.Header.Set(HeaderRun, tok.Run)
+	m.Header.Set(HeaderCallbackID, strconv.FormatInt(tok.ID, 10))
+	m.Header.Set(HeaderCallbackNonce, tok.Nonce)
+	m.Header.Set(HeaderStatus, kind)
+	InjectTrace(ctx, m.Header)
 	id := "callback/" + s.names.InstanceKey(tok.WorkflowID) + "/" + tok.Run + "/" + strconv.FormatInt(tok.ID, 10)
 	if kind == CallbackHeartbeat {
 		id += "/hb/" + nuid.Next()
 	}
-	m.Header.Set(hdrMsgID, id)
+	m.Header.Set(HeaderMsgID, id)
 	_, err = s.js.PublishMsg(ctx, m)
 	return err
 }
 
 func parseCallback(h nats.Header, data []byte) (*history.Event, error) {
-	id := i64(h.Get(hdrCallbackID))
-	nonce := h.Get(hdrCallbackNonce)
-	switch h.Get(hdrStatus) {
+	id := i64(h.Get(HeaderCallbackID))
+	nonce := h.Get(HeaderCallbackNonce)
+	switch h.Get(HeaderStatus) {
 	case CallbackSucceed:
 		if len(data) == 0 {
 			data = []byte("null")
@@ -139,5 +99,5 @@ func parseCallback(h nats.Header, data []byte) (*history.Event, error) {
 	case CallbackHeartbeat:
 		return &history.Event{Type: history.TypeCallbackHeartbeat, Attributes: &history.CallbackHeartbeat{ID: id, Nonce: nonce}}, nil
 	}
-	return nil, fmt.Errorf("unknown callback status %q", h.Get(hdrStatus))
+	return nil, fmt.Errorf("unknown callback status %q", h.Get(HeaderStatus))
 }

@@ -1,0 +1,41 @@
+package store
+
+import (
+	"errors"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/executor"
+)
+
+// Errors of the store. Callers decide with errors.Is; the wrapping message
+// names the instance, the run and, where there is one, the event sequence.
+var (
+	// ErrConflict: another writer appended to the instance's history first.
+	ErrConflict = errors.New("history changed concurrently")
+	// ErrNotFound: the instance has no history (or not the named run).
+	ErrNotFound = errors.New("workflow not found")
+	// ErrNotRunning: the run is already closed.
+	ErrNotRunning = errors.New("workflow is not running")
+	// ErrAlreadyExists: the id is taken by a closed run and the reuse policy
+	// forbids another.
+	ErrAlreadyExists = errors.New("workflow id already used")
+	// ErrInvalidToken: the string is not a callback token.
+	ErrInvalidToken = history.ErrInvalidToken
+	// ErrCallbackNotPending: the token's wait is over (completed, failed,
+	// timed out, or its run closed) or never existed.
+	ErrCallbackNotPending = errors.New("callback is not pending")
+	// ErrInvalidReset: the reset or redrive asked for cannot be made (a cut
+	// point past the close, open child workflows or callbacks at the cut, a
+	// redrive of a run that did not fail).
+	ErrInvalidReset = errors.New("invalid reset")
+	// ErrStillRunning: the instance's latest run has not closed (or it
+	// continued as new), so there is nothing to purge yet.
+	ErrStillRunning = errors.New("workflow is still running")
+	// ErrNewerRun: the run named is not the instance's latest; purging
+	// would delete the newer run too.
+	ErrNewerRun = errors.New("workflow has a newer run")
+	// ErrUnknownQuery: the workflow registered no handler of that name.
+	ErrUnknownQuery = executor.ErrUnknownQuery
+	// ErrNoWorker: no live worker serves the workflow's task queue.
+	ErrNoWorker = errors.New("no live worker serves the task queue")
+)
