@@ -14,6 +14,7 @@ import (
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/streams"
+	"github.com/cairnhq/cairn/streams/embedded"
 )
 
 // shards overrides the worker's orchestrator shards when > 0 (-shards).
@@ -32,7 +33,7 @@ const benchQueue = "bench"
 type env struct {
 	dir        string
 	syncAlways bool
-	srv        *streams.Server
+	srv        *embedded.Server
 	port       int
 	url        string
 
@@ -86,8 +87,8 @@ func newEnv(ctx context.Context, syncAlways bool, register func(*worker.Worker),
 }
 
 func (e *env) startServer(ctx context.Context) error {
-	srv, err := streams.StartServer(ctx, streams.WithDataDir(e.dir), streams.WithPort(e.port),
-		streams.WithSyncAlways(e.syncAlways))
+	srv, err := embedded.StartServer(ctx, embedded.WithDataDir(e.dir), embedded.WithPort(e.port),
+		embedded.WithSyncAlways(e.syncAlways))
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/streams/embedded"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -194,7 +195,7 @@ func TestDirectGetAcrossRestart(t *testing.T) {
 	subj := n.HistorySubject("wf")
 
 	s.Shutdown()
-	s = startTestServer(t, dir, WithPort(port))
+	s = startTestServer(t, dir, embedded.WithPort(port))
 	select {
 	case <-reconnected:
 	case <-time.After(10 * time.Second):

@@ -29,7 +29,4 @@ var (
 	// example another retention policy or storage type. An operator has to
 	// fix (or delete) it; cairn never deletes data on its own.
 	ErrIncompatibleStream = errors.New("streams: incompatible existing stream")
-
-	// ErrServerStart reports that the embedded server failed to start.
-	ErrServerStart = errors.New("streams: embedded server failed to start")
 )

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/streams/embedded"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -20,12 +21,12 @@ func testCtx(t testing.TB) context.Context {
 
 // startTestServer starts an embedded server on a random loopback port in
 // dir (a fresh temp dir when empty) and shuts it down on cleanup.
-func startTestServer(t testing.TB, dir string, opts ...ServerOption) *Server {
+func startTestServer(t testing.TB, dir string, opts ...embedded.ServerOption) *embedded.Server {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	s, err := StartServer(testCtx(t), append([]ServerOption{WithDataDir(dir)}, opts...)...)
+	s, err := embedded.StartServer(testCtx(t), append([]embedded.ServerOption{embedded.WithDataDir(dir)}, opts...)...)
 	if err != nil {
 		t.Fatalf("StartServer: %v", err)
 	}
@@ -49,7 +50,7 @@ func connect(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
 }
 
 // ensured starts a server, connects, and provisions namespace ns.
-func ensured(t testing.TB, ns string, opts ...Option) (*Server, *nats.Conn, jetstream.JetStream) {
+func ensured(t testing.TB, ns string, opts ...Option) (*embedded.Server, *nats.Conn, jetstream.JetStream) {
 	t.Helper()
 	s := startTestServer(t, "")
 	nc, js := connect(t, s.ClientURL())

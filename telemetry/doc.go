@@ -15,7 +15,7 @@
 // the workflow id and run. Every workflow task, activity attempt and timer
 // span names that span as its parent, and whichever worker commits the close
 // emits it once, with the start event's time as its start time. For that the
-// tracer provider must use IDGenerator (NewTracerProvider and Setup do); with
+// tracer provider must use IDGenerator (NewTracerProvider and otelsetup.Setup do); with
 // another generator the execution span is not emitted and a warning is
 // logged once.
 //

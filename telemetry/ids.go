@@ -75,7 +75,7 @@ func withSpanIDs(ctx context.Context, traceID trace.TraceID, spanID trace.SpanID
 
 // IDGenerator returns the id generator cairn needs in a tracer provider
 // (sdktrace.WithIDGenerator): random ids, except for the deterministic ids
-// of execution spans. NewTracerProvider and Setup install it; add it
+// of execution spans. NewTracerProvider and otelsetup.Setup install it; add it
 // yourself to a provider you build.
 func IDGenerator() sdktrace.IDGenerator { return idGenerator{} }
 
@@ -106,4 +106,11 @@ func randomSpanID() trace.SpanID {
 		binary.BigEndian.PutUint64(sid[:], rand.Uint64())
 	}
 	return sid
+}
+
+// NewTracerProvider returns an SDK tracer provider with IDGenerator, which
+// cairn's execution spans need; opts come after it, so they may add
+// processors, a resource, a sampler...
+func NewTracerProvider(opts ...sdktrace.TracerProviderOption) *sdktrace.TracerProvider {
+	return sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithIDGenerator(IDGenerator())}, opts...)...)
 }

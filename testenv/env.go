@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cairnhq/cairn/streams"
+	"github.com/cairnhq/cairn/streams/embedded"
 )
 
 const (
@@ -52,8 +53,8 @@ type Env struct {
 	js    jetstream.JetStream
 
 	mu   sync.Mutex
-	srv  *streams.Server // nil while stopped
-	port int             // chosen by the first start, reused by restarts
+	srv  *embedded.Server // nil while stopped
+	port int              // chosen by the first start, reused by restarts
 	url  string
 }
 
@@ -117,7 +118,7 @@ func (e *Env) Names() streams.Names { return e.names }
 func (e *Env) Dir() string { return e.dir }
 
 // Server is the running server, or nil while it is stopped.
-func (e *Env) Server() *streams.Server {
+func (e *Env) Server() *embedded.Server {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.srv
@@ -160,12 +161,12 @@ func (e *Env) StartServer(t testing.TB) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
 	defer cancel()
-	opts := []streams.ServerOption{
-		streams.WithDataDir(e.dir),
-		streams.WithPort(e.port),
-		streams.WithSyncAlways(e.cfg.syncAlways),
+	opts := []embedded.ServerOption{
+		embedded.WithDataDir(e.dir),
+		embedded.WithPort(e.port),
+		embedded.WithSyncAlways(e.cfg.syncAlways),
 	}
-	srv, err := streams.StartServer(ctx, opts...)
+	srv, err := embedded.StartServer(ctx, opts...)
 	if err != nil {
 		t.Fatalf("testenv: start server: %v", err)
 	}

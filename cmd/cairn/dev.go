@@ -23,6 +23,7 @@ import (
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/streams"
+	"github.com/cairnhq/cairn/streams/embedded"
 )
 
 const (
@@ -83,7 +84,7 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var noDemo bool
 	var level string
 	c.fs.StringVar(&cfg.dataDir, "data", defaultDataDir, "JetStream storage `directory` (created if missing)")
-	c.fs.StringVar(&cfg.host, "host", streams.DefaultServerHost, "`address` the NATS server listens on")
+	c.fs.StringVar(&cfg.host, "host", embedded.DefaultServerHost, "`address` the NATS server listens on")
 	c.fs.IntVar(&cfg.port, "port", defaultPort, "NATS client `port` (-1 or 0 picks a free port)")
 	c.fs.StringVar(&cfg.namespace, "namespace", defaultNamespace, "cairn `namespace` to provision and serve")
 	c.fs.BoolVar(&cfg.syncAlways, "sync-always", false, "fsync every write (survives OS crashes and power loss; slower)")
@@ -153,12 +154,12 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 		return portBusyError(cfg)
 	}
 	log.Debug("starting nats-server", "data", dir, "host", cfg.host, "port", cfg.port, "sync_always", cfg.syncAlways)
-	srv, err := streams.StartServer(ctx,
-		streams.WithDataDir(dir),
-		streams.WithHost(cfg.host),
-		streams.WithPort(cfg.port),
-		streams.WithSyncAlways(cfg.syncAlways),
-		streams.WithLogger(cfg.logLevel <= slog.LevelDebug),
+	srv, err := embedded.StartServer(ctx,
+		embedded.WithDataDir(dir),
+		embedded.WithHost(cfg.host),
+		embedded.WithPort(cfg.port),
+		embedded.WithSyncAlways(cfg.syncAlways),
+		embedded.WithLogger(cfg.logLevel <= slog.LevelDebug),
 	)
 	if err != nil {
 		if cfg.port > 0 && (strings.Contains(err.Error(), "address already in use") || portInUse(cfg.host, cfg.port)) {

@@ -15,6 +15,7 @@ import (
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/sdk/workflow"
 	"github.com/cairnhq/cairn/streams"
+	"github.com/cairnhq/cairn/streams/embedded"
 )
 
 // testTimeout bounds every wait of a test, so a broken engine fails the
@@ -104,7 +105,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
-	srv, err := streams.StartServer(ctx, streams.WithDataDir(t.TempDir()), streams.WithHost("127.0.0.1"), streams.WithPort(-1))
+	srv, err := embedded.StartServer(ctx, embedded.WithDataDir(t.TempDir()), embedded.WithHost("127.0.0.1"), embedded.WithPort(-1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/telemetry"
+	"github.com/cairnhq/cairn/telemetry/otelsetup"
 )
 
 // defaultMetricsPort is where --metrics auto serves /metrics (the port
@@ -20,7 +21,7 @@ const defaultMetricsPort = 9464
 // devTelemetry is the OpenTelemetry setup of cairn dev: tracing and OTLP
 // metrics as the OTEL_* environment says, and /metrics in Prometheus format.
 type devTelemetry struct {
-	providers  *telemetry.Providers
+	providers  *otelsetup.Providers
 	metricsURL string
 	srv        *http.Server
 	log        *slog.Logger
@@ -31,7 +32,7 @@ type devTelemetry struct {
 // serves /metrics on addr ("" for none). It returns a logger that adds trace
 // and span ids to records logged with a context.
 func startTelemetry(ctx context.Context, addr string, explicit bool, log *slog.Logger) (*devTelemetry, error) {
-	p, err := telemetry.Setup(ctx, telemetry.SetupOptions{Prometheus: addr != "", Global: true, Logger: log})
+	p, err := otelsetup.Setup(ctx, otelsetup.SetupOptions{Prometheus: addr != "", Global: true, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func WithActivityConcurrency(n int) Option { return func(o *options) { o.activit
 // The default is the global provider (otel.GetTracerProvider), a no-op
 // unless the application installed one. The provider must use
 // telemetry.IDGenerator for execution spans to be emitted (providers made
-// by telemetry.NewTracerProvider and telemetry.Setup do).
+// by telemetry.NewTracerProvider and otelsetup.Setup do).
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(o *options) { o.tracerProvider = tp }
 }

@@ -34,7 +34,8 @@ import (
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/sdk/workflow"
 	"github.com/cairnhq/cairn/streams"
-	"github.com/cairnhq/cairn/telemetry"
+	"github.com/cairnhq/cairn/streams/embedded"
+	"github.com/cairnhq/cairn/telemetry/otelsetup"
 )
 
 // Order runs three activities, a timer and a wait for an external event.
@@ -107,15 +108,15 @@ func run(ctx context.Context, log *slog.Logger, jaeger string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := streams.StartServer(ctx, streams.WithDataDir(dir), streams.WithPort(-1))
+	srv, err := embedded.StartServer(ctx, embedded.WithDataDir(dir), embedded.WithPort(-1))
 	if err != nil {
 		return err
 	}
 	defer srv.Shutdown()
 
 	// One set of providers per "process".
-	newProviders := func(instance string) (*telemetry.Providers, error) {
-		return telemetry.Setup(ctx, telemetry.SetupOptions{Logger: log,
+	newProviders := func(instance string) (*otelsetup.Providers, error) {
+		return otelsetup.Setup(ctx, otelsetup.SetupOptions{Logger: log,
 			Attributes: []attribute.KeyValue{attribute.String("service.instance.id", instance)}})
 	}
 	pc, err := newProviders("client")
@@ -138,7 +139,7 @@ func run(ctx context.Context, log *slog.Logger, jaeger string) error {
 	}
 
 	connect := func(name string) (*nats.Conn, error) { return streams.Connect(srv.ClientURL(), nats.Name(name)) }
-	startWorker := func(name string, p *telemetry.Providers) (*nats.Conn, context.CancelFunc, error) {
+	startWorker := func(name string, p *otelsetup.Providers) (*nats.Conn, context.CancelFunc, error) {
 		nc, err := connect(name)
 		if err != nil {
 			return nil, nil, err
@@ -214,7 +215,7 @@ func run(ctx context.Context, log *slog.Logger, jaeger string) error {
 	}
 	log.Info("workflow completed", "result", out)
 	time.Sleep(300 * time.Millisecond) // the last task's span ends after the result is visible
-	for _, p := range []*telemetry.Providers{pc, p2} {
+	for _, p := range []*otelsetup.Providers{pc, p2} {
 		if err := p.Shutdown(ctx); err != nil {
 			return fmt.Errorf("flush spans: %w", err)
 		}

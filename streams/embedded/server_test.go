@@ -1,4 +1,4 @@
-package streams
+package embedded
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnhq/cairn/streams"
 )
 
 func TestStartServerDefaults(t *testing.T) {
@@ -63,10 +65,10 @@ func TestServerRestartKeepsData(t *testing.T) {
 	port := s.Port()
 	nc, js := connect(t, s.ClientURL())
 	ctx := testCtx(t)
-	if err := Ensure(ctx, js, "keep"); err != nil {
+	if err := streams.Ensure(ctx, js, "keep"); err != nil {
 		t.Fatal(err)
 	}
-	n := NewNames("keep")
+	n := streams.NewNames("keep")
 	ack, err := js.Publish(ctx, n.HistorySubject("wf"), []byte("hello"))
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +95,7 @@ func TestServerRestartKeepsData(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	m, err := LastMsg(ctx, nc, n.HistoryStream(), n.HistorySubject("wf"))
+	m, err := streams.LastMsg(ctx, nc, n.HistoryStream(), n.HistorySubject("wf"))
 	if err != nil || m.Seq != ack.Sequence || string(m.Data) != "hello" {
 		t.Fatalf("after restart: %+v, %v", m, err)
 	}
@@ -102,7 +104,7 @@ func TestServerRestartKeepsData(t *testing.T) {
 		t.Fatalf("kv after restart: %v", err)
 	}
 	// Ensure on the recovered layout is still a no-op.
-	if err := Ensure(ctx, js, "keep"); err != nil {
+	if err := streams.Ensure(ctx, js, "keep"); err != nil {
 		t.Fatal(err)
 	}
 }

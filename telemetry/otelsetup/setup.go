@@ -1,4 +1,4 @@
-package telemetry
+package otelsetup
 
 import (
 	"context"
@@ -25,18 +25,13 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/cairnhq/cairn/telemetry"
 )
 
 // DefaultServiceName is service.name unless OTEL_SERVICE_NAME (or
 // SetupOptions.ServiceName) says otherwise.
 const DefaultServiceName = "cairn"
-
-// NewTracerProvider returns an SDK tracer provider with IDGenerator, which
-// cairn's execution spans need; opts come after it, so they may add
-// processors, a resource, a sampler...
-func NewTracerProvider(opts ...sdktrace.TracerProviderOption) *sdktrace.TracerProvider {
-	return sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithIDGenerator(IDGenerator())}, opts...)...)
-}
 
 // SetupOptions tune Setup.
 type SetupOptions struct {
@@ -77,9 +72,9 @@ type Providers struct {
 // Prometheus was asked for.
 func (p *Providers) MetricsHandler() http.Handler { return p.metricsHandler }
 
-// Telemetry returns the Telemetry of the providers.
-func (p *Providers) Telemetry() *Telemetry {
-	return New(Options{TracerProvider: p.TracerProvider, MeterProvider: p.MeterProvider, Logger: p.log})
+// Telemetry returns the cairn telemetry.Telemetry of the providers.
+func (p *Providers) Telemetry() *telemetry.Telemetry {
+	return telemetry.New(telemetry.Options{TracerProvider: p.TracerProvider, MeterProvider: p.MeterProvider, Logger: p.log})
 }
 
 // Shutdown flushes pending spans and metrics and stops the exporters.
@@ -167,7 +162,7 @@ func Setup(ctx context.Context, o SetupOptions) (*Providers, error) {
 		tpOpts = append(tpOpts, sdktrace.WithBatcher(exp))
 	}
 	if len(tpOpts) > 0 {
-		tp := NewTracerProvider(append(tpOpts, sdktrace.WithResource(res))...)
+		tp := telemetry.NewTracerProvider(append(tpOpts, sdktrace.WithResource(res))...)
 		p.TracerProvider, p.Tracing = tp, true
 		p.shutdown = append(p.shutdown, tp.Shutdown)
 	}

@@ -1,4 +1,4 @@
-package streams
+package embedded
 
 import (
 	"context"
@@ -186,3 +186,6 @@ func (s *Server) Shutdown() {
 
 // Inner returns the wrapped nats-server, for monitoring and tests.
 func (s *Server) Inner() *server.Server { return s.inner }
+
+// ErrServerStart reports that the embedded server failed to start.
+var ErrServerStart = errors.New("embedded: server failed to start")
