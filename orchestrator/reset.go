@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/cairnhq/cairn/history"
@@ -44,8 +43,14 @@ func (w *Worker) emitOpen(ctx context.Context, e *entry) error {
 	if len(batches) == 0 {
 		return nil
 	}
+	return w.emit(ctx, e, openWorkBatch(batches, time.Now().UTC()))
+}
+
+// openWorkBatch is a batch whose commands dispatch what a run's history
+// leaves open, at now: its start (the execution timeout), an activity's due
+// attempt, its timers.
+func openWorkBatch(batches []history.Batch, now time.Time) history.Batch {
 	open := history.OpenItems(batches)
-	now := time.Now().UTC()
 	b := history.Batch{batches[0][0]}
 	for _, a := range open.Activities {
 		if a.Attempt <= 1 {
@@ -58,7 +63,7 @@ func (w *Worker) emitOpen(ctx context.Context, e *entry) error {
 	for _, t := range open.Timers {
 		b = append(b, &history.Event{Time: now, Type: history.TypeTimerStarted, Attributes: t})
 	}
-	return w.emit(ctx, e, b)
+	return b
 }
 
 // closeSuperseded cleans up after a run that a reset terminated while a
@@ -71,11 +76,6 @@ func (w *Worker) closeSuperseded(ctx context.Context, id, run string) error {
 	if err != nil {
 		return err
 	}
-	em := &emission{w: w}
-	if err := w.closeChildren(ctx, em, history.OpenItems(batches).Children); err != nil {
-		return err
-	}
-	em.purge(w.inbox, strings.TrimSuffix(w.names.TimerInstanceFilter(id), ">")+run+".>")
-	em.purge(w.tasks, strings.TrimSuffix(w.names.TaskDelayWildcard(), ">")+w.names.InstanceKey(id)+"."+run+".>")
-	return em.wait(ctx)
+	cmds := parentCloseCommands(w.names, history.OpenItems(batches).Children)
+	return w.sendCommands(ctx, append(cmds, schedulePurges(w.names, id, run)...))
 }

@@ -379,7 +379,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 		for _, it := range items {
 			terminated = terminated || (it.kind == kindTerminated && it.run == e.head.Run)
 		}
-		if terminated || (cold && (redelivered || recent(e.last))) {
+		if terminated || (cold && (redelivered || recent(e.last, time.Now()))) {
 			if err := w.reemitClose(ctx, e); err != nil {
 				log.Warn("emitting the commands of a closed run failed; will retry", "error", err)
 				retry(time.Second)
@@ -395,7 +395,7 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 	}
 	run := e.head.Run
 	tt.bind(ctx, e.inst.Started())
-	if cold && (redelivered || recent(e.last)) {
+	if cold && (redelivered || recent(e.last, time.Now())) {
 		ctx = tt.start(ctx)
 		// The last batch's commands may not have gone out before a crash.
 		if err := w.emit(ctx, e, e.last); err != nil {
@@ -488,15 +488,21 @@ func (w *Worker) task(ctx context.Context, c *cache, id string, msgs []jetstream
 			e.head, e.last = head, batch
 			w.committed(ctx, e, batch)
 			w.noteStatus(id, head, e.inst.StartTime(), batch)
-			if err := w.emit(ctx, e, batch); err != nil {
+			cmds := commandsOf(batch, w.runInfo(ctx, e), w.commandConfig())
+			if err := w.sendCommands(ctx, cmds); err != nil {
 				log.Warn("emitting commands failed; they will be re-emitted", "run", run, "error", err)
 				tt.fail(outcomeError, err)
 				c.remove(id)
 				retry(time.Second)
 				return
 			}
-			if wr := w.summaryWrite(e, batch); wr != nil {
-				writes = append(writes, wr)
+			for _, cmd := range cmds {
+				if cmd.kind != cmdSummary {
+					continue
+				}
+				if wr := w.summaryWrite(e, cmd.summary); wr != nil {
+					writes = append(writes, wr)
+				}
 			}
 		}
 		if !e.inst.AwaitingCommit() || e.inst.Closed() != nil {
@@ -520,10 +526,11 @@ func (w *Worker) newInstance(fn executor.WorkflowFunc) *executor.Instance {
 		MaxHistoryEvents: w.opts.MaxHistoryEvents})
 }
 
-// recent reports whether a batch is young enough that re-emitting its
-// commands is still de-duplicated by the streams (the duplicate window).
-func recent(b history.Batch) bool {
-	return len(b) > 0 && time.Since(b[0].Time) < 2*time.Minute
+// recent reports whether a batch is young enough, at now, that re-emitting
+// its commands is still de-duplicated by the streams (the duplicate
+// window).
+func recent(b history.Batch, now time.Time) bool {
+	return len(b) > 0 && now.Sub(b[0].Time) < 2*time.Minute
 }
 
 // ackAfter acknowledges a task's inbox messages once the summary writes its
