@@ -98,35 +98,3 @@ func (w *Worker) terminateChild(ctx context.Context, t *terminateRequest) error 
 	}
 	return nil
 }
-
-// reemittedClose is the close of a run loaded closed, whose commands are
-// re-emitted: the next run of a continue-as-new, the parent-close policy,
-// the notice to the parent, the retention schedule and the purge of the
-// run's schedules. It reports false when the run's last batch does not
-// close it.
-func reemittedClose(e *entry) (closedRun, bool) {
-	if e.started == nil || len(e.last) == 0 {
-		return closedRun{}, false
-	}
-	closeEv := e.last[len(e.last)-1]
-	if !closeEv.IsClose() {
-		return closedRun{}, false
-	}
-	return closedRun{id: e.id, run: e.head.Run, head: e.head, started: e.started, closeEv: closeEv,
-		open: e.openChildren, purgeSchedules: true}, true
-}
-
-// reemitClose re-publishes the commands of a closed run's last batch, for
-// a run loaded cold (reemittedClose), then its summary. Each is
-// idempotent.
-func (w *Worker) reemitClose(ctx context.Context, e *entry) error {
-	c, ok := reemittedClose(e)
-	if !ok {
-		return nil
-	}
-	if err := w.sendCommands(ctx, closeCommandsOf(w.commandConfig(), c)); err != nil {
-		return err
-	}
-	// The summary write is a close command too (see summaryWrite).
-	return w.summaries.CatchUp(ctx, e.id, e.head)
-}

@@ -1,12 +1,10 @@
 package orchestrator
 
 import (
-	"fmt"
 	"hash/fnv"
 	"time"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/internal/executor"
 	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/streams"
 )
@@ -28,24 +26,4 @@ func continueAsNewCommand(names streams.Names, id string, head *store.Head, pare
 	}
 	wake, err := store.NewStartWake(names.InboxSubject(head.TaskQueue, id), names.InstanceKey(id), a.NextRun, head.Seq, batch)
 	return command{kind: cmdContinueAsNew, msg: wake, err: err}
-}
-
-// HistorySizeError reports a run whose stored history would grow past the
-// configured size: nothing is committed and the instance parks, like
-// executor.HistoryLimitError for the event count.
-type HistorySizeError struct {
-	WorkflowID string
-	Run        string
-	Bytes      int64
-	Limit      int64
-}
-
-func (e *HistorySizeError) Error() string {
-	return fmt.Sprintf("workflow %q run %s: history would reach %d bytes, over the limit of %d; continue as new (workflow.NewContinueAsNewError) before that",
-		e.WorkflowID, e.Run, e.Bytes, e.Limit)
-}
-
-// Failure is the serialized form stored in the instance summary.
-func (e *HistorySizeError) Failure() *history.Failure {
-	return &history.Failure{Type: executor.FailureHistoryLimit, Message: e.Error(), NonRetryable: true}
 }

@@ -14,6 +14,28 @@ import (
 	"github.com/cairnhq/cairn/timers"
 )
 
+// emitCommands is the task's emit phase: it sends the commands of the
+// batch just committed and keeps the summary write the acknowledgement
+// must wait for. A failure evicts the instance and redelivers the messages:
+// the batch is in history, so the load that follows re-emits its commands.
+func (w *Worker) emitCommands(s *taskState, batch history.Batch) bool {
+	cmds := commandsOf(batch, w.runInfo(s.ctx, s.e), w.commandConfig())
+	if err := w.sendCommands(s.ctx, cmds); err != nil {
+		s.log.Warn("emitting commands failed; they will be re-emitted", "run", s.run, "error", err)
+		s.tt.fail(outcomeError, err)
+		s.evict(time.Second)
+		return false
+	}
+	for _, c := range cmds {
+		if c.kind == cmdSummary {
+			if wr := w.summaryWrite(s.e, c.summary); wr != nil {
+				s.writes = append(s.writes, wr)
+			}
+		}
+	}
+	return true
+}
+
 // emit derives the commands of a committed batch of a live run and sends
 // them (a re-emission after a load, a start's, a reset run's open work).
 func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error {

@@ -7,30 +7,6 @@ import (
 	"github.com/cairnhq/cairn/history"
 )
 
-// resetWakeWait is how long a reset wake waits for its run to appear: the
-// wake is published before the append, and a client that died in between
-// leaves a wake for a run that never comes.
-const resetWakeWait = time.Minute
-
-// holdEarlyResets returns the reset wakes whose run is not in history yet
-// to the inbox for a later look, and drops them once they are too old.
-func (w *Worker) holdEarlyResets(e *entry, items []*item) []*item {
-	out := items[:0]
-	for _, it := range items {
-		if it.kind == kindReset && (e == nil || e.head.Run != it.run) {
-			md, err := it.msg.Metadata()
-			if err == nil && time.Since(md.Timestamp) < resetWakeWait {
-				_ = it.msg.NakWithDelay(200 * time.Millisecond)
-			} else {
-				_ = it.msg.Ack()
-			}
-			continue
-		}
-		out = append(out, it)
-	}
-	return out
-}
-
 // emitOpen dispatches what a run made by reset or redrive has open at its
 // cut: the copied history's commands went out for the old run, not this
 // one. Activities go out again (at the attempt due), timers are armed
