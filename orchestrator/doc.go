@@ -6,22 +6,36 @@
 //
 // # Commit protocol
 //
-// A workflow task for instance X:
+// A workflow task for instance X (task, in task.go) runs in phases, each a
+// function named for it, in a file named for it; taskState carries what
+// flows between them:
 //
-//  1. takes the inbox messages pending for X (the consumer is filtered on the
-//     queue's inbox subjects only, never on timer schedules);
-//  2. gets X from the cache or loads its history with direct gets and
-//     replays it, then re-emits the commands of its last batch (they may not
-//     have gone out before a crash; every emission is idempotent);
-//  3. drops messages the history already reflects (an activity already
-//     closed, a timer already fired, a start already committed);
-//  4. runs the workflow code until every coroutine blocks;
-//  5. appends ONE history message holding the task's events, expecting the
-//     last sequence it knows for X (Nats-Expected-Last-Subject-Sequence); on
-//     a conflict it evicts X and redelivers the messages;
-//  6. publishes the commands (activity tasks, timer schedules, purges) with
-//     deterministic message ids and waits for their acknowledgements;
-//  7. acknowledges the inbox messages.
+//  1. the inbox messages pending for X are taken and parsed (parseItems;
+//     the consumer is filtered on the queue's inbox subjects only, never on
+//     timer schedules);
+//  2. resolve: gets X from the cache, or builds a new run from its start
+//     wake, or loads its history with direct gets and replays it; start
+//     wakes complete the starts their clients left unfinished;
+//  3. control: holds back early reset wakes and drops messages for an
+//     instance without history; re-emits the commands of a loaded
+//     instance's last batch (they may not have gone out before a crash;
+//     every command is idempotent), or only the close commands of a closed
+//     run; dispatches reset and terminated wakes; keeps the events of the
+//     current run for the code (the executor drops what history already
+//     reflects: an activity already closed, a timer already fired);
+//  4. execute: runs the workflow code until every coroutine blocks;
+//  5. commit: appends ONE history message holding the task's events,
+//     expecting the last sequence it knows for X
+//     (Nats-Expected-Last-Subject-Sequence); on a conflict it evicts X and
+//     redelivers the messages; past the history limits it parks X;
+//  6. emitCommands: derives the batch's commands (commandsOf, a pure
+//     function of the batch and the run: activity tasks, timer schedules,
+//     purges, child starts, notices, retention, the summary) and sends them
+//     with deterministic message ids, waiting for their acknowledgements
+//     (sendCommands); execute, commit and emitCommands repeat while code
+//     awaits its decisions' commit;
+//  7. acknowledge: acknowledges the inbox messages, once the summary writes
+//     the batches need are done.
 //
 // Invariant: the commands of every committed batch except possibly the
 // last have been published. A crash at any step therefore loses nothing

@@ -1,6 +1,10 @@
 package orchestrator
 
 import (
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cairnhq/cairn/history"
@@ -18,16 +22,50 @@ type item struct {
 	start       history.Batch
 	expectedSeq uint64
 	redelivered bool
+	// published is when the message was stored (zero if unknown).
+	published time.Time
 }
 
+// parseItems parses a task's messages. A malformed one is terminated: it
+// would never parse. redelivered tells whether any came back.
+func parseItems(log *slog.Logger, msgs []jetstream.Msg) (items []*item, redelivered bool) {
+	items = make([]*item, 0, len(msgs))
+	for _, m := range msgs {
+		it, err := parseItem(m)
+		if err != nil {
+			log.Warn("malformed inbox message dropped", "error", err)
+			_ = m.Term()
+			continue
+		}
+		redelivered = redelivered || it.redelivered
+		items = append(items, it)
+	}
+	return items, redelivered
+}
+
+// parseItem parses an inbox message (itemOf) and keeps it for its
+// acknowledgement.
 func parseItem(m jetstream.Msg) (*item, error) {
-	in, err := store.ParseInbox(m.Headers(), m.Data())
+	var delivered uint64
+	var published time.Time
+	if md, err := m.Metadata(); err == nil {
+		delivered, published = md.NumDelivered, md.Timestamp
+	}
+	it, err := itemOf(m.Headers(), m.Data(), delivered, published)
 	if err != nil {
 		return nil, err
 	}
-	it := &item{msg: m, kind: in.Kind, run: in.Run, ev: in.Event, start: in.Start, expectedSeq: in.ExpectedSeq}
-	if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
-		it.redelivered = true
-	}
+	it.msg = m
 	return it, nil
+}
+
+// itemOf parses an inbox message from its headers and body, the number of
+// times it was delivered (0 if unknown) and when it was stored.
+func itemOf(h nats.Header, data []byte, delivered uint64, published time.Time) (*item, error) {
+	in, err := store.ParseInbox(h, data)
+	if err != nil {
+		return nil, err
+	}
+	return &item{kind: in.Kind, run: in.Run, ev: in.Event, start: in.Start, expectedSeq: in.ExpectedSeq,
+		redelivered: delivered > 1, published: published}, nil
 }

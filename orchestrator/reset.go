@@ -2,35 +2,10 @@ package orchestrator
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/cairnhq/cairn/history"
 )
-
-// resetWakeWait is how long a reset wake waits for its run to appear: the
-// wake is published before the append, and a client that died in between
-// leaves a wake for a run that never comes.
-const resetWakeWait = time.Minute
-
-// holdEarlyResets returns the reset wakes whose run is not in history yet
-// to the inbox for a later look, and drops them once they are too old.
-func (w *Worker) holdEarlyResets(e *entry, items []*item) []*item {
-	out := items[:0]
-	for _, it := range items {
-		if it.kind == kindReset && (e == nil || e.head.Run != it.run) {
-			md, err := it.msg.Metadata()
-			if err == nil && time.Since(md.Timestamp) < resetWakeWait {
-				_ = it.msg.NakWithDelay(200 * time.Millisecond)
-			} else {
-				_ = it.msg.Ack()
-			}
-			continue
-		}
-		out = append(out, it)
-	}
-	return out
-}
 
 // emitOpen dispatches what a run made by reset or redrive has open at its
 // cut: the copied history's commands went out for the old run, not this
@@ -44,8 +19,14 @@ func (w *Worker) emitOpen(ctx context.Context, e *entry) error {
 	if len(batches) == 0 {
 		return nil
 	}
+	return w.emit(ctx, e, openWorkBatch(batches, time.Now().UTC()))
+}
+
+// openWorkBatch is a batch whose commands dispatch what a run's history
+// leaves open, at now: its start (the execution timeout), an activity's due
+// attempt, its timers.
+func openWorkBatch(batches []history.Batch, now time.Time) history.Batch {
 	open := history.OpenItems(batches)
-	now := time.Now().UTC()
 	b := history.Batch{batches[0][0]}
 	for _, a := range open.Activities {
 		if a.Attempt <= 1 {
@@ -58,7 +39,7 @@ func (w *Worker) emitOpen(ctx context.Context, e *entry) error {
 	for _, t := range open.Timers {
 		b = append(b, &history.Event{Time: now, Type: history.TypeTimerStarted, Attributes: t})
 	}
-	return w.emit(ctx, e, b)
+	return b
 }
 
 // closeSuperseded cleans up after a run that a reset terminated while a
@@ -71,11 +52,6 @@ func (w *Worker) closeSuperseded(ctx context.Context, id, run string) error {
 	if err != nil {
 		return err
 	}
-	em := &emission{w: w}
-	if err := w.closeChildren(ctx, em, history.OpenItems(batches).Children); err != nil {
-		return err
-	}
-	em.purge(w.inbox, strings.TrimSuffix(w.names.TimerInstanceFilter(id), ">")+run+".>")
-	em.purge(w.tasks, strings.TrimSuffix(w.names.TaskDelayWildcard(), ">")+w.names.InstanceKey(id)+"."+run+".>")
-	return em.wait(ctx)
+	cmds := parentCloseCommands(w.names, history.OpenItems(batches).Children)
+	return w.sendCommands(ctx, append(cmds, schedulePurges(w.names, id, run)...))
 }

@@ -33,19 +33,21 @@ func WithRetention(d time.Duration) Option {
 	}
 }
 
-// scheduleRetention publishes, with a run's close commands, the schedule
-// that purges the instance when its retention ends. Being a close command it
-// is re-emitted after a crash like the others; one schedule subject per
+// retentionCommand is the schedule, among a run's close commands, that
+// purges the instance when its retention ends. Being a close command it is
+// re-emitted after a crash like the others; one schedule subject per
 // instance means a later close replaces it. A continued run is not final:
-// the run that carries on schedules its own.
-func (w *Worker) scheduleRetention(em *emission, id, run string, closeEv *history.Event) error {
-	if w.opts.Retention <= 0 || closeEv.Type == history.TypeWorkflowContinuedAsNew {
-		return nil
+// the run that carries on schedules its own. It reports false when there is
+// none.
+func retentionCommand(cfg commandConfig, id, run string, closeEv *history.Event) (command, bool) {
+	if cfg.retention <= 0 || closeEv.Type == history.TypeWorkflowContinuedAsNew {
+		return command{}, false
 	}
 	h := nats.Header{}
 	h.Set(hdrRun, run)
-	return em.publish(timers.NewScheduleMsg(w.names.RetentionScheduleSubject(id), w.names.RetentionDueSubject(id),
-		closeEv.Time.Add(w.opts.Retention), h, nil))
+	at := closeEv.Time.Add(cfg.retention)
+	return command{kind: cmdRetention, at: at, msg: timers.NewScheduleMsg(cfg.names.RetentionScheduleSubject(id),
+		cfg.names.RetentionDueSubject(id), at, h, nil)}, true
 }
 
 // runRetention consumes the due retention schedules of the namespace and

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"time"
 
 	"github.com/cairnhq/cairn/history"
@@ -39,28 +38,19 @@ func needsSummary(ev *history.Event) bool {
 		ev.Type == history.TypeWorkflowPaused || ev.Type == history.TypeWorkflowResumed
 }
 
-// summaryWrite returns the summary write a committed batch needs before the
-// task that committed it is acknowledged (nil if none): the batch set
-// search attributes, paused or resumed, or closed the run, and list must
-// show it. It snapshots what it writes, since the instance moves on while
-// the write waits its turn in the background writer. The task acknowledges
-// its inbox messages only after the write; if it fails, or the worker dies
-// first, the messages come back redelivered and the worker that takes them
-// catches the summary up from history (store.Summaries.catchUp).
-func (w *Worker) summaryWrite(e *entry, batch history.Batch) func(context.Context) error {
-	if e.inst == nil || !slices.ContainsFunc(batch, needsSummary) {
+// summaryWrite returns the write of a cmdSummary command (nil if the run is
+// not live): the batch set search attributes, paused or resumed, or closed
+// the run, and list must show it. It snapshots what it writes, since the
+// instance moves on while the write waits its turn in the background
+// writer. The task acknowledges its inbox messages only after the write; if
+// it fails, or the worker dies first, the messages come back redelivered
+// and the worker that takes them catches the summary up from history
+// (store.Summaries.catchUp).
+func (w *Worker) summaryWrite(e *entry, ch *summaryChange) func(context.Context) error {
+	if e.inst == nil || ch == nil {
 		return nil
 	}
-	var status json.RawMessage
-	var closeEv *history.Event
-	for _, ev := range batch {
-		if a, ok := ev.Attributes.(*history.StatusSet); ok {
-			status = a.Status
-		}
-		if ev.IsClose() {
-			closeEv = ev
-		}
-	}
+	status, closeEv := ch.customStatus, ch.closeEv
 	id, head, attrs := e.id, e.head, maps.Clone(e.inst.SearchAttributes())
 	paused := e.inst.Paused() && e.inst.Closed() == nil
 	return func(ctx context.Context) error {

@@ -342,26 +342,25 @@ type timerTraces struct {
 	m  map[string]map[timers.Key]nats.Header
 }
 
-// timerHeaders adds the timer's start, due time, name and the starting
-// task's trace context to its fire message headers (and remembers them for
-// the local fast path).
-func (w *Worker) timerHeaders(ctx context.Context, h nats.Header, ev *history.Event, a *history.TimerStarted, local *timers.Key) {
-	if w.opts.Telemetry == nil {
-		return
-	}
+// timerTraceHeaders adds the timer's start, due time, name and (when the
+// task's span is recording) the starting task's trace context to its fire
+// message headers h. For a timer the local fast path fires (local), it
+// returns those headers, for rememberTimer; nil otherwise.
+func timerTraceHeaders(h nats.Header, ev *history.Event, a *history.TimerStarted, traceParent, traceState string,
+	recording, local bool) nats.Header {
 	h.Set(hdrTimerStarted, ev.Time.UTC().Format(time.RFC3339Nano))
 	h.Set(hdrTimerFireAt, a.FireAt.UTC().Format(time.RFC3339Nano))
 	if a.Name != "" && !strings.ContainsAny(a.Name, "\r\n") {
 		h.Set(hdrTimerName, a.Name)
 	}
-	if tp, ts := telemetry.TraceParent(ctx); tp != "" && telemetry.Recording(ctx) {
-		h.Set(telemetry.HeaderTraceParent, tp)
-		if ts != "" {
-			h.Set(telemetry.HeaderTraceState, ts)
+	if traceParent != "" && recording {
+		h.Set(telemetry.HeaderTraceParent, traceParent)
+		if traceState != "" {
+			h.Set(telemetry.HeaderTraceState, traceState)
 		}
 	}
-	if local == nil {
-		return
+	if !local {
+		return nil
 	}
 	keep := nats.Header{}
 	for _, k := range []string{hdrTimerStarted, hdrTimerFireAt, hdrTimerName, telemetry.HeaderTraceParent, telemetry.HeaderTraceState} {
@@ -369,17 +368,23 @@ func (w *Worker) timerHeaders(ctx context.Context, h nats.Header, ev *history.Ev
 			keep.Set(k, v)
 		}
 	}
+	return keep
+}
+
+// rememberTimer keeps what a timer's durable fire message carries for the
+// local fast path's fire of it (localTimerHeaders).
+func (w *Worker) rememberTimer(k timers.Key, keep nats.Header) {
 	w.timerTraces.mu.Lock()
 	defer w.timerTraces.mu.Unlock()
 	if w.timerTraces.m == nil {
 		w.timerTraces.m = map[string]map[timers.Key]nats.Header{}
 	}
-	byKey := w.timerTraces.m[local.Instance]
+	byKey := w.timerTraces.m[k.Instance]
 	if byKey == nil {
 		byKey = map[timers.Key]nats.Header{}
-		w.timerTraces.m[local.Instance] = byKey
+		w.timerTraces.m[k.Instance] = byKey
 	}
-	byKey[*local] = keep
+	byKey[k] = keep
 }
 
 // localTimerHeaders moves the remembered headers of a timer onto the fire
@@ -397,7 +402,7 @@ func (w *Worker) localTimerHeaders(k timers.Key, m *nats.Msg) *nats.Msg {
 	return m
 }
 
-// forgetTimer drops what timerHeaders remembered for one timer (k.Timer
+// forgetTimer drops what rememberTimer kept for one timer (k.Timer
 // set) or for every timer of an instance.
 func (w *Worker) forgetTimer(k timers.Key) {
 	if w.opts.Telemetry == nil {
