@@ -8,8 +8,8 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/wf"
 	"github.com/cairnhq/cairn/sdk/converter"
-	"github.com/cairnhq/cairn/sdk/worker"
 )
 
 // NonDeterminismError reports that the workflow code no longer makes the
@@ -56,7 +56,7 @@ func ReplayBatches(fn any, batches []history.Batch, opts ...ReplayOption) error 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	w, err := worker.AdaptWorkflow(fn, cfg.dc)
+	w, err := wf.Adapt(fn, cfg.dc)
 	if err != nil {
 		return fmt.Errorf("testenv: replay: %w", err)
 	}

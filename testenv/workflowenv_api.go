@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/act"
+	"github.com/cairnhq/cairn/internal/failconv"
 	"github.com/cairnhq/cairn/internal/store"
-	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/failure"
 )
 
@@ -34,7 +35,7 @@ func (e *WorkflowEnv) Start(wf any, input any) {
 	}
 	name, ok := wf.(string)
 	if !ok {
-		name = activity.Name(wf)
+		name = act.Name(wf)
 		if e.workflows[name] == nil {
 			e.RegisterWorkflow(wf)
 		}
@@ -246,7 +247,7 @@ func (e *WorkflowEnv) Result(out any) error {
 		}
 		return e.cfg.dc.FromPayload(a.Result, out)
 	}
-	if err := failure.OfClose(r.closed); err != nil {
+	if err := failconv.OfClose(r.closed); err != nil {
 		return werr(err)
 	}
 	return errors.New("testenv: run closed with unexpected event " + string(r.closed.Type))

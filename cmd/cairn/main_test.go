@@ -123,7 +123,10 @@ func newEnv(t *testing.T) *env {
 // returned function is called) and waits until it is live.
 func (e *env) startWorker(t *testing.T, queue string, withTestWorkflows bool) (stop func()) {
 	t.Helper()
-	w := worker.New(e.nc, queue)
+	w, err := worker.New(e.nc, queue)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.RegisterWorkflow(order.Workflow)
 	for _, a := range []any{order.Charge, order.Refund, order.Reserve, order.Release, order.Ship} {
 		w.RegisterActivity(a)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/cost"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/sdk/workflow"
@@ -295,8 +296,8 @@ func TestResetAFiftyStepInstanceToEvent20(t *testing.T) {
 	if d.ResetFrom == nil || d.Cost == nil || d.Cost.ActivityAttempts != n || d.Cost.WorkflowTasks < n {
 		t.Fatalf("describe: reset %+v cost %+v", d.ResetFrom, d.Cost)
 	}
-	if d.Cost.StepFunctionsUSD != float64(d.Cost.StateTransitions)*client.StepFunctionsStandardPerTransition ||
-		d.Cost.LambdaDurableUSD != float64(d.Cost.DurableOperations)*client.LambdaDurablePerOperation {
+	if d.Cost.StepFunctionsUSD != float64(d.Cost.StateTransitions)*cost.StepFunctionsStandardPerTransition ||
+		d.Cost.LambdaDurableUSD != float64(d.Cost.DurableOperations)*cost.LambdaDurablePerOperation {
 		t.Fatalf("prices: %+v", d.Cost)
 	}
 	var handlers time.Duration

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/failure"
 	"github.com/cairnhq/cairn/sdk/worker"
@@ -126,7 +125,7 @@ func TestReusePolicies(t *testing.T) {
 
 func TestTinyCacheEvictsAndReplays(t *testing.T) {
 	env := testenv.New(t)
-	env.StartWorker(t, "default", registerBasics, worker.WithOrchestratorOptions(orchestrator.WithCacheSize(2)))
+	env.StartWorker(t, "default", registerBasics, worker.WithMaxCachedWorkflows(2))
 	c := env.Client(t)
 	ctx := testCtx(t, 60*time.Second)
 	const n = 20

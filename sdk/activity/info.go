@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/activities"
+	"github.com/cairnhq/cairn/internal/act"
 )
 
 // Info describes the activity attempt running under a context.
@@ -33,7 +34,7 @@ type Info struct {
 // GetInfo returns information about the activity attempt running under
 // ctx, or the zero Info if ctx is not an activity context.
 func GetInfo(ctx context.Context) Info {
-	t, ok := activities.InfoFrom(ctx)
+	t, _, ok := act.TaskFrom(ctx)
 	if !ok {
 		return Info{}
 	}
@@ -54,7 +55,7 @@ func GetInfo(ctx context.Context) Info {
 
 // IsActivity reports whether ctx belongs to a running activity.
 func IsActivity(ctx context.Context) bool {
-	_, ok := activities.InfoFrom(ctx)
+	_, _, ok := act.TaskFrom(ctx)
 	return ok
 }
 
@@ -65,7 +66,14 @@ func IsActivity(ctx context.Context) bool {
 // once per loop iteration is fine.
 //
 // It returns the context's error once the attempt is over, and
-// activities.ErrNotActivity outside an activity.
+// ErrNotActivity outside an activity.
 func RecordHeartbeat(ctx context.Context) error {
+	if _, test, ok := act.TaskFrom(ctx); ok && test {
+		return ctx.Err()
+	}
 	return activities.RecordHeartbeat(ctx)
 }
+
+// ErrNotActivity is returned by RecordHeartbeat when ctx does not belong to
+// an activity attempt.
+var ErrNotActivity = activities.ErrNotActivity

@@ -15,8 +15,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/act"
 	"github.com/cairnhq/cairn/internal/store"
-	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/streams"
 	"github.com/cairnhq/cairn/telemetry"
@@ -250,7 +250,7 @@ func workflowName(workflow any) (string, error) {
 	case nil:
 		return "", fmt.Errorf("%w: nil workflow", ErrInvalidArgument)
 	}
-	name := activity.Name(workflow)
+	name := act.Name(workflow)
 	if name == "" {
 		return "", fmt.Errorf("%w: workflow must be a function or a name, got %T", ErrInvalidArgument, workflow)
 	}

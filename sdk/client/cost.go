@@ -4,16 +4,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
-)
-
-// Published list prices used for comparison (USD), as of 2026.
-const (
-	// StepFunctionsStandardPerTransition: AWS Step Functions Standard
-	// workflows, $0.025 per 1,000 state transitions.
-	StepFunctionsStandardPerTransition = 0.025 / 1000
-	// LambdaDurablePerOperation: AWS Lambda durable functions, $8 per
-	// million durable operations.
-	LambdaDurablePerOperation = 8.0 / 1_000_000
+	"github.com/cairnhq/cairn/internal/cost"
 )
 
 // Cost is what a run consumed, counted from its history, with what the
@@ -102,7 +93,7 @@ func costOf(batches []history.Batch, open *history.Open, taskTime time.Duration,
 			c.Suspended = s
 		}
 	}
-	c.StepFunctionsUSD = float64(c.StateTransitions) * StepFunctionsStandardPerTransition
-	c.LambdaDurableUSD = float64(c.DurableOperations) * LambdaDurablePerOperation
+	c.StepFunctionsUSD = float64(c.StateTransitions) * cost.StepFunctionsStandardPerTransition
+	c.LambdaDurableUSD = float64(c.DurableOperations) * cost.LambdaDurablePerOperation
 	return c
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/failconv"
 	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/failure"
@@ -55,7 +56,7 @@ func (c *Client) outcome(ev *closeEvent, valuePtr any) error {
 		}
 		return c.opts.dc.FromPayload(a.Result, valuePtr)
 	}
-	if err := failure.OfClose(ev.ev); err != nil {
+	if err := failconv.OfClose(ev.ev); err != nil {
 		return werr(err)
 	}
 	return fmt.Errorf("run %s of %q closed with unexpected event %s", ev.run, ev.id, ev.ev.Type)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/failconv"
 	"github.com/cairnhq/cairn/sdk/failure"
 )
 
@@ -24,7 +25,7 @@ func wire(t *testing.T, err error) error {
 	if jerr := json.Unmarshal(b, &f); jerr != nil {
 		t.Fatal(jerr)
 	}
-	return failure.FromFailure(f)
+	return failconv.FromFailure(f)
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -59,7 +60,7 @@ func TestRoundTrip(t *testing.T) {
 				Cause: &failure.ActivityError{ActivityType: "Ship", ActivityID: "7", Attempt: 1,
 					Cause: &failure.TimeoutError{Kind: failure.TimeoutStartToClose, Message: "10s"}}}},
 		{"unknown engine details degrade to application",
-			failure.FromFailure(&history.Failure{Type: failure.TypeActivity, Message: "m", Details: json.RawMessage(`"x"`)}),
+			failconv.FromFailure(&history.Failure{Type: failure.TypeActivity, Message: "m", Details: json.RawMessage(`"x"`)}),
 			&failure.ApplicationError{Type: failure.TypeActivity, Message: "m", Details: json.RawMessage(`"x"`)}},
 	}
 	for _, tt := range tests {
@@ -72,12 +73,6 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("Error() = %q, want %q", got.Error(), tt.want.Error())
 			}
 		})
-	}
-}
-
-func TestFromFailureNil(t *testing.T) {
-	if err := failure.FromFailure(nil); err != nil {
-		t.Fatalf("FromFailure(nil) = %v", err)
 	}
 }
 
@@ -112,38 +107,6 @@ func TestWithDetailsUnencodable(t *testing.T) {
 	e := failure.New("T", "m", failure.WithDetails(make(chan int)))
 	if !json.Valid(e.Details) {
 		t.Fatalf("details %q are not JSON", e.Details)
-	}
-}
-
-func TestIsRetryable(t *testing.T) {
-	fo := func(err error) *history.Failure { return history.FailureOf(err) }
-	tests := []struct {
-		name   string
-		f      *history.Failure
-		listed []string
-		want   bool
-	}{
-		{"nil", nil, nil, false},
-		{"generic", fo(errors.New("x")), nil, true},
-		{"application", fo(failure.New("Flaky", "x")), nil, true},
-		{"non-retryable flag", fo(failure.NonRetryable("Bad", "x")), nil, false},
-		{"listed type", fo(failure.New("Bad", "x")), []string{"Other", "Bad"}, false},
-		{"listed panic", fo(&failure.PanicError{Value: "p"}), []string{history.FailurePanic}, false},
-		{"panic", fo(&failure.PanicError{Value: "p"}), nil, true},
-		{"start-to-close", fo(&failure.TimeoutError{Kind: failure.TimeoutStartToClose}), nil, true},
-		{"heartbeat", fo(&failure.TimeoutError{Kind: failure.TimeoutHeartbeat}), nil, true},
-		{"schedule-to-start", fo(&failure.TimeoutError{Kind: failure.TimeoutScheduleToStart}), nil, false},
-		{"schedule-to-close", fo(&failure.TimeoutError{Kind: failure.TimeoutScheduleToClose}), nil, false},
-		{"foreign schedule-to-start", &history.Failure{Type: history.FailureTimeout, Details: json.RawMessage(`{"kind":"schedule-to-start"}`)}, nil, false},
-		{"canceled", fo(&failure.CanceledError{}), nil, false},
-		{"terminated", fo(&failure.TerminatedError{}), nil, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := failure.IsRetryable(tt.f, tt.listed); got != tt.want {
-				t.Fatalf("IsRetryable = %v, want %v", got, tt.want)
-			}
-		})
 	}
 }
 

@@ -50,11 +50,3 @@ func (e *WorkflowError) Failure() *history.Failure {
 		Cause:   history.FailureOf(e.Cause),
 	}
 }
-
-// OfClose returns the error a run's close event ends it with, before it
-// is wrapped in a *WorkflowError: the typed error of a failed, canceled,
-// terminated or timed-out run, nil for any other event (a completion, a
-// continue-as-new).
-func OfClose(ev *history.Event) error {
-	return FromFailure(history.CloseFailure(ev))
-}

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/sdk/activity"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
+	"github.com/cairnhq/cairn/internal/act"
+	"github.com/cairnhq/cairn/internal/wf"
 )
 
 // RetryPolicy decides whether and when a failed activity is retried. The
@@ -75,7 +75,7 @@ func activityOptions(ctx Context) history.ActivityOptions {
 //
 //	receipt, err := workflow.ExecuteActivity(ctx, Charge, order).Get(ctx)
 func ExecuteActivity[I, R any](ctx Context, fn func(context.Context, I) (R, error), in I) Future[R] {
-	return ExecuteActivityByName[R](ctx, activity.Name(fn), in)
+	return ExecuteActivityByName[R](ctx, act.Name(fn), in)
 }
 
 // ExecuteActivityByName schedules an activity by its registered name, for

@@ -5,8 +5,9 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/failconv"
+	"github.com/cairnhq/cairn/internal/wf"
 	"github.com/cairnhq/cairn/sdk/failure"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
 )
 
 // Timeout kinds of WaitForCallback.
@@ -46,7 +47,7 @@ func WaitForCallback[T any](ctx Context, name string, submit func(token string) 
 	// it earlier could hand out a token that a crash then voids.
 	x.AwaitCommitted()
 	if _, f := x.Step("callback-submit:"+name, func() (json.RawMessage, error) { return nil, submit(token) }); f != nil {
-		return out, failure.FromFailure(f)
+		return out, failconv.FromFailure(f)
 	}
 	raw, f, reason := x.WaitCallback(cb.ID)
 	switch {

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/sdk/activity"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
+	"github.com/cairnhq/cairn/internal/act"
+	"github.com/cairnhq/cairn/internal/wf"
 )
 
 // ParentClosePolicy decides what happens to a child still running when its
@@ -44,7 +44,7 @@ func WithChildOptions(ctx Context, opts ChildWorkflowOptions) Context {
 // fails, is canceled or terminated fails the future with a
 // *failure.WorkflowError.
 func ExecuteChildWorkflow[I, R any](ctx Context, fn func(Context, I) (R, error), in I) Future[R] {
-	return ExecuteChildWorkflowByName[R](ctx, activity.Name(fn), in)
+	return ExecuteChildWorkflowByName[R](ctx, act.Name(fn), in)
 }
 
 // ExecuteChildWorkflowByName starts a child workflow by its registered type

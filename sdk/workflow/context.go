@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/internal/executor"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
+	"github.com/cairnhq/cairn/internal/wf"
 )
 
 // Context is the context of workflow code. It carries the run's

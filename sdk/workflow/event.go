@@ -3,8 +3,8 @@ package workflow
 import (
 	"time"
 
+	"github.com/cairnhq/cairn/internal/wf"
 	"github.com/cairnhq/cairn/sdk/failure"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
 )
 
 // TimeoutEvent is the TimeoutError kind of WaitEventTimeout.

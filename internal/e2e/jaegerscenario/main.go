@@ -143,8 +143,11 @@ func run(ctx context.Context, log *slog.Logger, jaeger string) error {
 		if err != nil {
 			return nil, nil, err
 		}
-		w := worker.New(nc, "default", worker.WithLogger(log), worker.WithTracerProvider(p.TracerProvider),
+		w, err := worker.New(nc, "default", worker.WithLogger(log), worker.WithTracerProvider(p.TracerProvider),
 			worker.WithMeterProvider(p.MeterProvider))
+		if err != nil {
+			return nil, nil, err
+		}
 		register(w)
 		wctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
