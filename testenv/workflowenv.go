@@ -117,10 +117,10 @@ func WithTaskQueue(q string) WorkflowEnvOption {
 	return func(c *workflowConfig) { c.queue = q }
 }
 
-// WithExecutionTimeout bounds the workflow's run in virtual time, as
-// client.StartOptions.ExecutionTimeout does on a server: when it passes,
+// WithWorkflowExecutionTimeout bounds the workflow's run in virtual time, as
+// client.StartOptions.WorkflowExecutionTimeout does on a server: when it passes,
 // the run closes as timed out.
-func WithExecutionTimeout(d time.Duration) WorkflowEnvOption {
+func WithWorkflowExecutionTimeout(d time.Duration) WorkflowEnvOption {
 	return func(c *workflowConfig) { c.timeout = d }
 }
 

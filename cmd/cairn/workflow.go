@@ -179,16 +179,11 @@ have been registered by a worker on the queue at least once.
 
 func parseReuse(s string) (client.StartOptions, bool) {
 	var o client.StartOptions
-	switch s {
-	case "allow":
-		o.ReusePolicy = client.AllowDuplicate
-	case "failed-only":
-		o.ReusePolicy = client.AllowDuplicateFailedOnly
-	case "reject":
-		o.ReusePolicy = client.RejectDuplicate
-	default:
+	p, err := client.ParseWorkflowIDReusePolicy(s)
+	if err != nil {
 		return o, false
 	}
+	o.WorkflowIDReusePolicy = p
 	return o, true
 }
 
@@ -229,7 +224,7 @@ func wfStart(ctx context.Context, g globalFlags, args []string, stdout, stderr i
 	if *execTimeout < 0 {
 		return usageErrorf(c.name, "--execution-timeout must not be negative")
 	}
-	opts.ID, opts.TaskQueue, opts.ExecutionTimeout = *id, *queue, *execTimeout
+	opts.ID, opts.TaskQueue, opts.WorkflowExecutionTimeout = *id, *queue, *execTimeout
 
 	raw := []byte(*input)
 	if *inputFile != "" {

@@ -86,7 +86,7 @@ func TestRetentionPurgesClosedNotRunning(t *testing.T) {
 	}
 	waitFor(t, ctx, func() bool { return gone(t, ctx, c, "held") })
 	// The id can be used again.
-	if _, err := c.Start(ctx, client.StartOptions{ID: "quick", ReusePolicy: client.RejectDuplicate}, Quick, struct{}{}); err != nil {
+	if _, err := c.Start(ctx, client.StartOptions{ID: "quick", WorkflowIDReusePolicy: client.WorkflowIDReusePolicyRejectDuplicate}, Quick, struct{}{}); err != nil {
 		t.Fatalf("start a purged id again: %v", err)
 	}
 }

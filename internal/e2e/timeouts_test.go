@@ -67,7 +67,7 @@ func TestExecutionTimeoutClosesTheRun(t *testing.T) {
 	env.StartWorker(t, "default", registerTimers)
 	c := env.Client(t)
 	ctx := testCtx(t, 30*time.Second)
-	if _, err := c.Start(ctx, client.StartOptions{ID: "slow", ExecutionTimeout: 300 * time.Millisecond}, SleepFor, time.Hour); err != nil {
+	if _, err := c.Start(ctx, client.StartOptions{ID: "slow", WorkflowExecutionTimeout: 300 * time.Millisecond}, SleepFor, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	err := c.Result(ctx, "slow", "", nil)
@@ -94,10 +94,10 @@ func TestReusePolicies(t *testing.T) {
 	if err := first.Get(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Start(ctx, client.StartOptions{ID: "reuse", ReusePolicy: client.RejectDuplicate}, Sequential, 2); !errors.Is(err, client.ErrAlreadyExists) {
+	if _, err := c.Start(ctx, client.StartOptions{ID: "reuse", WorkflowIDReusePolicy: client.WorkflowIDReusePolicyRejectDuplicate}, Sequential, 2); !errors.Is(err, client.ErrAlreadyExists) {
 		t.Fatalf("reject duplicate: %v", err)
 	}
-	if _, err := c.Start(ctx, client.StartOptions{ID: "reuse", ReusePolicy: client.AllowDuplicateFailedOnly}, Sequential, 2); !errors.Is(err, client.ErrAlreadyExists) {
+	if _, err := c.Start(ctx, client.StartOptions{ID: "reuse", WorkflowIDReusePolicy: client.WorkflowIDReusePolicyAllowDuplicateFailedOnly}, Sequential, 2); !errors.Is(err, client.ErrAlreadyExists) {
 		t.Fatalf("failed-only after success: %v", err)
 	}
 	second, err := c.Start(ctx, client.StartOptions{ID: "reuse"}, Sequential, 3)
