@@ -67,7 +67,7 @@ func Subscription(ctx workflow.Context, p Plan) (Statement, error) {
 // ChargeMonth is the real activity: an id naming month and attempt.
 func ChargeMonth(ctx context.Context, b Bill) (string, error) {
 	if b.Cents <= 0 {
-		return "", failure.NonRetryable("CardDeclined", fmt.Sprintf("invalid amount %d", b.Cents))
+		return "", failure.NonRetryable(fmt.Sprintf("invalid amount %d", b.Cents), "CardDeclined")
 	}
 	return fmt.Sprintf("ch_%s_%d_%d", b.Customer, b.Month, activity.GetInfo(ctx).Attempt), nil
 }

@@ -21,7 +21,7 @@ type receipt struct {
 
 func ChargeCard(_ context.Context, in chargeInput) (receipt, error) {
 	if in.Cents <= 0 {
-		return receipt{}, failure.NonRetryable("InvalidAmount", "amount must be positive")
+		return receipt{}, failure.NonRetryable("amount must be positive", "InvalidAmount")
 	}
 	return receipt{ID: in.Card + "-ok"}, nil
 }

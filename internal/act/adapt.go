@@ -77,6 +77,6 @@ func (rawConverter) FromPayload(data []byte, ptr any) error {
 }
 
 func invalidInput(err error, t reflect.Type) error {
-	return failure.New(FailureInvalidInput, fmt.Sprintf("cannot decode the activity input into %s", t),
+	return failure.New(fmt.Sprintf("cannot decode the activity input into %s", t), FailureInvalidInput,
 		failure.WithNonRetryable(), failure.WithCause(err))
 }

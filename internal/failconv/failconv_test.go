@@ -26,9 +26,9 @@ func TestIsRetryable(t *testing.T) {
 	}{
 		{"nil", nil, nil, false},
 		{"generic", fo(errors.New("x")), nil, true},
-		{"application", fo(failure.New("Flaky", "x")), nil, true},
-		{"non-retryable flag", fo(failure.NonRetryable("Bad", "x")), nil, false},
-		{"listed type", fo(failure.New("Bad", "x")), []string{"Other", "Bad"}, false},
+		{"application", fo(failure.New("x", "Flaky")), nil, true},
+		{"non-retryable flag", fo(failure.NonRetryable("x", "Bad")), nil, false},
+		{"listed type", fo(failure.New("x", "Bad")), []string{"Other", "Bad"}, false},
 		{"listed panic", fo(&failure.PanicError{Value: "p"}), []string{history.FailurePanic}, false},
 		{"panic", fo(&failure.PanicError{Value: "p"}), nil, true},
 		{"start-to-close", fo(&failure.TimeoutError{Kind: failure.TimeoutStartToClose}), nil, true},

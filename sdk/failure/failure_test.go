@@ -29,10 +29,10 @@ func wire(t *testing.T, err error) error {
 }
 
 func TestRoundTrip(t *testing.T) {
-	app := failure.New("CardDeclined", "insufficient funds",
+	app := failure.New("insufficient funds", "CardDeclined",
 		failure.WithNonRetryable(),
 		failure.WithDetails(map[string]int{"balance": 3}),
-		failure.WithCause(failure.New("Upstream", "502")))
+		failure.WithCause(failure.New("502", "Upstream")))
 
 	tests := []struct {
 		name string
@@ -40,7 +40,7 @@ func TestRoundTrip(t *testing.T) {
 		want error
 	}{
 		{"application", app, app},
-		{"non-retryable shorthand", failure.NonRetryable("Bad", "no"), failure.NonRetryable("Bad", "no")},
+		{"non-retryable shorthand", failure.NonRetryable("no", "Bad"), failure.NonRetryable("no", "Bad")},
 		{"plain error", errors.New("boom"), &failure.ApplicationError{Type: history.FailureGeneric, Message: "boom"}},
 		{"empty type", &failure.ApplicationError{Message: "m"}, &failure.ApplicationError{Type: history.FailureGeneric, Message: "m"}},
 		{"wrapped application keeps its own form", fmt.Errorf("charging: %w", app), app},
@@ -79,7 +79,7 @@ func TestRoundTrip(t *testing.T) {
 func TestErrorsAsAcrossBoundary(t *testing.T) {
 	sent := &failure.WorkflowError{WorkflowID: "w", Run: "r", WorkflowType: "T",
 		Cause: &failure.ActivityError{ActivityType: "A", ActivityID: "1", Attempt: 2,
-			Cause: failure.New("CardDeclined", "no", failure.WithDetails(struct {
+			Cause: failure.New("no", "CardDeclined", failure.WithDetails(struct {
 				Code int `json:"code"`
 			}{51}))}}
 	got := wire(t, sent)
@@ -104,7 +104,7 @@ func TestErrorsAsAcrossBoundary(t *testing.T) {
 }
 
 func TestWithDetailsUnencodable(t *testing.T) {
-	e := failure.New("T", "m", failure.WithDetails(make(chan int)))
+	e := failure.New("m", "T", failure.WithDetails(make(chan int)))
 	if !json.Valid(e.Details) {
 		t.Fatalf("details %q are not JSON", e.Details)
 	}
@@ -115,7 +115,7 @@ func TestErrorStrings(t *testing.T) {
 		err  error
 		want string
 	}{
-		{failure.New("CardDeclined", "no funds"), "CardDeclined: no funds"},
+		{failure.New("no funds", "CardDeclined"), "CardDeclined: no funds"},
 		{&failure.ApplicationError{Type: history.FailureGeneric, Message: "boom"}, "boom"},
 		{&failure.TimeoutError{Kind: failure.TimeoutStartToClose, Message: "after 1s"}, "start-to-close timeout: after 1s"},
 		{&failure.PanicError{Value: "oops"}, "panic: oops"},
