@@ -42,7 +42,7 @@ func Echo(ctx workflow.Context, o Order) (Order, error) { return o, nil }
 func Approve(ctx workflow.Context, _ string) ([]string, error) {
 	var got []string
 	for range 2 {
-		d, err := workflow.WaitEvent[string](ctx, "decision")
+		d, err := workflow.ReceiveSignal[string](ctx, "decision")
 		if err != nil {
 			return nil, err
 		}

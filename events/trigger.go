@@ -71,7 +71,7 @@ type Trigger struct {
 	ReusePolicy string `json:"reusePolicy,omitempty"`
 
 	// SignalName is the external event raised by a signal trigger (what
-	// the workflow waits for with workflow.WaitEvent).
+	// the workflow waits for with workflow.ReceiveSignal).
 	SignalName string `json:"signalName,omitempty"`
 
 	idTmpl *template.Template

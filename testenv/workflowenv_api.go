@@ -77,7 +77,7 @@ func (e *WorkflowEnv) At(d time.Duration, fn func()) {
 	e.timeline.add(e.now.Add(d), nil, "", fn)
 }
 
-// Signal raises the external event name with payload (encoded with the
+// Signal sends the signal name with payload (encoded with the
 // env's converter; a json.RawMessage passes as is) on the workflow under
 // test, and runs it until it blocks, without moving the clock. Raised
 // before the workflow starts, it goes into the start batch, as with
@@ -99,7 +99,7 @@ func (e *WorkflowEnv) Signal(name string, payload any) {
 	e.drive(e.now, false)
 }
 
-// SignalAt raises the event at d after now in virtual time (see At).
+// SignalAt sends the signal at d after now in virtual time (see At).
 func (e *WorkflowEnv) SignalAt(d time.Duration, name string, payload any) {
 	e.At(d, func() { e.Signal(name, payload) })
 }

@@ -141,7 +141,7 @@ func TestDelayedSignalAndTimeout(t *testing.T) {
 		we := testenv.NewWorkflowEnv(t)
 		we.ExecuteWorkflow(Approval, "trip")
 		var te *failure.TimeoutError
-		if err := we.Err(); !errors.As(err, &te) || te.Kind != workflow.TimeoutEvent {
+		if err := we.Err(); !errors.As(err, &te) || te.Kind != workflow.TimeoutSignal {
 			t.Fatalf("err %v", err)
 		}
 		if got := we.Now().Sub(testenv.DefaultStartTime); got != 72*time.Hour {

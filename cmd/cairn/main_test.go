@@ -93,7 +93,7 @@ func Counter(ctx workflow.Context, _ struct{}) (int, error) {
 	n := 0
 	workflow.SetQueryHandler(ctx, "count", func(plus int) (int, error) { return n + plus, nil })
 	for {
-		if _, err := workflow.WaitEvent[struct{}](ctx, "tick"); err != nil {
+		if _, err := workflow.ReceiveSignal[struct{}](ctx, "tick"); err != nil {
 			return n, err
 		}
 		n++

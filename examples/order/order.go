@@ -38,7 +38,7 @@ type Receipt struct {
 func Workflow(ctx workflow.Context, o Order) (Receipt, error) {
 	log := workflow.GetLogger(ctx)
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToClose: 10 * time.Second,
+		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &workflow.RetryPolicy{
 			InitialInterval: time.Second, MaximumAttempts: 3,
 			NonRetryableErrorTypes: []string{"OutOfStock", "CardDeclined"},

@@ -22,7 +22,7 @@ func Counter(ctx workflow.Context, n int) (int, error) {
 		}
 		return 0, workflow.NewContinueAsNewError(ctx, n+1)
 	}
-	bonus, err := workflow.WaitEvent[int](ctx, "bonus")
+	bonus, err := workflow.ReceiveSignal[int](ctx, "bonus")
 	return n + bonus, err
 }
 

@@ -67,7 +67,7 @@ func (o *ops) Steps(ctx workflow.Context, n int) (int, error) {
 		}
 		sum += v
 	}
-	if _, err := workflow.WaitEvent[bool](ctx, "finish"); err != nil {
+	if _, err := workflow.ReceiveSignal[bool](ctx, "finish"); err != nil {
 		return 0, err
 	}
 	return sum, nil
@@ -79,7 +79,7 @@ func (o *ops) Held(ctx workflow.Context, _ int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	v, err := workflow.WaitEvent[int](ctx, "more")
+	v, err := workflow.ReceiveSignal[int](ctx, "more")
 	if err != nil {
 		return 0, err
 	}

@@ -18,7 +18,7 @@ func Quick(ctx workflow.Context, _ struct{}) (string, error) { return "done", ni
 
 // Held runs until it receives "go".
 func Held(ctx workflow.Context, _ struct{}) (string, error) {
-	_, err := workflow.WaitEvent[string](ctx, "go")
+	_, err := workflow.ReceiveSignal[string](ctx, "go")
 	return "released", err
 }
 

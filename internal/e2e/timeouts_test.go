@@ -20,8 +20,8 @@ func AlwaysFails(ctx context.Context, _ struct{}) (string, error) { return "", e
 // ScheduleToClose retries a failing activity until its overall deadline.
 func ScheduleToClose(ctx workflow.Context, _ struct{}) (string, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		ScheduleToClose: 700 * time.Millisecond,
-		RetryPolicy:     &workflow.RetryPolicy{InitialInterval: 100 * time.Millisecond, BackoffCoefficient: 1},
+		ScheduleToCloseTimeout: 700 * time.Millisecond,
+		RetryPolicy:            &workflow.RetryPolicy{InitialInterval: 100 * time.Millisecond, BackoffCoefficient: 1},
 	})
 	return workflow.ExecuteActivity(ctx, AlwaysFails, struct{}{}).Get(ctx)
 }

@@ -17,7 +17,7 @@ import (
 //     close: the states a Step Functions execution would enter;
 //   - a durable operation (Lambda) is each recorded decision of the code
 //     (activity, step, timer, child, callback, version marker, status), each
-//     retried activity attempt, and each external event received.
+//     retried activity attempt, and each signal received.
 type Cost struct {
 	// WorkflowTasks counts the workflow tasks that committed (each ran the
 	// code and appended one batch).
@@ -32,7 +32,7 @@ type Cost struct {
 	// activity handlers (as their workers reported it).
 	ActiveCompute time.Duration `json:"activeCompute"`
 	// Suspended is the rest of the run's wall-clock life so far: time it
-	// waited on timers, people, events or queues at no compute cost.
+	// waited on timers, people, signals or queues at no compute cost.
 	Suspended time.Duration `json:"suspended"`
 	// StepFunctionsUSD is StateTransitions at Step Functions Standard's
 	// list price.

@@ -261,8 +261,8 @@ type Description struct {
 	PendingChildren []PendingChild `json:"pendingChildren,omitempty"`
 	// PendingCallbacks are callback waits not completed yet.
 	PendingCallbacks []PendingCallback `json:"pendingCallbacks,omitempty"`
-	// EventsReceived counts the external events recorded in the run.
-	EventsReceived int `json:"eventsReceived,omitempty"`
+	// SignalsReceived counts the signals recorded in the run.
+	SignalsReceived int `json:"signalsReceived,omitempty"`
 	// Waiting explains why a running run makes no progress, e.g. no live
 	// worker serves its type.
 	Waiting string `json:"waiting,omitempty"`
@@ -307,7 +307,7 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 			case *history.StatusSet:
 				d.CustomStatus = a.Status
 			case *history.SignalReceived:
-				d.EventsReceived++
+				d.SignalsReceived++
 			case *history.WorkflowCompleted:
 				d.Result = a.Result
 			case *history.WorkflowContinuedAsNew:

@@ -46,7 +46,9 @@ func Any[T any](ctx Context, fs ...Future[T]) (int, T, error) {
 	return first, v, err
 }
 
-// BatchOptions control Map and Parallel.
+// BatchOptions control Map and Parallel. A negative MaxConcurrency or
+// MinSuccessful, or a ToleratedFailurePercent outside 0-100, is invalid
+// (ErrInvalidOption).
 type BatchOptions struct {
 	// MaxConcurrency bounds how many items run at once (0 = all).
 	MaxConcurrency int
@@ -111,7 +113,8 @@ var ErrFailureToleranceExceeded = errors.New("failure tolerance exceeded")
 // cancellation scope, honouring opts, and returns every item's outcome
 // (the counterpart of the map operation of AWS Lambda durable functions).
 // The error is non-nil only when the failure tolerance was exceeded; item
-// errors are in the result.
+// errors are in the result. Invalid opts return an error wrapping
+// ErrInvalidOption and run nothing.
 func Map[I, R any](ctx Context, items []I, fn func(ctx Context, item I) (R, error), opts BatchOptions) (BatchResult[R], error) {
 	fns := make([]func(Context) (R, error), len(items))
 	for i, it := range items {
@@ -122,6 +125,9 @@ func Map[I, R any](ctx Context, items []I, fn func(ctx Context, item I) (R, erro
 
 // Parallel runs the branches concurrently under opts; see Map.
 func Parallel[R any](ctx Context, branches []func(ctx Context) (R, error), opts BatchOptions) (BatchResult[R], error) {
+	if err := opts.validate(); err != nil {
+		return BatchResult[R]{}, err
+	}
 	n := len(branches)
 	res := BatchResult[R]{Items: make([]ItemResult[R], n)}
 	for i := range res.Items {

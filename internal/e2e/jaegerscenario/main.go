@@ -50,7 +50,7 @@ func Order(ctx workflow.Context, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	carrier, err := workflow.WaitEvent[string](ctx, "shipped")
+	carrier, err := workflow.ReceiveSignal[string](ctx, "shipped")
 	if err != nil {
 		return "", err
 	}
