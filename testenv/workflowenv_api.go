@@ -142,7 +142,7 @@ func (e *WorkflowEnv) CallbackToken(name string) (string, bool) {
 // client.CompleteCallback does: with result (encoded with the env's
 // converter) when err is nil, else with err as its failure. It runs the
 // workflow until it blocks. A token that is unknown, or whose wait is no
-// longer open, is rejected with store.ErrCallbackNotPending.
+// longer open, is rejected with an error matching client.ErrCallbackNotPending.
 func (e *WorkflowEnv) CompleteCallback(token string, result any, err error) error {
 	r, tok, perr := e.callbackRun(token)
 	if perr != nil {

@@ -10,12 +10,17 @@ import (
 
 // Info describes the activity attempt running under a context.
 type Info struct {
+	// WorkflowID, Run and WorkflowType identify the run that scheduled the
+	// activity.
 	WorkflowID   string
 	Run          string
 	WorkflowType string
+	// ActivityID is unique within the run; ActivityType is the registered
+	// name.
 	ActivityID   string
 	ActivityType string
-	Queue        string
+	// Queue is the task queue the attempt was taken from.
+	Queue string
 	// Attempt is 1-based; it grows with each retry the engine schedules.
 	Attempt int
 	// Deliveries counts deliveries of this attempt; above 1 means an

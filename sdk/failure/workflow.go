@@ -13,10 +13,13 @@ const TypeWorkflow = "cairn.WorkflowError"
 // WorkflowError is what a client (or a parent workflow) sees when a workflow
 // run failed. Cause is the workflow's own error; match it with errors.As.
 type WorkflowError struct {
+	// WorkflowID, Run and WorkflowType identify the run that failed.
 	WorkflowID   string
 	Run          string
 	WorkflowType string
-	Cause        error
+	// Cause is the workflow's own error (an *ApplicationError,
+	// *TimeoutError, *CanceledError, *TerminatedError, ...).
+	Cause error
 }
 
 type workflowDetails struct {

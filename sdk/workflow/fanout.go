@@ -78,16 +78,23 @@ const (
 
 // ItemResult is one item's outcome.
 type ItemResult[R any] struct {
-	Index  int
+	// Index is the item's position in the input.
+	Index int
+	// Status is how the item ended.
 	Status ItemStatus
-	Value  R
-	Err    error
+	// Value is the item's result when it succeeded.
+	Value R
+	// Err is the item's error when it failed or was canceled.
+	Err error
 }
 
 // BatchResult holds every item's outcome, in input order, and why the
 // batch ended.
 type BatchResult[R any] struct {
-	Items     []ItemResult[R]
+	// Items holds every item's outcome, in input order.
+	Items []ItemResult[R]
+	// Succeeded and Failed count the items that succeeded and failed
+	// (canceled and not started items are in neither).
 	Succeeded int
 	Failed    int
 	// Reason is "all-completed", "min-successful" or "failure-tolerance-exceeded".

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnhq/cairn/internal/executor"
 )
 
 func TestOptionValidation(t *testing.T) {
@@ -60,5 +62,11 @@ func TestOptionValidation(t *testing.T) {
 				t.Fatalf("error %v, want ErrInvalidOption naming %s", err, tt.invalid)
 			}
 		})
+	}
+}
+
+func TestDefaultVersionIsTheEngines(t *testing.T) {
+	if DefaultVersion != executor.DefaultVersion {
+		t.Fatalf("DefaultVersion %d, the engine records %d", DefaultVersion, executor.DefaultVersion)
 	}
 }
