@@ -234,7 +234,7 @@ func TestRunnerReportsFailures(t *testing.T) {
 	h.start(h.env.JetStream(), "Fail", func(ctx context.Context, task *activities.Task) ([]byte, error) {
 		switch task.WorkflowID {
 		case "wf-app":
-			return nil, failure.New("CardDeclined", "no funds", failure.WithNonRetryable(), failure.WithDetails(map[string]int{"code": 51}))
+			return nil, failure.New("no funds", "CardDeclined", failure.WithNonRetryable(), failure.WithDetails(map[string]int{"code": 51}))
 		case "wf-plain":
 			return nil, fmt.Errorf("dial: %w", io.ErrUnexpectedEOF)
 		case "wf-panic":
