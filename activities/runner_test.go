@@ -18,6 +18,7 @@ import (
 
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/failconv"
 	"github.com/cairnhq/cairn/sdk/failure"
 	"github.com/cairnhq/cairn/streams"
 	"github.com/cairnhq/cairn/testenv"
@@ -233,7 +234,7 @@ func TestRunnerReportsFailures(t *testing.T) {
 	h.start(h.env.JetStream(), "Fail", func(ctx context.Context, task *activities.Task) ([]byte, error) {
 		switch task.WorkflowID {
 		case "wf-app":
-			return nil, failure.New("CardDeclined", "no funds", failure.WithNonRetryable(), failure.WithDetails(map[string]int{"code": 51}))
+			return nil, failure.New("no funds", "CardDeclined", failure.WithNonRetryable(), failure.WithDetails(map[string]int{"code": 51}))
 		case "wf-plain":
 			return nil, fmt.Errorf("dial: %w", io.ErrUnexpectedEOF)
 		case "wf-panic":
@@ -253,7 +254,7 @@ func TestRunnerReportsFailures(t *testing.T) {
 	}{
 		{"wf-app", func(t *testing.T, r *activities.Result) {
 			var app *failure.ApplicationError
-			if err := failure.FromFailure(r.Failure); !errors.As(err, &app) || app.Type != "CardDeclined" || !app.NonRetryable || string(app.Details) != `{"code":51}` {
+			if err := failconv.FromFailure(r.Failure); !errors.As(err, &app) || app.Type != "CardDeclined" || !app.NonRetryable || string(app.Details) != `{"code":51}` {
 				t.Fatalf("failure = %#v", r.Failure)
 			}
 		}},
@@ -264,7 +265,7 @@ func TestRunnerReportsFailures(t *testing.T) {
 		}},
 		{"wf-panic", func(t *testing.T, r *activities.Result) {
 			var p *failure.PanicError
-			if err := failure.FromFailure(r.Failure); !errors.As(err, &p) || !strings.Contains(p.Value, "nil map") || !strings.Contains(p.Stack, "runner_test.go") {
+			if err := failconv.FromFailure(r.Failure); !errors.As(err, &p) || !strings.Contains(p.Value, "nil map") || !strings.Contains(p.Stack, "runner_test.go") {
 				t.Fatalf("failure = %#v", r.Failure)
 			}
 		}},
@@ -306,10 +307,10 @@ func TestRunnerScheduleToStartExpired(t *testing.T) {
 
 	r := h.next()
 	var te *failure.TimeoutError
-	if err := failure.FromFailure(r.Failure); !errors.As(err, &te) || te.Kind != failure.TimeoutScheduleToStart {
+	if err := failconv.FromFailure(r.Failure); !errors.As(err, &te) || te.Kind != failure.TimeoutScheduleToStart {
 		t.Fatalf("failure = %#v", r.Failure)
 	}
-	if failure.IsRetryable(r.Failure, nil) {
+	if failconv.IsRetryable(r.Failure, nil) {
 		t.Fatal("schedule-to-start timeout is retryable")
 	}
 	if calls.Load() != 0 {
@@ -326,7 +327,7 @@ func TestRunnerScheduleToCloseExpired(t *testing.T) {
 	h.publish(h.env.JetStream(), task)
 
 	var te *failure.TimeoutError
-	if r := h.next(); !errors.As(failure.FromFailure(r.Failure), &te) || te.Kind != failure.TimeoutScheduleToClose {
+	if r := h.next(); !errors.As(failconv.FromFailure(r.Failure), &te) || te.Kind != failure.TimeoutScheduleToClose {
 		t.Fatalf("failure = %#v", r.Failure)
 	}
 }
@@ -348,10 +349,10 @@ func TestRunnerStartToCloseTimeout(t *testing.T) {
 			h.publish(h.env.JetStream(), task)
 			r := h.next()
 			var te *failure.TimeoutError
-			if !errors.As(failure.FromFailure(r.Failure), &te) || te.Kind != failure.TimeoutStartToClose {
+			if !errors.As(failconv.FromFailure(r.Failure), &te) || te.Kind != failure.TimeoutStartToClose {
 				t.Fatalf("failure = %#v", r.Failure)
 			}
-			if !failure.IsRetryable(r.Failure, nil) {
+			if !failconv.IsRetryable(r.Failure, nil) {
 				t.Fatal("start-to-close timeout is not retryable")
 			}
 		})
@@ -381,7 +382,7 @@ func TestRunnerHeartbeatTimeout(t *testing.T) {
 	h.publish(h.env.JetStream(), silent)
 	r := h.next()
 	var te *failure.TimeoutError
-	if !errors.As(failure.FromFailure(r.Failure), &te) || te.Kind != failure.TimeoutHeartbeat {
+	if !errors.As(failconv.FromFailure(r.Failure), &te) || te.Kind != failure.TimeoutHeartbeat {
 		t.Fatalf("failure = %#v", r.Failure)
 	}
 

@@ -10,7 +10,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/streams"
@@ -128,9 +127,11 @@ func (e *env) startWorker(ctx context.Context, register func(*worker.Worker), wo
 		return err
 	}
 	if shards > 0 {
-		wopts = append(wopts, worker.WithOrchestratorOptions(orchestrator.WithShards(shards)))
+		wopts = append(wopts, worker.WithWorkflowTaskShards(shards))
 	}
-	e.w = worker.New(e.wnc, benchQueue, wopts...)
+	if e.w, err = worker.New(e.wnc, benchQueue, wopts...); err != nil {
+		return err
+	}
 	register(e.w)
 	wctx, cancel := context.WithCancel(context.Background())
 	e.stopWorker = cancel

@@ -121,13 +121,13 @@ func ServiceHandler(nc *nats.Conn, subject string, opts ...Option) activities.Ha
 		switch {
 		case err == nil:
 		case errors.Is(err, nats.ErrNoResponders):
-			return nil, failure.New(FailureNoResponders, fmt.Sprintf("no service listens on %q", subject))
+			return nil, failure.New(fmt.Sprintf("no service listens on %q", subject), FailureNoResponders)
 		case ctx.Err() != nil:
 			// The runner reports the timeout (start-to-close, heartbeat
 			// or schedule-to-close) from its own context.
 			return nil, ctx.Err()
 		default:
-			return nil, failure.New(FailureRequest, fmt.Sprintf("request to %q: %v", subject, err))
+			return nil, failure.New(fmt.Sprintf("request to %q: %v", subject, err), FailureRequest)
 		}
 		if msg := reply.Header.Get(HeaderServiceError); msg != "" || reply.Header.Get(HeaderServiceErrorCode) != "" {
 			return nil, serviceError(subject, reply)
@@ -161,7 +161,7 @@ func serviceError(subject string, reply *nats.Msg) error {
 	if nonRetryable(code) || strings.EqualFold(reply.Header.Get(HeaderNonRetryable), "true") {
 		opts = append(opts, failure.WithNonRetryable())
 	}
-	return failure.New(typ, fmt.Sprintf("service %q: %s", subject, msg), opts...)
+	return failure.New(fmt.Sprintf("service %q: %s", subject, msg), typ, opts...)
 }
 
 // nonRetryable: a client error (4xx) will fail again, except request
@@ -181,8 +181,8 @@ func resultOf(subject string, data []byte) ([]byte, error) {
 	case utf8.Valid(data):
 		return json.Marshal(string(data))
 	}
-	return nil, failure.New(activities.FailureInvalidOutput,
-		fmt.Sprintf("service %q replied %d bytes that are neither JSON nor UTF-8 text", subject, len(data)), failure.WithNonRetryable())
+	return nil, failure.New(fmt.Sprintf("service %q replied %d bytes that are neither JSON nor UTF-8 text", subject, len(data)),
+		activities.FailureInvalidOutput, failure.WithNonRetryable())
 }
 
 // NewServiceRunner returns a runner serving activityType on queue with the

@@ -36,15 +36,15 @@ type QuoteInput struct {
 // attempts.
 func PriceWorkflow(ctx workflow.Context, in QuoteInput) (Quote, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToClose: 300 * time.Millisecond,
-		RetryPolicy:  &workflow.RetryPolicy{InitialInterval: 50 * time.Millisecond, MaximumAttempts: 3},
+		StartToCloseTimeout: 300 * time.Millisecond,
+		RetryPolicy:         &workflow.RetryPolicy{InitialInterval: 50 * time.Millisecond, MaximumAttempts: 3},
 	})
 	return workflow.ExecuteActivityByName[Quote](ctx, in.Activity, in.Item).Get(ctx)
 }
 
 // TextWorkflow calls the "Text" activity, served by a standalone runner.
 func TextWorkflow(ctx workflow.Context, in string) (string, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToClose: 5 * time.Second})
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Second})
 	return workflow.ExecuteActivityByName[string](ctx, "Text", in).Get(ctx)
 }
 

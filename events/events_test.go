@@ -21,7 +21,6 @@ import (
 
 	"github.com/cairnhq/cairn/events"
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/sdk/workflow"
@@ -43,7 +42,7 @@ func Echo(ctx workflow.Context, o Order) (Order, error) { return o, nil }
 func Approve(ctx workflow.Context, _ string) ([]string, error) {
 	var got []string
 	for range 2 {
-		d, err := workflow.WaitEvent[string](ctx, "decision")
+		d, err := workflow.ReceiveSignal[string](ctx, "decision")
 		if err != nil {
 			return nil, err
 		}
@@ -525,7 +524,7 @@ func TestLifecycleEventsInOrder(t *testing.T) {
 	nc := env.Conn()
 	pub := events.NewLifecyclePublisher(env.NewConn(t), "default", nil)
 	env.StartWorker(t, "default", func(w *worker.Worker) { w.RegisterWorkflow(Echo) },
-		worker.WithOrchestratorOptions(orchestrator.WithLifecycle(pub.Publish)))
+		pub.WorkerOption())
 	msgs := make(chan *nats.Msg, 64)
 	sub, err := nc.ChanSubscribe("cairn.default.lifecycle.>", msgs)
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/propagation"
 
-	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/sdk/client"
 )
 
@@ -257,11 +256,11 @@ func (in *Ingress) apply(ctx context.Context, t *Trigger, ev *event.Event, raw j
 	default:
 		reuse, _ := reusePolicy(t.ReusePolicy)
 		if t.idTmpl == nil {
-			reuse = store.RejectDuplicate
+			reuse = client.WorkflowIDReusePolicyRejectDuplicate
 		}
 		var run *client.WorkflowRun
 		err = in.retry(ctx, func() (err error) {
-			run, err = in.cl.StartRaw(ctx, client.StartOptions{ID: id, TaskQueue: t.TaskQueue, ReusePolicy: reuse, RequestID: "ce-" + key},
+			run, err = in.cl.StartRaw(ctx, client.StartOptions{ID: id, TaskQueue: t.TaskQueue, WorkflowIDReusePolicy: reuse, RequestID: "ce-" + key},
 				t.WorkflowType, input)
 			return err
 		})

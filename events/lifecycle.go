@@ -10,7 +10,9 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/workercfg"
 	"github.com/cairnhq/cairn/orchestrator"
+	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/streams"
 )
 
@@ -41,7 +43,7 @@ func LifecycleSubject(ns, kind, typ string) string {
 // (structured mode, JSON format, through the CloudEvents NATS binding). Plug
 // it into a worker with
 //
-//	worker.WithOrchestratorOptions(orchestrator.WithLifecycle(pub.Publish))
+//	w, err := worker.New(nc, queue, pub.WorkerOption())
 type LifecyclePublisher struct {
 	nc  *nats.Conn
 	ns  string
@@ -54,6 +56,12 @@ func NewLifecyclePublisher(nc *nats.Conn, ns string, log *slog.Logger) *Lifecycl
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &LifecyclePublisher{nc: nc, ns: ns, log: log}
+}
+
+// WorkerOption returns the worker option that makes a worker report the
+// lifecycle changes of its runs to p.
+func (p *LifecyclePublisher) WorkerOption() worker.Option {
+	return workercfg.Engine(orchestrator.WithLifecycle(p.Publish))
 }
 
 // Event builds the CloudEvent of a lifecycle change: source

@@ -13,7 +13,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/cairnhq/cairn/internal/store"
+	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/streams"
 )
 
@@ -71,7 +71,7 @@ type Trigger struct {
 	ReusePolicy string `json:"reusePolicy,omitempty"`
 
 	// SignalName is the external event raised by a signal trigger (what
-	// the workflow waits for with workflow.WaitEvent).
+	// the workflow waits for with workflow.ReceiveSignal).
 	SignalName string `json:"signalName,omitempty"`
 
 	idTmpl *template.Template
@@ -141,14 +141,14 @@ func (t *Trigger) Validate() error {
 	return nil
 }
 
-func reusePolicy(s string) (store.ReusePolicy, error) {
+func reusePolicy(s string) (client.WorkflowIDReusePolicy, error) {
 	switch s {
 	case ReuseReject, "":
-		return store.RejectDuplicate, nil
+		return client.WorkflowIDReusePolicyRejectDuplicate, nil
 	case ReuseAllow:
-		return store.AllowDuplicate, nil
+		return client.WorkflowIDReusePolicyAllowDuplicate, nil
 	case ReuseFailedOnly:
-		return store.AllowDuplicateFailedOnly, nil
+		return client.WorkflowIDReusePolicyAllowDuplicateFailedOnly, nil
 	}
 	return 0, fmt.Errorf("reusePolicy %q: want %q, %q or %q", s, ReuseReject, ReuseAllow, ReuseFailedOnly)
 }

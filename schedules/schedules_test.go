@@ -21,7 +21,7 @@ const waitTimeout = 90 * time.Second
 
 // Gate runs until it receives the event "finish".
 func Gate(ctx workflow.Context, _ string) (string, error) {
-	_, err := workflow.WaitEvent[string](ctx, "finish")
+	_, err := workflow.ReceiveSignal[string](ctx, "finish")
 	return "done", err
 }
 

@@ -36,7 +36,7 @@ func Traced(ctx workflow.Context, in string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sig, err := workflow.WaitEvent[string](ctx, "go")
+	sig, err := workflow.ReceiveSignal[string](ctx, "go")
 	if err != nil {
 		return "", err
 	}

@@ -41,8 +41,8 @@ type Statement struct {
 // month and sleeps until the next one: a workflow that lives a year.
 func Subscription(ctx workflow.Context, p Plan) (Statement, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToClose: 10 * time.Second,
-		RetryPolicy:  &workflow.RetryPolicy{InitialInterval: time.Hour, MaximumAttempts: 3, NonRetryableErrorTypes: []string{"CardDeclined"}},
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &workflow.RetryPolicy{InitialInterval: time.Hour, MaximumAttempts: 3, NonRetryableErrorTypes: []string{"CardDeclined"}},
 	})
 	var s Statement
 	welcome, err := workflow.Step(ctx, "welcome", func() (string, error) { return "welcome " + p.Customer, nil })
@@ -67,7 +67,7 @@ func Subscription(ctx workflow.Context, p Plan) (Statement, error) {
 // ChargeMonth is the real activity: an id naming month and attempt.
 func ChargeMonth(ctx context.Context, b Bill) (string, error) {
 	if b.Cents <= 0 {
-		return "", failure.NonRetryable("CardDeclined", fmt.Sprintf("invalid amount %d", b.Cents))
+		return "", failure.NonRetryable(fmt.Sprintf("invalid amount %d", b.Cents), "CardDeclined")
 	}
 	return fmt.Sprintf("ch_%s_%d_%d", b.Customer, b.Month, activity.GetInfo(ctx).Attempt), nil
 }
@@ -127,7 +127,7 @@ func SubscriptionNoWelcome(ctx workflow.Context, p Plan) (Statement, error) {
 func Approval(ctx workflow.Context, request string) (string, error) {
 	stage := "waiting"
 	workflow.SetQueryHandler(ctx, "stage", func(struct{}) (string, error) { return stage, nil })
-	decision, err := workflow.WaitEventTimeout[string](ctx, "decision", 72*time.Hour)
+	decision, err := workflow.ReceiveSignalTimeout[string](ctx, "decision", 72*time.Hour)
 	if err != nil {
 		stage = "expired"
 		return "", err

@@ -8,15 +8,35 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/wf"
 	"github.com/cairnhq/cairn/sdk/converter"
-	"github.com/cairnhq/cairn/sdk/worker"
 )
 
 // NonDeterminismError reports that the workflow code no longer makes the
 // decisions a recorded history holds: the first command that differs, with
 // the recorded event's sequence, the recorded and the issued command, and
-// the code line that issued it. It is the error workers park a run with.
-type NonDeterminismError = executor.NonDeterminismError
+// the code line that issued it. Its message is the one workers park such a
+// run with (describe shows it).
+type NonDeterminismError struct {
+	// WorkflowID and Run identify the replayed run.
+	WorkflowID string
+	Run        string
+	// EventSeq is the sequence of the recorded event that did not match (0
+	// when the code issued a command beyond the end of the recorded ones).
+	EventSeq int64
+	// Expected is the recorded command, Actual what the code issued now,
+	// e.g. "ActivityScheduled(ChargeMonth)".
+	Expected string
+	Actual   string
+	// Location is the file:line of the workflow code that issued Actual.
+	Location string
+}
+
+// Error describes the mismatch: the run, the event, both commands and the
+// code line.
+func (e *NonDeterminismError) Error() string {
+	return (*executor.NonDeterminismError)(e).Error()
+}
 
 // ReplayOption configures ReplayHistory and ReplayBatches.
 type ReplayOption func(*replayConfig)
@@ -56,7 +76,7 @@ func ReplayBatches(fn any, batches []history.Batch, opts ...ReplayOption) error 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	w, err := worker.AdaptWorkflow(fn, cfg.dc)
+	w, err := wf.Adapt(fn, cfg.dc)
 	if err != nil {
 		return fmt.Errorf("testenv: replay: %w", err)
 	}
@@ -77,9 +97,9 @@ func replayFunc(fn executor.WorkflowFunc, batches []history.Batch, logger *slog.
 	inst := executor.New(fn, executor.Options{Logger: logger})
 	defer inst.Close()
 	err := inst.Replay(batches)
-	var nde *NonDeterminismError
+	var nde *executor.NonDeterminismError
 	if errors.As(err, &nde) {
-		return nde
+		return (*NonDeterminismError)(nde)
 	}
 	if err != nil {
 		id := ""

@@ -7,7 +7,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 )
@@ -22,17 +21,22 @@ type Worker struct {
 }
 
 // StartWorker runs a worker for queue with what register registers. It
-// uses a short park retry and workflow-task ack wait, so tests of parking
-// and of crashed workers do not wait long. The
-// worker is stopped when the test ends.
+// uses a short park retry (200ms) and workflow task timeout (2s), so tests
+// of parking and of crashed workers do not wait long; opts come after them
+// and may override them. An invalid option fails t. The worker is stopped
+// when the test ends.
 func (e *Env) StartWorker(t testing.TB, queue string, register func(w *worker.Worker), opts ...worker.Option) *Worker {
 	t.Helper()
 	nc := e.NewConn(t)
 	base := []worker.Option{
 		worker.WithNamespace(e.Namespace()),
-		worker.WithOrchestratorOptions(orchestrator.WithParkRetry(200*time.Millisecond), orchestrator.WithAckWait(2*time.Second)),
+		worker.WithParkRetry(200 * time.Millisecond),
+		worker.WithWorkflowTaskTimeout(2 * time.Second),
 	}
-	w := worker.New(nc, queue, append(base, opts...)...)
+	w, err := worker.New(nc, queue, append(base, opts...)...)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
 	register(w)
 	ctx, cancel := context.WithCancel(context.Background())
 	tw := &Worker{Worker: w, nc: nc, cancel: cancel, done: make(chan error, 1)}

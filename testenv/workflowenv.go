@@ -11,8 +11,9 @@ import (
 
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/act"
 	"github.com/cairnhq/cairn/internal/executor"
-	"github.com/cairnhq/cairn/sdk/activity"
+	"github.com/cairnhq/cairn/internal/wf"
 	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/sdk/worker"
 )
@@ -116,10 +117,10 @@ func WithTaskQueue(q string) WorkflowEnvOption {
 	return func(c *workflowConfig) { c.queue = q }
 }
 
-// WithExecutionTimeout bounds the workflow's run in virtual time, as
-// client.StartOptions.ExecutionTimeout does on a server: when it passes,
+// WithWorkflowExecutionTimeout bounds the workflow's run in virtual time, as
+// client.StartOptions.WorkflowExecutionTimeout does on a server: when it passes,
 // the run closes as timed out.
-func WithExecutionTimeout(d time.Duration) WorkflowEnvOption {
+func WithWorkflowExecutionTimeout(d time.Duration) WorkflowEnvOption {
 	return func(c *workflowConfig) { c.timeout = d }
 }
 
@@ -176,13 +177,13 @@ func NewWorkflowEnv(t testing.TB, opts ...WorkflowEnvOption) *WorkflowEnv {
 // Worker does: for child workflows and for ExecuteWorkflow by name.
 func (e *WorkflowEnv) RegisterWorkflow(fn any) {
 	e.t.Helper()
-	e.RegisterWorkflowAs(activity.Name(fn), fn)
+	e.RegisterWorkflowAs(act.Name(fn), fn)
 }
 
 // RegisterWorkflowAs registers fn under name (worker.WithName).
 func (e *WorkflowEnv) RegisterWorkflowAs(name string, fn any) {
 	e.t.Helper()
-	w, err := worker.AdaptWorkflow(fn, e.cfg.dc)
+	w, err := wf.Adapt(fn, e.cfg.dc)
 	switch {
 	case err != nil:
 		e.t.Fatalf("testenv: register workflow %q: %v", name, err)
@@ -198,13 +199,13 @@ func (e *WorkflowEnv) RegisterWorkflowAs(name string, fn any) {
 // or func(context.Context, In) error, under its function name.
 func (e *WorkflowEnv) RegisterActivity(fn any) {
 	e.t.Helper()
-	e.RegisterActivityAs(activity.Name(fn), fn)
+	e.RegisterActivityAs(act.Name(fn), fn)
 }
 
 // RegisterActivityAs registers fn under name (worker.WithName).
 func (e *WorkflowEnv) RegisterActivityAs(name string, fn any) {
 	e.t.Helper()
-	h, err := worker.AdaptActivity(fn, e.cfg.dc)
+	h, err := act.Adapt(fn, e.cfg.dc)
 	switch {
 	case err != nil:
 		e.t.Fatalf("testenv: register activity %q: %v", name, err)
@@ -228,12 +229,12 @@ func (e *WorkflowEnv) OnActivity(activityType any, mock any) {
 	e.t.Helper()
 	name, ok := activityType.(string)
 	if !ok {
-		name = activity.Name(activityType)
+		name = act.Name(activityType)
 	}
 	if name == "" {
 		e.t.Fatalf("testenv: OnActivity: %v names no activity", activityType)
 	}
-	h, err := worker.AdaptActivity(mock, e.cfg.dc)
+	h, err := act.Adapt(mock, e.cfg.dc)
 	if err != nil {
 		e.t.Fatalf("testenv: mock of activity %q: %v", name, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/act"
 	"github.com/cairnhq/cairn/sdk/failure"
 )
 
@@ -59,7 +60,7 @@ func (e *WorkflowEnv) call(t *activities.Task) (json.RawMessage, *history.Failur
 	e.calls[t.ActivityType]++
 	e.mu.Unlock()
 
-	ctx, cancel := context.WithCancel(activities.NewTestContext(e.t.Context(), t))
+	ctx, cancel := context.WithCancel(act.WithTestTask(e.t.Context(), t))
 	defer cancel()
 	if t.StartToClose > 0 {
 		var stop context.CancelFunc

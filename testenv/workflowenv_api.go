@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/act"
+	"github.com/cairnhq/cairn/internal/failconv"
 	"github.com/cairnhq/cairn/internal/store"
-	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/failure"
 )
 
@@ -34,7 +35,7 @@ func (e *WorkflowEnv) Start(wf any, input any) {
 	}
 	name, ok := wf.(string)
 	if !ok {
-		name = activity.Name(wf)
+		name = act.Name(wf)
 		if e.workflows[name] == nil {
 			e.RegisterWorkflow(wf)
 		}
@@ -76,7 +77,7 @@ func (e *WorkflowEnv) At(d time.Duration, fn func()) {
 	e.timeline.add(e.now.Add(d), nil, "", fn)
 }
 
-// Signal raises the external event name with payload (encoded with the
+// Signal sends the signal name with payload (encoded with the
 // env's converter; a json.RawMessage passes as is) on the workflow under
 // test, and runs it until it blocks, without moving the clock. Raised
 // before the workflow starts, it goes into the start batch, as with
@@ -98,7 +99,7 @@ func (e *WorkflowEnv) Signal(name string, payload any) {
 	e.drive(e.now, false)
 }
 
-// SignalAt raises the event at d after now in virtual time (see At).
+// SignalAt sends the signal at d after now in virtual time (see At).
 func (e *WorkflowEnv) SignalAt(d time.Duration, name string, payload any) {
 	e.At(d, func() { e.Signal(name, payload) })
 }
@@ -141,7 +142,7 @@ func (e *WorkflowEnv) CallbackToken(name string) (string, bool) {
 // client.CompleteCallback does: with result (encoded with the env's
 // converter) when err is nil, else with err as its failure. It runs the
 // workflow until it blocks. A token that is unknown, or whose wait is no
-// longer open, is rejected with store.ErrCallbackNotPending.
+// longer open, is rejected with an error matching client.ErrCallbackNotPending.
 func (e *WorkflowEnv) CompleteCallback(token string, result any, err error) error {
 	r, tok, perr := e.callbackRun(token)
 	if perr != nil {
@@ -246,7 +247,7 @@ func (e *WorkflowEnv) Result(out any) error {
 		}
 		return e.cfg.dc.FromPayload(a.Result, out)
 	}
-	if err := failure.OfClose(r.closed); err != nil {
+	if err := failconv.OfClose(r.closed); err != nil {
 		return werr(err)
 	}
 	return errors.New("testenv: run closed with unexpected event " + string(r.closed.Type))

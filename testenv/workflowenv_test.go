@@ -141,7 +141,7 @@ func TestDelayedSignalAndTimeout(t *testing.T) {
 		we := testenv.NewWorkflowEnv(t)
 		we.ExecuteWorkflow(Approval, "trip")
 		var te *failure.TimeoutError
-		if err := we.Err(); !errors.As(err, &te) || te.Kind != workflow.TimeoutEvent {
+		if err := we.Err(); !errors.As(err, &te) || te.Kind != workflow.TimeoutSignal {
 			t.Fatalf("err %v", err)
 		}
 		if got := we.Now().Sub(testenv.DefaultStartTime); got != 72*time.Hour {
@@ -157,7 +157,7 @@ func TestDelayedSignalAndTimeout(t *testing.T) {
 		}
 	})
 	t.Run("execution timeout", func(t *testing.T) {
-		we := testenv.NewWorkflowEnv(t, testenv.WithExecutionTimeout(10*24*time.Hour))
+		we := testenv.NewWorkflowEnv(t, testenv.WithWorkflowExecutionTimeout(10*24*time.Hour))
 		we.RegisterActivity(ChargeMonth)
 		we.ExecuteWorkflow(Subscription, Plan{Customer: "ada", Months: 12, Every: month, Cents: 1})
 		var te *failure.TimeoutError

@@ -19,7 +19,6 @@ import (
 
 	"github.com/cairnhq/cairn/events"
 	"github.com/cairnhq/cairn/examples/order"
-	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/streams"
@@ -194,8 +193,11 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	var workerErr error
 	stopWorker := func() {}
 	if cfg.demo {
-		w := worker.New(nc, demoQueue, worker.WithNamespace(cfg.namespace), worker.WithLogger(log),
-			worker.WithOrchestratorOptions(orchestrator.WithLifecycle(events.NewLifecyclePublisher(nc, cfg.namespace, log).Publish)))
+		w, err := worker.New(nc, demoQueue, worker.WithNamespace(cfg.namespace), worker.WithLogger(log),
+			events.NewLifecyclePublisher(nc, cfg.namespace, log).WorkerOption())
+		if err != nil {
+			return fmt.Errorf("demo worker: %w", err)
+		}
 		w.RegisterWorkflow(order.Workflow)
 		for _, a := range []any{order.Charge, order.Refund, order.Reserve, order.Release, order.Ship} {
 			w.RegisterActivity(a)

@@ -188,7 +188,7 @@ const serverUsage = `Usage:
 
 Serves CloudEvents for a cairn namespace on an existing NATS server (no
 embedded NATS): events published to cairn.<ns>.events.> and POSTed to
-http://ADDR/v1/events start workflows and raise events according to the
+http://ADDR/v1/events start workflows and send signals according to the
 triggers (stored in the KV bucket cairn-<ns>-triggers; FILE adds or replaces
 some at startup), and the service bindings of FILE serve their activities.
 Run several for availability: they share the events (NATS queue group).
@@ -319,13 +319,13 @@ func (g *globalFlags) openTriggers(ctx context.Context) (*events.Store, func(), 
 const triggerAddUsage = `Usage:
   cairn trigger add --name NAME (--type TYPE | --type-prefix PREFIX) [--source SRC] [--subject SUBJ]
                     --workflow-type WF [--queue QUEUE] [--id TEMPLATE] [--input-field PATH] [--reuse POLICY]
-  cairn trigger add --name NAME --signal EVENT (--type TYPE | --type-prefix PREFIX) [--id TEMPLATE] [--input-field PATH]
+  cairn trigger add --name NAME --signal SIGNAL (--type TYPE | --type-prefix PREFIX) [--id TEMPLATE] [--input-field PATH]
   cairn trigger add --file FILE
 
 Adds a trigger, replacing one of the same name. A start trigger starts a run
 of WF per matching event; its workflow id is derived from the event's source
 and id unless --id gives a template such as 'order-{{.data.id}}'. A signal
-trigger (--signal) raises EVENT on a running workflow: the one named by the
+trigger (--signal) sends the signal SIGNAL to a running workflow: the one named by the
 event's subject attribute, or by --id. --file adds every trigger of a
 triggers file.
 `

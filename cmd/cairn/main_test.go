@@ -94,7 +94,7 @@ func Counter(ctx workflow.Context, _ struct{}) (int, error) {
 	n := 0
 	workflow.SetQueryHandler(ctx, "count", func(plus int) (int, error) { return n + plus, nil })
 	for {
-		if _, err := workflow.WaitEvent[struct{}](ctx, "tick"); err != nil {
+		if _, err := workflow.ReceiveSignal[struct{}](ctx, "tick"); err != nil {
 			return n, err
 		}
 		n++
@@ -124,7 +124,10 @@ func newEnv(t *testing.T) *env {
 // returned function is called) and waits until it is live.
 func (e *env) startWorker(t *testing.T, queue string, withTestWorkflows bool) (stop func()) {
 	t.Helper()
-	w := worker.New(e.nc, queue)
+	w, err := worker.New(e.nc, queue)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.RegisterWorkflow(order.Workflow)
 	for _, a := range []any{order.Charge, order.Refund, order.Reserve, order.Release, order.Ship} {
 		w.RegisterActivity(a)

@@ -170,8 +170,8 @@ func printDescription(w io.Writer, d *client.Description, now time.Time) error {
 			return err
 		}
 	}
-	if d.EventsReceived > 0 {
-		fmt.Fprintf(w, "\nExternal events received: %d\n", d.EventsReceived)
+	if d.SignalsReceived > 0 {
+		fmt.Fprintf(w, "\nSignals received: %d\n", d.SignalsReceived)
 	}
 	if d.HistoryWarning != "" {
 		fmt.Fprintf(w, "\nWARNING: %s\n", d.HistoryWarning)

@@ -105,7 +105,7 @@ func schedCreate(ctx context.Context, g globalFlags, args []string, stdout io.Wr
 	c.fs.StringVar(&overlap, "overlap", "skip", "`policy` while the previous run runs: skip, buffer-one or allow-all")
 	c.fs.StringVar(&catchUp, "catch-up", "latest", "`policy` for fire times missed during an outage: none, latest or all")
 	c.fs.DurationVar(&o.CatchUpWindow, "catch-up-window", schedules.DefaultCatchUpWindow, "how old a fire time may be and still run (`duration`)")
-	c.fs.DurationVar(&o.ExecutionTimeout, "execution-timeout", 0, "execution timeout of every run (`duration`, 0 = none)")
+	c.fs.DurationVar(&o.WorkflowExecutionTimeout, "execution-timeout", 0, "execution timeout of every run (`duration`, 0 = none)")
 	c.fs.BoolVar(&o.Paused, "paused", false, "create it paused")
 	c.fs.StringVar(&o.Note, "note", "", "free `text` shown by describe")
 	if err := c.parse(args); err != nil {

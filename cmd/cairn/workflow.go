@@ -40,7 +40,7 @@ Commands:
   describe    show the state of a run: status, pending activities and timers
   history     print the events of a run (--json exports them)
   result      wait for a run to close and print its result
-  signal      raise an external event on a running workflow
+  signal      send a signal to a running workflow
   query       ask a running workflow's query handler (read-only)
   cancel      ask a running workflow to cancel
   terminate   close a running workflow at once, without running its code
@@ -179,16 +179,11 @@ have been registered by a worker on the queue at least once.
 
 func parseReuse(s string) (client.StartOptions, bool) {
 	var o client.StartOptions
-	switch s {
-	case "allow":
-		o.ReusePolicy = client.AllowDuplicate
-	case "failed-only":
-		o.ReusePolicy = client.AllowDuplicateFailedOnly
-	case "reject":
-		o.ReusePolicy = client.RejectDuplicate
-	default:
+	p, err := client.ParseWorkflowIDReusePolicy(s)
+	if err != nil {
 		return o, false
 	}
+	o.WorkflowIDReusePolicy = p
 	return o, true
 }
 
@@ -229,7 +224,7 @@ func wfStart(ctx context.Context, g globalFlags, args []string, stdout, stderr i
 	if *execTimeout < 0 {
 		return usageErrorf(c.name, "--execution-timeout must not be negative")
 	}
-	opts.ID, opts.TaskQueue, opts.ExecutionTimeout = *id, *queue, *execTimeout
+	opts.ID, opts.TaskQueue, opts.WorkflowExecutionTimeout = *id, *queue, *execTimeout
 
 	raw := []byte(*input)
 	if *inputFile != "" {
@@ -463,17 +458,17 @@ func closeCmd(ctx context.Context, g globalFlags, args []string, stdout io.Write
 const signalUsage = `Usage:
   cairn workflow signal --id ID --name NAME [--input JSON] [--run RUN]
 
-Raises the external event NAME on a running workflow, with the JSON payload
-given by --input (default null). The workflow receives it with
-workflow.WaitEvent; events raised before it waits are buffered in order.
+Sends the signal NAME to a running workflow, with the JSON payload given by
+--input (default null). The workflow receives it with workflow.ReceiveSignal;
+signals sent before it waits are buffered in order.
 `
 
 func wfSignal(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
 	var name, input *string
 	return onRun(ctx, g, args, stdout, "signal", signalUsage, "only if this is the current `run`",
 		func(fs *flag.FlagSet) {
-			name = fs.String("name", "", "event `name` (required)")
-			input = fs.String("input", "null", "event payload as `JSON`")
+			name = fs.String("name", "", "signal `name` (required)")
+			input = fs.String("input", "null", "signal payload as `JSON`")
 		},
 		func(ctx context.Context, cl *client.Client, id, run string) error {
 			if *name == "" {
@@ -482,7 +477,7 @@ func wfSignal(ctx context.Context, g globalFlags, args []string, stdout io.Write
 			if err := cl.SignalRaw(ctx, id, run, *name, []byte(*input), ""); err != nil {
 				return g.notFound(err, id, run)
 			}
-			fmt.Fprintf(stdout, "Raised event %q on workflow %q.\n", *name, id)
+			fmt.Fprintf(stdout, "Sent signal %q to workflow %q.\n", *name, id)
 			return nil
 		})
 }

@@ -368,7 +368,7 @@ func TestSignal(t *testing.T) {
 	mustCLI(t, e.wf("start", "--type", "Workflow", "--id", "order-1", "--input", orderInput("1", time.Hour))...)
 	waitPendingTimer(t, e, "order-1")
 	r := mustCLI(t, e.wf("signal", "--id", "order-1", "--name", "address-changed", "--input", `{"city":"Oslo"}`)...)
-	if !strings.Contains(r.stdout, `Raised event "address-changed" on workflow "order-1"`) {
+	if !strings.Contains(r.stdout, `Sent signal "address-changed" to workflow "order-1"`) {
 		t.Fatalf("signal output: %s", r)
 	}
 	r = mustCLI(t, e.wf("history", "--id", "order-1")...)

@@ -38,7 +38,7 @@ type Receipt struct {
 func Workflow(ctx workflow.Context, o Order) (Receipt, error) {
 	log := workflow.GetLogger(ctx)
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToClose: 10 * time.Second,
+		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &workflow.RetryPolicy{
 			InitialInterval: time.Second, MaximumAttempts: 3,
 			NonRetryableErrorTypes: []string{"OutOfStock", "CardDeclined"},
@@ -88,7 +88,7 @@ func Workflow(ctx workflow.Context, o Order) (Receipt, error) {
 // Charge charges the customer's card and returns the charge id.
 func Charge(ctx context.Context, o Order) (string, error) {
 	if o.AmountCt <= 0 {
-		return "", failure.NonRetryable("CardDeclined", fmt.Sprintf("invalid amount %d", o.AmountCt))
+		return "", failure.NonRetryable(fmt.Sprintf("invalid amount %d", o.AmountCt), "CardDeclined")
 	}
 	return fmt.Sprintf("ch_%s_%d", o.ID, activity.GetInfo(ctx).Attempt), nil
 }
@@ -99,7 +99,7 @@ func Refund(ctx context.Context, chargeID string) (string, error) { return "re_"
 // Reserve reserves stock and returns the reservation id.
 func Reserve(ctx context.Context, o Order) (string, error) {
 	if o.Quantity > 100 {
-		return "", failure.NonRetryable("OutOfStock", fmt.Sprintf("only 100 %s in stock", o.Item))
+		return "", failure.NonRetryable(fmt.Sprintf("only 100 %s in stock", o.Item), "OutOfStock")
 	}
 	return "rs_" + o.ID, nil
 }

@@ -109,7 +109,7 @@ func (f *flaky) Flaky(ctx context.Context, _ string) (int, error) {
 }
 
 func Declined(ctx context.Context, _ string) (int, error) {
-	return 0, failure.New("CardDeclined", "card declined")
+	return 0, failure.New("card declined", "CardDeclined")
 }
 
 func RetryWorkflow(ctx workflow.Context, name string) (int, error) {

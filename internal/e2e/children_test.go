@@ -19,7 +19,7 @@ import (
 func Kid(ctx workflow.Context, n int) (int, error) {
 	switch {
 	case n < 0:
-		return 0, failure.NonRetryable("Negative", fmt.Sprintf("%d is negative", n))
+		return 0, failure.NonRetryable(fmt.Sprintf("%d is negative", n), "Negative")
 	case n == 0:
 		if err := workflow.Sleep(ctx, time.Hour); err != nil {
 			return 0, err

@@ -7,7 +7,6 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
-	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/sdk/workflow"
@@ -23,7 +22,7 @@ func Counter(ctx workflow.Context, n int) (int, error) {
 		}
 		return 0, workflow.NewContinueAsNewError(ctx, n+1)
 	}
-	bonus, err := workflow.WaitEvent[int](ctx, "bonus")
+	bonus, err := workflow.ReceiveSignal[int](ctx, "bonus")
 	return n + bonus, err
 }
 
@@ -66,7 +65,7 @@ func TestContinueAsNewCarriesEventsAndIsFollowed(t *testing.T) {
 
 func TestHistoryLimitParksInsteadOfGrowing(t *testing.T) {
 	env := testenv.New(t)
-	env.StartWorker(t, "default", registerBasics, worker.WithOrchestratorOptions(orchestrator.WithMaxHistoryEvents(9)))
+	env.StartWorker(t, "default", registerBasics, worker.WithMaxHistoryEvents(9))
 	c := env.Client(t)
 	ctx := testCtx(t, 30*time.Second)
 	if _, err := c.Start(ctx, client.StartOptions{ID: "long"}, Sequential, 10); err != nil {
@@ -88,7 +87,7 @@ func TestHistoryLimitParksInsteadOfGrowing(t *testing.T) {
 
 func TestHistoryByteLimitParks(t *testing.T) {
 	env := testenv.New(t)
-	env.StartWorker(t, "default", registerBasics, worker.WithOrchestratorOptions(orchestrator.WithMaxHistoryBytes(2048)))
+	env.StartWorker(t, "default", registerBasics, worker.WithMaxHistoryBytes(2048))
 	c := env.Client(t)
 	ctx := testCtx(t, 30*time.Second)
 	if _, err := c.Start(ctx, client.StartOptions{ID: "wide"}, FanOut, 50); err != nil {

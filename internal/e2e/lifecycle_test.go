@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/internal/workercfg"
 	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
@@ -24,7 +25,7 @@ func TestLifecycleHookSeesStartAndCloseInOrder(t *testing.T) {
 	env.StartWorker(t, "default", func(w *worker.Worker) {
 		registerBasics(w)
 		registerTimers(w)
-	}, worker.WithOrchestratorOptions(hook))
+	}, workercfg.Engine(hook))
 	c := env.Client(t)
 	ctx := testCtx(t, 30*time.Second)
 	if _, err := c.Start(ctx, client.StartOptions{ID: "lc-ok"}, Sequential, 3); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/cost"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/sdk/workflow"
@@ -66,7 +67,7 @@ func (o *ops) Steps(ctx workflow.Context, n int) (int, error) {
 		}
 		sum += v
 	}
-	if _, err := workflow.WaitEvent[bool](ctx, "finish"); err != nil {
+	if _, err := workflow.ReceiveSignal[bool](ctx, "finish"); err != nil {
 		return 0, err
 	}
 	return sum, nil
@@ -78,7 +79,7 @@ func (o *ops) Held(ctx workflow.Context, _ int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	v, err := workflow.WaitEvent[int](ctx, "more")
+	v, err := workflow.ReceiveSignal[int](ctx, "more")
 	if err != nil {
 		return 0, err
 	}
@@ -295,8 +296,8 @@ func TestResetAFiftyStepInstanceToEvent20(t *testing.T) {
 	if d.ResetFrom == nil || d.Cost == nil || d.Cost.ActivityAttempts != n || d.Cost.WorkflowTasks < n {
 		t.Fatalf("describe: reset %+v cost %+v", d.ResetFrom, d.Cost)
 	}
-	if d.Cost.StepFunctionsUSD != float64(d.Cost.StateTransitions)*client.StepFunctionsStandardPerTransition ||
-		d.Cost.LambdaDurableUSD != float64(d.Cost.DurableOperations)*client.LambdaDurablePerOperation {
+	if d.Cost.StepFunctionsUSD != float64(d.Cost.StateTransitions)*cost.StepFunctionsStandardPerTransition ||
+		d.Cost.LambdaDurableUSD != float64(d.Cost.DurableOperations)*cost.LambdaDurablePerOperation {
 		t.Fatalf("prices: %+v", d.Cost)
 	}
 	var handlers time.Duration

@@ -22,7 +22,7 @@ func Tally(ctx workflow.Context, _ struct{}) (int, error) {
 		return 0, nil
 	})
 	for {
-		n, err := workflow.WaitEvent[int](ctx, "add")
+		n, err := workflow.ReceiveSignal[int](ctx, "add")
 		if err != nil {
 			return 0, err
 		}

@@ -18,7 +18,7 @@ func Quick(ctx workflow.Context, _ struct{}) (string, error) { return "done", ni
 
 // Held runs until it receives "go".
 func Held(ctx workflow.Context, _ struct{}) (string, error) {
-	_, err := workflow.WaitEvent[string](ctx, "go")
+	_, err := workflow.ReceiveSignal[string](ctx, "go")
 	return "released", err
 }
 
@@ -86,7 +86,7 @@ func TestRetentionPurgesClosedNotRunning(t *testing.T) {
 	}
 	waitFor(t, ctx, func() bool { return gone(t, ctx, c, "held") })
 	// The id can be used again.
-	if _, err := c.Start(ctx, client.StartOptions{ID: "quick", ReusePolicy: client.RejectDuplicate}, Quick, struct{}{}); err != nil {
+	if _, err := c.Start(ctx, client.StartOptions{ID: "quick", WorkflowIDReusePolicy: client.WorkflowIDReusePolicyRejectDuplicate}, Quick, struct{}{}); err != nil {
 		t.Fatalf("start a purged id again: %v", err)
 	}
 }

@@ -39,7 +39,7 @@ func Searchable(ctx workflow.Context, customer string) (map[string]string, error
 	if err := workflow.UpsertSearchAttributes(ctx, workflow.Unset("Temp")); err != nil {
 		return nil, err
 	}
-	if _, err := workflow.WaitEvent[string](ctx, "go"); err != nil {
+	if _, err := workflow.ReceiveSignal[string](ctx, "go"); err != nil {
 		return nil, err
 	}
 	if err := workflow.UpsertSearchAttributes(ctx, workflow.Int("Amount", 150)); err != nil {

@@ -21,7 +21,7 @@ func Collect(ctx workflow.Context, n int) ([]int, error) {
 	}
 	var got []int
 	for range n {
-		v, err := workflow.WaitEvent[int](ctx, "item")
+		v, err := workflow.ReceiveSignal[int](ctx, "item")
 		if err != nil {
 			return nil, err
 		}
@@ -32,7 +32,7 @@ func Collect(ctx workflow.Context, n int) ([]int, error) {
 
 // Approval waits for a decision with a timeout.
 func Approval(ctx workflow.Context, timeout time.Duration) (string, error) {
-	d, err := workflow.WaitEventTimeout[string](ctx, "decision", timeout)
+	d, err := workflow.ReceiveSignalTimeout[string](ctx, "decision", timeout)
 	var to *failure.TimeoutError
 	if errors.As(err, &to) {
 		return "escalated", nil
@@ -88,7 +88,7 @@ func TestEventsAreBufferedInOrderAndSurviveACrash(t *testing.T) {
 	}
 }
 
-func TestWaitEventTimeout(t *testing.T) {
+func TestReceiveSignalTimeout(t *testing.T) {
 	env := testenv.New(t)
 	env.StartWorker(t, "default", registerSignals)
 	c := env.Client(t)

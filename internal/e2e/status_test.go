@@ -19,7 +19,7 @@ func Staged(ctx workflow.Context, _ struct{}) (string, error) {
 	if err := workflow.SetStatus(ctx, Progress{Stage: "waiting", Done: 1}); err != nil {
 		return "", err
 	}
-	if _, err := workflow.WaitEvent[string](ctx, "go"); err != nil {
+	if _, err := workflow.ReceiveSignal[string](ctx, "go"); err != nil {
 		return "", err
 	}
 	_ = workflow.SetStatus(ctx, Progress{Stage: "finished", Done: 2})

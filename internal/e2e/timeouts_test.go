@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/failure"
 	"github.com/cairnhq/cairn/sdk/worker"
@@ -21,8 +20,8 @@ func AlwaysFails(ctx context.Context, _ struct{}) (string, error) { return "", e
 // ScheduleToClose retries a failing activity until its overall deadline.
 func ScheduleToClose(ctx workflow.Context, _ struct{}) (string, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		ScheduleToClose: 700 * time.Millisecond,
-		RetryPolicy:     &workflow.RetryPolicy{InitialInterval: 100 * time.Millisecond, BackoffCoefficient: 1},
+		ScheduleToCloseTimeout: 700 * time.Millisecond,
+		RetryPolicy:            &workflow.RetryPolicy{InitialInterval: 100 * time.Millisecond, BackoffCoefficient: 1},
 	})
 	return workflow.ExecuteActivity(ctx, AlwaysFails, struct{}{}).Get(ctx)
 }
@@ -68,7 +67,7 @@ func TestExecutionTimeoutClosesTheRun(t *testing.T) {
 	env.StartWorker(t, "default", registerTimers)
 	c := env.Client(t)
 	ctx := testCtx(t, 30*time.Second)
-	if _, err := c.Start(ctx, client.StartOptions{ID: "slow", ExecutionTimeout: 300 * time.Millisecond}, SleepFor, time.Hour); err != nil {
+	if _, err := c.Start(ctx, client.StartOptions{ID: "slow", WorkflowExecutionTimeout: 300 * time.Millisecond}, SleepFor, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	err := c.Result(ctx, "slow", "", nil)
@@ -95,10 +94,10 @@ func TestReusePolicies(t *testing.T) {
 	if err := first.Get(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Start(ctx, client.StartOptions{ID: "reuse", ReusePolicy: client.RejectDuplicate}, Sequential, 2); !errors.Is(err, client.ErrAlreadyExists) {
+	if _, err := c.Start(ctx, client.StartOptions{ID: "reuse", WorkflowIDReusePolicy: client.WorkflowIDReusePolicyRejectDuplicate}, Sequential, 2); !errors.Is(err, client.ErrAlreadyExists) {
 		t.Fatalf("reject duplicate: %v", err)
 	}
-	if _, err := c.Start(ctx, client.StartOptions{ID: "reuse", ReusePolicy: client.AllowDuplicateFailedOnly}, Sequential, 2); !errors.Is(err, client.ErrAlreadyExists) {
+	if _, err := c.Start(ctx, client.StartOptions{ID: "reuse", WorkflowIDReusePolicy: client.WorkflowIDReusePolicyAllowDuplicateFailedOnly}, Sequential, 2); !errors.Is(err, client.ErrAlreadyExists) {
 		t.Fatalf("failed-only after success: %v", err)
 	}
 	second, err := c.Start(ctx, client.StartOptions{ID: "reuse"}, Sequential, 3)
@@ -126,7 +125,7 @@ func TestReusePolicies(t *testing.T) {
 
 func TestTinyCacheEvictsAndReplays(t *testing.T) {
 	env := testenv.New(t)
-	env.StartWorker(t, "default", registerBasics, worker.WithOrchestratorOptions(orchestrator.WithCacheSize(2)))
+	env.StartWorker(t, "default", registerBasics, worker.WithMaxCachedWorkflows(2))
 	c := env.Client(t)
 	ctx := testCtx(t, 60*time.Second)
 	const n = 20

@@ -90,7 +90,7 @@ func engineFrame(fn string) bool {
 		"github.com/cairnhq/cairn/internal/executor.",
 		"github.com/cairnhq/cairn/internal/coro.",
 		"github.com/cairnhq/cairn/sdk/workflow.",
-		"github.com/cairnhq/cairn/sdk/internal/",
+		"github.com/cairnhq/cairn/internal/wf.",
 		"reflect.",
 		"runtime.",
 		"iter.",

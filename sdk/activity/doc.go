@@ -1,7 +1,5 @@
 // Package activity is what activity code imports: information about the
-// running attempt (GetInfo), heartbeats (RecordHeartbeat), and the adapters
-// the worker uses to turn a typed Go function into an activities.Handler
-// (Handler) and to name it (Name).
+// running attempt (GetInfo, IsActivity) and heartbeats (RecordHeartbeat).
 //
 // An activity is an ordinary function
 //
@@ -12,7 +10,12 @@
 // Return errors from sdk/failure to control retries and to give callers a
 // type to match on.
 //
-// Imports: the standard library, cairn/activities, sdk/converter and
-// sdk/failure. The worker and the workflow SDK import activity; activity
-// must not import them.
+// An activity's type name is its function name without package or receiver
+// (pkg.ChargeCard and (*pkg.Billing).ChargeCard are both "ChargeCard"),
+// unless it is registered with worker.WithName; workflows calling
+// workflow.ExecuteActivity with the function use the same derivation.
+//
+// Imports: the standard library, cairn/activities (the wire protocol) and
+// the SDK's internal machinery. The worker and the workflow SDK import
+// activity; activity must not import them.
 package activity

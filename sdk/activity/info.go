@@ -5,16 +5,22 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/activities"
+	"github.com/cairnhq/cairn/internal/act"
 )
 
 // Info describes the activity attempt running under a context.
 type Info struct {
+	// WorkflowID, Run and WorkflowType identify the run that scheduled the
+	// activity.
 	WorkflowID   string
 	Run          string
 	WorkflowType string
+	// ActivityID is unique within the run; ActivityType is the registered
+	// name.
 	ActivityID   string
 	ActivityType string
-	Queue        string
+	// Queue is the task queue the attempt was taken from.
+	Queue string
 	// Attempt is 1-based; it grows with each retry the engine schedules.
 	Attempt int
 	// Deliveries counts deliveries of this attempt; above 1 means an
@@ -33,7 +39,7 @@ type Info struct {
 // GetInfo returns information about the activity attempt running under
 // ctx, or the zero Info if ctx is not an activity context.
 func GetInfo(ctx context.Context) Info {
-	t, ok := activities.InfoFrom(ctx)
+	t, _, ok := act.TaskFrom(ctx)
 	if !ok {
 		return Info{}
 	}
@@ -54,7 +60,7 @@ func GetInfo(ctx context.Context) Info {
 
 // IsActivity reports whether ctx belongs to a running activity.
 func IsActivity(ctx context.Context) bool {
-	_, ok := activities.InfoFrom(ctx)
+	_, _, ok := act.TaskFrom(ctx)
 	return ok
 }
 
@@ -65,7 +71,14 @@ func IsActivity(ctx context.Context) bool {
 // once per loop iteration is fine.
 //
 // It returns the context's error once the attempt is over, and
-// activities.ErrNotActivity outside an activity.
+// ErrNotActivity outside an activity.
 func RecordHeartbeat(ctx context.Context) error {
+	if _, test, ok := act.TaskFrom(ctx); ok && test {
+		return ctx.Err()
+	}
 	return activities.RecordHeartbeat(ctx)
 }
+
+// ErrNotActivity is returned by RecordHeartbeat when ctx does not belong to
+// an activity attempt.
+var ErrNotActivity = activities.ErrNotActivity

@@ -15,14 +15,16 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/act"
+	"github.com/cairnhq/cairn/internal/optcheck"
 	"github.com/cairnhq/cairn/internal/store"
-	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/streams"
 	"github.com/cairnhq/cairn/telemetry"
 )
 
-// Client is safe for concurrent use; make one per process and namespace.
+// Client starts, inspects and controls the workflows of one namespace. It
+// is safe for concurrent use; make one per process and namespace.
 type Client struct {
 	nc        *nats.Conn
 	js        jetstream.JetStream
@@ -39,17 +41,20 @@ type Client struct {
 
 // New returns a Client over an open NATS connection. Unless
 // WithoutProvisioning is given it creates the namespace's streams and
-// buckets if they are missing (idempotent).
+// buckets if they are missing (idempotent). An invalid option fails it with
+// an error wrapping ErrInvalidOption, before anything is created.
 func New(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error) {
-	o := options{namespace: "default", dc: converter.JSON(), provision: true}
+	if nc == nil {
+		return nil, fmt.Errorf("%w: nil NATS connection", ErrInvalidArgument)
+	}
+	o := options{namespace: "default", dc: converter.JSON(), provision: true, logger: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
-	}
-	if err := streams.ValidateNamespace(o.namespace); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return nil, fmt.Errorf("client: %w", err)
+		}
 	}
 	if o.maxPayload <= 0 {
 		// Leave room for headers and the event envelope around the input.
@@ -79,18 +84,24 @@ func New(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error) {
 // Namespace returns the client's namespace.
 func (c *Client) Namespace() string { return c.opts.namespace }
 
-// StartOptions describe a run to start.
+// StartOptions describe a run to start. The zero value is valid: a
+// generated id on the "default" task queue. A field with an invalid value
+// fails the start with an error wrapping ErrInvalidArgument and
+// ErrInvalidOption, before anything is stored.
 type StartOptions struct {
 	// ID is the workflow id, unique per namespace while a run is open; any
-	// UTF-8 string. Empty means a generated one.
+	// UTF-8 string of at most 1024 bytes. Empty means a generated one.
 	ID string
-	// TaskQueue routes the run to workers (default "default").
+	// TaskQueue routes the run to workers (default "default"); it must
+	// match [A-Za-z0-9_-]{1,64}.
 	TaskQueue string
-	// ReusePolicy decides whether an id whose last run is closed may start
-	// again (default: allowed).
-	ReusePolicy store.ReusePolicy
-	// ExecutionTimeout is recorded with the run.
-	ExecutionTimeout time.Duration
+	// WorkflowIDReusePolicy decides whether an id whose last run is closed
+	// may start again (default WorkflowIDReusePolicyAllowDuplicate).
+	WorkflowIDReusePolicy WorkflowIDReusePolicy
+	// WorkflowExecutionTimeout bounds the run: when it passes, the run is
+	// closed as timed out, whatever its code does (0 = no bound; it must
+	// not be negative). It is recorded with the run.
+	WorkflowExecutionTimeout time.Duration
 	// Memo is shown by describe.
 	Memo any
 	// RequestID identifies this start call for de-duplication in history.
@@ -101,16 +112,12 @@ type StartOptions struct {
 	SearchAttributes []history.SearchAttribute
 }
 
-// Reuse policies, re-exported for StartOptions.
-const (
-	AllowDuplicate           = store.AllowDuplicate
-	AllowDuplicateFailedOnly = store.AllowDuplicateFailedOnly
-	RejectDuplicate          = store.RejectDuplicate
-)
-
 // WorkflowRun identifies a run and waits for its result.
 type WorkflowRun struct {
-	ID  string
+	// ID is the workflow id.
+	ID string
+	// Run is the run id; empty in a handle from GetRun means the id's
+	// current run.
 	Run string
 	// Created is false when the id was already running and this is that
 	// run.
@@ -154,6 +161,13 @@ func (c *Client) startRaw(ctx context.Context, opts StartOptions, workflowType s
 	if workflowType == "" {
 		return nil, fmt.Errorf("%w: empty workflow type", ErrInvalidArgument)
 	}
+	reuse, err := opts.WorkflowIDReusePolicy.store()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	if err := optcheck.NotNegative("StartOptions.WorkflowExecutionTimeout", opts.WorkflowExecutionTimeout); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
 	if len(input) == 0 {
 		input = []byte("null")
 	}
@@ -185,7 +199,7 @@ func (c *Client) startRaw(ctx context.Context, opts StartOptions, workflowType s
 	defer span.End()
 	res, err := c.store.Start(ctx, store.StartRequest{
 		WorkflowID: opts.ID, WorkflowType: workflowType, TaskQueue: opts.TaskQueue, Input: input,
-		RequestID: opts.RequestID, Reuse: opts.ReusePolicy, Memo: memo, ExecutionTimeout: opts.ExecutionTimeout,
+		RequestID: opts.RequestID, Reuse: reuse, Memo: memo, ExecutionTimeout: opts.WorkflowExecutionTimeout,
 		TraceParent: traceParent(ctx), Signal: sig, SearchAttributes: attrs,
 	})
 	if err != nil {
@@ -250,7 +264,7 @@ func workflowName(workflow any) (string, error) {
 	case nil:
 		return "", fmt.Errorf("%w: nil workflow", ErrInvalidArgument)
 	}
-	name := activity.Name(workflow)
+	name := act.Name(workflow)
 	if name == "" {
 		return "", fmt.Errorf("%w: workflow must be a function or a name, got %T", ErrInvalidArgument, workflow)
 	}

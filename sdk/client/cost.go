@@ -4,16 +4,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
-)
-
-// Published list prices used for comparison (USD), as of 2026.
-const (
-	// StepFunctionsStandardPerTransition: AWS Step Functions Standard
-	// workflows, $0.025 per 1,000 state transitions.
-	StepFunctionsStandardPerTransition = 0.025 / 1000
-	// LambdaDurablePerOperation: AWS Lambda durable functions, $8 per
-	// million durable operations.
-	LambdaDurablePerOperation = 8.0 / 1_000_000
+	"github.com/cairnhq/cairn/internal/cost"
 )
 
 // Cost is what a run consumed, counted from its history, with what the
@@ -26,7 +17,7 @@ const (
 //     close: the states a Step Functions execution would enter;
 //   - a durable operation (Lambda) is each recorded decision of the code
 //     (activity, step, timer, child, callback, version marker, status), each
-//     retried activity attempt, and each external event received.
+//     retried activity attempt, and each signal received.
 type Cost struct {
 	// WorkflowTasks counts the workflow tasks that committed (each ran the
 	// code and appended one batch).
@@ -41,7 +32,7 @@ type Cost struct {
 	// activity handlers (as their workers reported it).
 	ActiveCompute time.Duration `json:"activeCompute"`
 	// Suspended is the rest of the run's wall-clock life so far: time it
-	// waited on timers, people, events or queues at no compute cost.
+	// waited on timers, people, signals or queues at no compute cost.
 	Suspended time.Duration `json:"suspended"`
 	// StepFunctionsUSD is StateTransitions at Step Functions Standard's
 	// list price.
@@ -102,7 +93,7 @@ func costOf(batches []history.Batch, open *history.Open, taskTime time.Duration,
 			c.Suspended = s
 		}
 	}
-	c.StepFunctionsUSD = float64(c.StateTransitions) * StepFunctionsStandardPerTransition
-	c.LambdaDurableUSD = float64(c.DurableOperations) * LambdaDurablePerOperation
+	c.StepFunctionsUSD = float64(c.StateTransitions) * cost.StepFunctionsStandardPerTransition
+	c.LambdaDurableUSD = float64(c.DurableOperations) * cost.LambdaDurablePerOperation
 	return c
 }

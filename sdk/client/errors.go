@@ -6,7 +6,8 @@ import (
 	"github.com/cairnhq/cairn/internal/store"
 )
 
-// Errors returned at the edge, before anything is stored. Match with errors.Is.
+// Errors of starts and run operations. Match with errors.Is; they are
+// stable values, whatever layer detects them.
 var (
 	// ErrNotFound: no such workflow (or run).
 	ErrNotFound = store.ErrNotFound

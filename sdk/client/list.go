@@ -20,6 +20,7 @@ import (
 // ListOptions filter List and ListPage. Zero fields match everything; a
 // summary must match every filter given.
 type ListOptions struct {
+	// Status, WorkflowType and TaskQueue match exactly when set.
 	Status       history.Status
 	WorkflowType string
 	TaskQueue    string
@@ -82,8 +83,11 @@ const (
 // RFC 3339 time (or a date, 2006-01-02, taken as midnight UTC) for
 // datetime.
 type AttributeFilter struct {
-	Name  string
-	Op    FilterOp
+	// Name is the attribute's name.
+	Name string
+	// Op compares the attribute with Value.
+	Op FilterOp
+	// Value is the filter's value, as text.
 	Value string
 }
 
@@ -110,6 +114,7 @@ func ParseAttributeFilter(s string) (AttributeFilter, error) {
 
 // Page is one page of a listing.
 type Page struct {
+	// Summaries are the page's instances, newest first.
 	Summaries []history.Summary `json:"summaries"`
 	// NextPageToken continues the listing; empty on the last page.
 	NextPageToken string `json:"nextPageToken,omitempty"`

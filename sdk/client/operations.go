@@ -34,7 +34,8 @@ type ResetOptions struct {
 	// EventSeq is the last event kept; the cut moves forward to the end
 	// of the workflow task that holds it (a task commits whole).
 	EventSeq int64
-	Reason   string
+	// Reason is recorded with the reset (and the termination it makes).
+	Reason string
 	// RequestID makes a retried reset idempotent: the same RequestID gives
 	// the same new run. Empty: every call makes a new run.
 	RequestID string

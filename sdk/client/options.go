@@ -5,11 +5,22 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/cairnhq/cairn/internal/optcheck"
 	"github.com/cairnhq/cairn/sdk/converter"
+	"github.com/cairnhq/cairn/streams"
 )
 
-// Option configures a Client.
-type Option func(*options)
+// ErrInvalidOption is wrapped by the error New returns for an option given
+// an invalid value, and by the error of a call whose options struct holds
+// one (StartOptions, ScheduleOptions); the message names the option and
+// the value. It is the same value as worker.ErrInvalidOption and
+// workflow.ErrInvalidOption. The errors of options structs also wrap
+// ErrInvalidArgument.
+var ErrInvalidOption = optcheck.ErrInvalidOption
+
+// Option configures a Client. New applies the options in order and fails
+// with an error wrapping ErrInvalidOption at the first invalid one.
+type Option func(*options) error
 
 type options struct {
 	namespace  string
@@ -24,29 +35,85 @@ type options struct {
 }
 
 // WithIdentity names this client in the events it causes an operator to
-// record, such as WorkflowPaused (default: host name and process id).
-func WithIdentity(id string) Option { return func(o *options) { o.identity = id } }
+// record, such as WorkflowPaused (default: host name and process id); id
+// must not be empty.
+func WithIdentity(id string) Option {
+	return func(o *options) error {
+		if id == "" {
+			return optcheck.Invalid("WithIdentity", id, "must not be empty")
+		}
+		o.identity = id
+		return nil
+	}
+}
 
-// WithNamespace selects the namespace (default "default").
-func WithNamespace(ns string) Option { return func(o *options) { o.namespace = ns } }
+// WithNamespace selects the namespace (default "default"). ns must match
+// [A-Za-z0-9_-]{1,64}, like every namespace.
+func WithNamespace(ns string) Option {
+	return func(o *options) error {
+		if err := streams.ValidateNamespace(ns); err != nil {
+			return optcheck.Invalid("WithNamespace", ns, "must match [A-Za-z0-9_-]{1,64}")
+		}
+		o.namespace = ns
+		return nil
+	}
+}
 
-// WithDataConverter replaces the JSON payload converter.
-func WithDataConverter(dc converter.DataConverter) Option { return func(o *options) { o.dc = dc } }
+// WithDataConverter replaces the JSON payload converter; dc must not be
+// nil. Clients and every worker of a namespace must use the same one.
+func WithDataConverter(dc converter.DataConverter) Option {
+	return func(o *options) error {
+		if dc == nil {
+			return optcheck.Invalid("WithDataConverter", nil, "must not be nil")
+		}
+		o.dc = dc
+		return nil
+	}
+}
 
 // WithMaxPayload sets the largest input accepted, in bytes (default: the
-// server's max payload less room for headers).
-func WithMaxPayload(n int) Option { return func(o *options) { o.maxPayload = n } }
+// server's max payload less room for headers); n must be at least 1.
+// Larger inputs fail with ErrPayloadTooLarge before anything is stored.
+func WithMaxPayload(n int) Option {
+	return func(o *options) error {
+		if err := optcheck.AtLeast1("WithMaxPayload", n); err != nil {
+			return err
+		}
+		o.maxPayload = n
+		return nil
+	}
+}
 
-// WithLogger sets the client's logger.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+// WithLogger sets the client's logger (default: discard); l must not be
+// nil.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return optcheck.Invalid("WithLogger", nil, "must not be nil")
+		}
+		o.logger = l
+		return nil
+	}
+}
 
 // WithTracerProvider sets where the client's spans go (a span per start,
-// whose context the run's trace continues). The default is the global
-// provider (otel.GetTracerProvider).
+// whose context the run's trace continues); tp must not be nil. The
+// default is the global provider (otel.GetTracerProvider).
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(o *options) { o.tracerProvider = tp }
+	return func(o *options) error {
+		if tp == nil {
+			return optcheck.Invalid("WithTracerProvider", nil, "must not be nil")
+		}
+		o.tracerProvider = tp
+		return nil
+	}
 }
 
 // WithoutProvisioning skips creating the namespace's streams and buckets;
 // use it where they are managed by an operator.
-func WithoutProvisioning() Option { return func(o *options) { o.provision = false } }
+func WithoutProvisioning() Option {
+	return func(o *options) error {
+		o.provision = false
+		return nil
+	}
+}

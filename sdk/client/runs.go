@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/failconv"
 	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/failure"
@@ -55,7 +56,7 @@ func (c *Client) outcome(ev *closeEvent, valuePtr any) error {
 		}
 		return c.opts.dc.FromPayload(a.Result, valuePtr)
 	}
-	if err := failure.OfClose(ev.ev); err != nil {
+	if err := failconv.OfClose(ev.ev); err != nil {
 		return werr(err)
 	}
 	return fmt.Errorf("run %s of %q closed with unexpected event %s", ev.run, ev.id, ev.ev.Type)
@@ -219,24 +220,35 @@ func (c *Client) History(ctx context.Context, id, run string) ([]*history.Event,
 
 // PendingActivity is an activity that has not closed.
 type PendingActivity struct {
-	ID            int64            `json:"id"`
-	ActivityType  string           `json:"activityType"`
-	Attempt       int              `json:"attempt"`
-	Scheduled     time.Time        `json:"scheduled"`
-	LastFailure   *history.Failure `json:"lastFailure,omitempty"`
-	NextAttemptAt time.Time        `json:"nextAttemptAt,omitzero"`
+	// ID is the activity's id within the run.
+	ID int64 `json:"id"`
+	// ActivityType is the registered name.
+	ActivityType string `json:"activityType"`
+	// Attempt is the current (or next) attempt, 1-based.
+	Attempt int `json:"attempt"`
+	// Scheduled is when the activity was scheduled.
+	Scheduled time.Time `json:"scheduled"`
+	// LastFailure is the failure of the previous attempt, if any.
+	LastFailure *history.Failure `json:"lastFailure,omitempty"`
+	// NextAttemptAt is when a retry waiting for its backoff is due.
+	NextAttemptAt time.Time `json:"nextAttemptAt,omitzero"`
 }
 
 // PendingTimer is a timer that has neither fired nor been canceled.
 type PendingTimer struct {
-	ID     int64     `json:"id"`
-	Name   string    `json:"name,omitempty"`
+	// ID is the timer's id within the run.
+	ID int64 `json:"id"`
+	// Name labels the timer (e.g. what it waits for).
+	Name string `json:"name,omitempty"`
+	// FireAt is when it fires.
 	FireAt time.Time `json:"fireAt"`
 }
 
 // PendingChild is a child workflow that has not reported back.
 type PendingChild struct {
-	ID           int64  `json:"id"`
+	// ID is the child's id within the parent run.
+	ID int64 `json:"id"`
+	// WorkflowType, WorkflowID and Run identify the child's run.
 	WorkflowType string `json:"workflowType"`
 	WorkflowID   string `json:"workflowId"`
 	Run          string `json:"run"`
@@ -244,31 +256,40 @@ type PendingChild struct {
 
 // PendingCallback is a callback wait not completed yet.
 type PendingCallback struct {
-	ID      int64     `json:"id"`
-	Name    string    `json:"name"`
+	// ID is the wait's id within the run.
+	ID int64 `json:"id"`
+	// Name is the name given to WaitForCallback.
+	Name string `json:"name"`
+	// Started is when the wait began.
 	Started time.Time `json:"started"`
 }
 
 // Description is the state of a run, computed from its history.
 type Description struct {
+	// Summary is the run's listing entry: identity, status, times,
+	// search attributes, custom status, park and pause state.
 	history.Summary
-	HistoryLength     int64             `json:"historyLength"`
-	Result            json.RawMessage   `json:"result,omitempty"`
+	// HistoryLength counts the run's events.
+	HistoryLength int64 `json:"historyLength"`
+	// Result is the encoded result of a completed run.
+	Result json.RawMessage `json:"result,omitempty"`
+	// PendingActivities are activities that have not closed.
 	PendingActivities []PendingActivity `json:"pendingActivities,omitempty"`
-	PendingTimers     []PendingTimer    `json:"pendingTimers,omitempty"`
+	// PendingTimers are timers that have neither fired nor been canceled.
+	PendingTimers []PendingTimer `json:"pendingTimers,omitempty"`
 	// PendingChildren are child workflows that have not reported back.
 	PendingChildren []PendingChild `json:"pendingChildren,omitempty"`
 	// PendingCallbacks are callback waits not completed yet.
 	PendingCallbacks []PendingCallback `json:"pendingCallbacks,omitempty"`
-	// EventsReceived counts the external events recorded in the run.
-	EventsReceived int `json:"eventsReceived,omitempty"`
+	// SignalsReceived counts the signals recorded in the run.
+	SignalsReceived int `json:"signalsReceived,omitempty"`
 	// Waiting explains why a running run makes no progress, e.g. no live
 	// worker serves its type.
 	Waiting string `json:"waiting,omitempty"`
 	// NextRun is the run a continued-as-new run continues as.
 	NextRun string `json:"nextRun,omitempty"`
 	// HistoryWarning is set when a running run's history nears the default
-	// bound (executor.DefaultMaxHistoryEvents): it should continue as new.
+	// bound (50,000 events by default): it should continue as new.
 	HistoryWarning string `json:"historyWarning,omitempty"`
 	// Paused is set while the run is paused (Client.Pause).
 	Paused *history.WorkflowPaused `json:"paused,omitempty"`
@@ -306,7 +327,7 @@ func (c *Client) Describe(ctx context.Context, id, run string) (*Description, er
 			case *history.StatusSet:
 				d.CustomStatus = a.Status
 			case *history.SignalReceived:
-				d.EventsReceived++
+				d.SignalsReceived++
 			case *history.WorkflowCompleted:
 				d.Result = a.Result
 			case *history.WorkflowContinuedAsNew:

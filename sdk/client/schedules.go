@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/optcheck"
 	"github.com/cairnhq/cairn/schedules"
 )
 
@@ -60,8 +61,9 @@ type ScheduleOptions struct {
 	// WorkflowIDPrefix is prepended to the fire time (RFC 3339, UTC) to
 	// make each run's workflow id; default "<ID>-".
 	WorkflowIDPrefix string
-	// ExecutionTimeout is recorded with every run.
-	ExecutionTimeout time.Duration
+	// WorkflowExecutionTimeout bounds every run, as
+	// StartOptions.WorkflowExecutionTimeout does (0 = no bound).
+	WorkflowExecutionTimeout time.Duration
 	// Memo is shown by describe.
 	Memo any
 	// Overlap is what a fire does while the previous run is running
@@ -89,6 +91,14 @@ func (c *Client) CreateSchedule(ctx context.Context, opts ScheduleOptions) (*Sch
 	if err != nil {
 		return nil, err
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"ScheduleOptions.WorkflowExecutionTimeout", opts.WorkflowExecutionTimeout}, {"ScheduleOptions.CatchUpWindow", opts.CatchUpWindow}} {
+		if err := optcheck.NotNegative(d.name, d.v); err != nil {
+			return nil, fmt.Errorf("%w: schedule %q: %w", ErrInvalidArgument, opts.ID, err)
+		}
+	}
 	input, err := c.opts.dc.ToPayload(opts.Input)
 	if err != nil {
 		return nil, fmt.Errorf("%w: schedule %q: %w", ErrInvalidInput, opts.ID, err)
@@ -105,7 +115,7 @@ func (c *Client) CreateSchedule(ctx context.Context, opts ScheduleOptions) (*Sch
 	sch := &schedules.Schedule{
 		ID: opts.ID, Spec: opts.Spec, TimeZone: opts.TimeZone,
 		Action: schedules.Action{WorkflowType: name, TaskQueue: opts.TaskQueue, Input: input,
-			WorkflowIDPrefix: opts.WorkflowIDPrefix, ExecutionTimeout: history.Duration(opts.ExecutionTimeout), Memo: memo},
+			WorkflowIDPrefix: opts.WorkflowIDPrefix, ExecutionTimeout: history.Duration(opts.WorkflowExecutionTimeout), Memo: memo},
 		Overlap: opts.Overlap, CatchUp: opts.CatchUp, CatchUpWindow: history.Duration(opts.CatchUpWindow),
 		Paused: opts.Paused, Note: opts.Note,
 	}

@@ -12,9 +12,10 @@ import (
 	"github.com/cairnhq/cairn/internal/store"
 )
 
-// Signal raises the external event name with payload on a running
-// workflow (its current run if run is empty). The workflow receives it with
-// workflow.WaitEvent; events raised before it waits are buffered in order.
+// Signal sends the signal name with payload to a running workflow (its
+// current run if run is empty). The workflow receives it with
+// workflow.ReceiveSignal; signals sent before it waits are buffered in
+// order. It returns once the signal is recorded in the run's history.
 func (c *Client) Signal(ctx context.Context, id, run, name string, payload any) error {
 	raw, err := c.encodeSignal(name, payload)
 	if err != nil {
@@ -23,9 +24,9 @@ func (c *Client) Signal(ctx context.Context, id, run, name string, payload any) 
 	return c.store.Signal(ctx, id, run, name, nuid.Next(), raw)
 }
 
-// SignalRaw raises an event with an already encoded payload. signalID
-// de-duplicates: raising the same id again (a re-delivered message, a
-// retried call) records the event once. Empty means a fresh id.
+// SignalRaw sends a signal with an already encoded (JSON) payload. signalID
+// de-duplicates: sending the same id again (a re-delivered message, a
+// retried call) records the signal once. Empty means a fresh id.
 func (c *Client) SignalRaw(ctx context.Context, id, run, name string, payload []byte, signalID string) error {
 	if err := c.checkSignal(name, payload); err != nil {
 		return err
@@ -36,9 +37,9 @@ func (c *Client) SignalRaw(ctx context.Context, id, run, name string, payload []
 	return c.store.Signal(ctx, id, run, name, signalID, payload)
 }
 
-// SignalWithStart raises an event on the workflow, starting it first if it
-// is not running. A new run is created with the event already in its start
-// batch, so it can never run without it.
+// SignalWithStart sends a signal to the workflow, starting it first if it
+// is not running. A new run is created with the signal already in its
+// start batch, so it can never run without it.
 func (c *Client) SignalWithStart(ctx context.Context, opts StartOptions, workflow any, input any, name string, payload any) (*WorkflowRun, error) {
 	raw, err := c.encodeSignal(name, payload)
 	if err != nil {
@@ -80,7 +81,7 @@ func (c *Client) encodeSignal(name string, payload any) (json.RawMessage, error)
 
 func (c *Client) checkSignal(name string, payload []byte) error {
 	if name == "" {
-		return fmt.Errorf("%w: empty event name", ErrInvalidArgument)
+		return fmt.Errorf("%w: empty signal name", ErrInvalidArgument)
 	}
 	if len(payload) > 0 && !json.Valid(payload) {
 		return fmt.Errorf("%w: signal payload is not valid JSON", ErrInvalidInput)

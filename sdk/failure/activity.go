@@ -15,11 +15,14 @@ const TypeActivity = "cairn.ActivityError"
 // attempt (an *ApplicationError, *TimeoutError, *PanicError, ...); match it
 // with errors.As.
 type ActivityError struct {
+	// ActivityType is the registered name, ActivityID the activity's id
+	// within the run.
 	ActivityType string
 	ActivityID   string
 	// Attempt is the 1-based number of the last attempt.
 	Attempt int
-	Cause   error
+	// Cause is the error of the last attempt.
+	Cause error
 }
 
 type activityDetails struct {

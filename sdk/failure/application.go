@@ -50,18 +50,25 @@ func WithCause(err error) Option {
 	return func(e *ApplicationError) { e.Cause = err }
 }
 
-// New returns an ApplicationError of the given type and message.
-func New(typ, msg string, opts ...Option) *ApplicationError {
+// New returns an ApplicationError with message msg and type typ, message
+// first like Temporal's NewApplicationError. typ is what callers and retry
+// policies (RetryPolicy.NonRetryableErrorTypes) match on; an empty typ
+// serializes as history.FailureGeneric. Options apply in order.
+func New(msg, typ string, opts ...Option) *ApplicationError {
 	e := &ApplicationError{Type: typ, Message: msg}
 	for _, o := range opts {
-		o(e)
+		if o != nil {
+			o(e)
+		}
 	}
 	return e
 }
 
-// NonRetryable is shorthand for New(typ, msg, WithNonRetryable()).
-func NonRetryable(typ, msg string) *ApplicationError {
-	return New(typ, msg, WithNonRetryable())
+// NonRetryable is shorthand for New(msg, typ, WithNonRetryable()): an
+// error that fails the activity (or callback) at once, whatever the retry
+// policy says.
+func NonRetryable(msg, typ string) *ApplicationError {
+	return New(msg, typ, WithNonRetryable())
 }
 
 // Error includes the type unless it is the generic one, which would only be

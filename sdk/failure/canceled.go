@@ -11,6 +11,7 @@ import (
 // context cancellation keeps working when the cancellation came from another
 // process.
 type CanceledError struct {
+	// Message says who canceled and why, when known.
 	Message string
 }
 

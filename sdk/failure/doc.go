@@ -4,7 +4,8 @@
 //
 // Every type here implements history.Failer, so history.FailureOf turns it
 // into the serialized history.Failure stored in history and sent on the wire.
-// FromFailure turns a history.Failure back into these types, which is what
+// Wherever cairn hands an error back (a workflow future, a client's Get,
+// testenv) it rebuilds these types from the history.Failure, which is what
 // makes errors.As work across processes and languages:
 //
 //	var declined *failure.ApplicationError

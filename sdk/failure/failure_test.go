@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/failconv"
 	"github.com/cairnhq/cairn/sdk/failure"
 )
 
@@ -24,14 +25,14 @@ func wire(t *testing.T, err error) error {
 	if jerr := json.Unmarshal(b, &f); jerr != nil {
 		t.Fatal(jerr)
 	}
-	return failure.FromFailure(f)
+	return failconv.FromFailure(f)
 }
 
 func TestRoundTrip(t *testing.T) {
-	app := failure.New("CardDeclined", "insufficient funds",
+	app := failure.New("insufficient funds", "CardDeclined",
 		failure.WithNonRetryable(),
 		failure.WithDetails(map[string]int{"balance": 3}),
-		failure.WithCause(failure.New("Upstream", "502")))
+		failure.WithCause(failure.New("502", "Upstream")))
 
 	tests := []struct {
 		name string
@@ -39,7 +40,7 @@ func TestRoundTrip(t *testing.T) {
 		want error
 	}{
 		{"application", app, app},
-		{"non-retryable shorthand", failure.NonRetryable("Bad", "no"), failure.NonRetryable("Bad", "no")},
+		{"non-retryable shorthand", failure.NonRetryable("no", "Bad"), failure.NonRetryable("no", "Bad")},
 		{"plain error", errors.New("boom"), &failure.ApplicationError{Type: history.FailureGeneric, Message: "boom"}},
 		{"empty type", &failure.ApplicationError{Message: "m"}, &failure.ApplicationError{Type: history.FailureGeneric, Message: "m"}},
 		{"wrapped application keeps its own form", fmt.Errorf("charging: %w", app), app},
@@ -59,7 +60,7 @@ func TestRoundTrip(t *testing.T) {
 				Cause: &failure.ActivityError{ActivityType: "Ship", ActivityID: "7", Attempt: 1,
 					Cause: &failure.TimeoutError{Kind: failure.TimeoutStartToClose, Message: "10s"}}}},
 		{"unknown engine details degrade to application",
-			failure.FromFailure(&history.Failure{Type: failure.TypeActivity, Message: "m", Details: json.RawMessage(`"x"`)}),
+			failconv.FromFailure(&history.Failure{Type: failure.TypeActivity, Message: "m", Details: json.RawMessage(`"x"`)}),
 			&failure.ApplicationError{Type: failure.TypeActivity, Message: "m", Details: json.RawMessage(`"x"`)}},
 	}
 	for _, tt := range tests {
@@ -75,16 +76,10 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestFromFailureNil(t *testing.T) {
-	if err := failure.FromFailure(nil); err != nil {
-		t.Fatalf("FromFailure(nil) = %v", err)
-	}
-}
-
 func TestErrorsAsAcrossBoundary(t *testing.T) {
 	sent := &failure.WorkflowError{WorkflowID: "w", Run: "r", WorkflowType: "T",
 		Cause: &failure.ActivityError{ActivityType: "A", ActivityID: "1", Attempt: 2,
-			Cause: failure.New("CardDeclined", "no", failure.WithDetails(struct {
+			Cause: failure.New("no", "CardDeclined", failure.WithDetails(struct {
 				Code int `json:"code"`
 			}{51}))}}
 	got := wire(t, sent)
@@ -109,41 +104,9 @@ func TestErrorsAsAcrossBoundary(t *testing.T) {
 }
 
 func TestWithDetailsUnencodable(t *testing.T) {
-	e := failure.New("T", "m", failure.WithDetails(make(chan int)))
+	e := failure.New("m", "T", failure.WithDetails(make(chan int)))
 	if !json.Valid(e.Details) {
 		t.Fatalf("details %q are not JSON", e.Details)
-	}
-}
-
-func TestIsRetryable(t *testing.T) {
-	fo := func(err error) *history.Failure { return history.FailureOf(err) }
-	tests := []struct {
-		name   string
-		f      *history.Failure
-		listed []string
-		want   bool
-	}{
-		{"nil", nil, nil, false},
-		{"generic", fo(errors.New("x")), nil, true},
-		{"application", fo(failure.New("Flaky", "x")), nil, true},
-		{"non-retryable flag", fo(failure.NonRetryable("Bad", "x")), nil, false},
-		{"listed type", fo(failure.New("Bad", "x")), []string{"Other", "Bad"}, false},
-		{"listed panic", fo(&failure.PanicError{Value: "p"}), []string{history.FailurePanic}, false},
-		{"panic", fo(&failure.PanicError{Value: "p"}), nil, true},
-		{"start-to-close", fo(&failure.TimeoutError{Kind: failure.TimeoutStartToClose}), nil, true},
-		{"heartbeat", fo(&failure.TimeoutError{Kind: failure.TimeoutHeartbeat}), nil, true},
-		{"schedule-to-start", fo(&failure.TimeoutError{Kind: failure.TimeoutScheduleToStart}), nil, false},
-		{"schedule-to-close", fo(&failure.TimeoutError{Kind: failure.TimeoutScheduleToClose}), nil, false},
-		{"foreign schedule-to-start", &history.Failure{Type: history.FailureTimeout, Details: json.RawMessage(`{"kind":"schedule-to-start"}`)}, nil, false},
-		{"canceled", fo(&failure.CanceledError{}), nil, false},
-		{"terminated", fo(&failure.TerminatedError{}), nil, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := failure.IsRetryable(tt.f, tt.listed); got != tt.want {
-				t.Fatalf("IsRetryable = %v, want %v", got, tt.want)
-			}
-		})
 	}
 }
 
@@ -152,7 +115,7 @@ func TestErrorStrings(t *testing.T) {
 		err  error
 		want string
 	}{
-		{failure.New("CardDeclined", "no funds"), "CardDeclined: no funds"},
+		{failure.New("no funds", "CardDeclined"), "CardDeclined: no funds"},
 		{&failure.ApplicationError{Type: history.FailureGeneric, Message: "boom"}, "boom"},
 		{&failure.TimeoutError{Kind: failure.TimeoutStartToClose, Message: "after 1s"}, "start-to-close timeout: after 1s"},
 		{&failure.PanicError{Value: "oops"}, "panic: oops"},

@@ -5,6 +5,7 @@ import "github.com/cairnhq/cairn/history"
 // TerminatedError reports that a workflow was terminated: stopped at once,
 // without running any more of its code.
 type TerminatedError struct {
+	// Reason is the reason given to Terminate.
 	Reason string
 }
 

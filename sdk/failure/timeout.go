@@ -69,13 +69,3 @@ func timeoutRetryable(kind string) bool {
 		return true
 	}
 }
-
-// timeoutKind reads the kind from a serialized timeout, tolerating details
-// written by other implementations.
-func timeoutKind(f *history.Failure) string {
-	var d timeoutDetails
-	if len(f.Details) > 0 && json.Unmarshal(f.Details, &d) == nil {
-		return d.Kind
-	}
-	return ""
-}

@@ -13,10 +13,13 @@ const TypeWorkflow = "cairn.WorkflowError"
 // WorkflowError is what a client (or a parent workflow) sees when a workflow
 // run failed. Cause is the workflow's own error; match it with errors.As.
 type WorkflowError struct {
+	// WorkflowID, Run and WorkflowType identify the run that failed.
 	WorkflowID   string
 	Run          string
 	WorkflowType string
-	Cause        error
+	// Cause is the workflow's own error (an *ApplicationError,
+	// *TimeoutError, *CanceledError, *TerminatedError, ...).
+	Cause error
 }
 
 type workflowDetails struct {
@@ -49,12 +52,4 @@ func (e *WorkflowError) Failure() *history.Failure {
 		Details: d,
 		Cause:   history.FailureOf(e.Cause),
 	}
-}
-
-// OfClose returns the error a run's close event ends it with, before it
-// is wrapped in a *WorkflowError: the typed error of a failed, canceled,
-// terminated or timed-out run, nil for any other event (a completion, a
-// continue-as-new).
-func OfClose(ev *history.Event) error {
-	return FromFailure(history.CloseFailure(ev))
 }

@@ -7,78 +7,228 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/cairnhq/cairn/internal/optcheck"
+	"github.com/cairnhq/cairn/internal/workercfg"
 	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/converter"
+	"github.com/cairnhq/cairn/streams"
 )
 
-// Option configures a Worker.
-type Option func(*options)
+// ErrInvalidOption is wrapped by the error New returns for an option given
+// an invalid value, and by the error Run returns for an invalid
+// RegisterOption; the message names the option and the value. It is the
+// same value as client.ErrInvalidOption and workflow.ErrInvalidOption.
+var ErrInvalidOption = optcheck.ErrInvalidOption
 
-type options struct {
-	namespace           string
-	dc                  converter.DataConverter
-	logger              *slog.Logger
-	orchestrator        []orchestrator.Option
-	activityConcurrency int
-	buildID             string
-	heartbeat           time.Duration
-	tracerProvider      trace.TracerProvider
-	meterProvider       metric.MeterProvider
-	noTelemetry         bool
+// Option configures a Worker. New applies the options in order and fails
+// with an error wrapping ErrInvalidOption at the first invalid one.
+type Option func(*options) error
+
+type options = workercfg.Options
+
+func engine(o orchestrator.Option) Option {
+	return func(p *options) error {
+		p.Engine = append(p.Engine, o)
+		return nil
+	}
 }
 
-// WithNamespace selects the namespace (default "default").
-func WithNamespace(ns string) Option { return func(o *options) { o.namespace = ns } }
+// WithNamespace selects the namespace (default "default"). ns must match
+// [A-Za-z0-9_-]{1,64}, like every namespace.
+func WithNamespace(ns string) Option {
+	return func(o *options) error {
+		if err := streams.ValidateNamespace(ns); err != nil {
+			return optcheck.Invalid("WithNamespace", ns, "must match [A-Za-z0-9_-]{1,64}")
+		}
+		o.Namespace = ns
+		return nil
+	}
+}
 
-// WithDataConverter replaces the JSON payload converter. Clients and every
-// worker of a namespace must use the same one.
-func WithDataConverter(dc converter.DataConverter) Option { return func(o *options) { o.dc = dc } }
+// WithDataConverter replaces the JSON payload converter; dc must not be
+// nil. Clients and every worker of a namespace must use the same one.
+func WithDataConverter(dc converter.DataConverter) Option {
+	return func(o *options) error {
+		if dc == nil {
+			return optcheck.Invalid("WithDataConverter", nil, "must not be nil")
+		}
+		o.DataConverter = dc
+		return nil
+	}
+}
 
-// WithLogger sets the logger of the worker and of workflow code.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
-
-// WithOrchestratorOptions tunes the workflow engine (cache size, shards,
-// park retry...).
-func WithOrchestratorOptions(opts ...orchestrator.Option) Option {
-	return func(o *options) { o.orchestrator = append(o.orchestrator, opts...) }
+// WithLogger sets the logger of the worker and of workflow code (default:
+// discard); l must not be nil.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return optcheck.Invalid("WithLogger", nil, "must not be nil")
+		}
+		o.Logger = l
+		return nil
+	}
 }
 
 // WithRetention sets how long the runs this worker closes are kept
-// (history and summary) before they are purged: default
-// orchestrator.DefaultRetention (7 days); d <= 0 keeps them forever.
-func WithRetention(d time.Duration) Option {
-	return func(o *options) { o.orchestrator = append(o.orchestrator, orchestrator.WithRetention(d)) }
+// (history and summary) before they are purged: default 7 days; d <= 0
+// keeps them forever.
+func WithRetention(d time.Duration) Option { return engine(orchestrator.WithRetention(d)) }
+
+// WithActivityConcurrency bounds the concurrent executions of each activity
+// type (default 64); n must be at least 1. WithConcurrency overrides it for
+// one registration.
+func WithActivityConcurrency(n int) Option {
+	return func(o *options) error {
+		if err := optcheck.AtLeast1("WithActivityConcurrency", n); err != nil {
+			return err
+		}
+		o.ActivityConcurrency = n
+		return nil
+	}
 }
 
-// WithActivityConcurrency bounds concurrent executions per activity type
-// (default 64).
-func WithActivityConcurrency(n int) Option { return func(o *options) { o.activityConcurrency = n } }
+// WithMaxCachedWorkflows bounds the workflow instances the worker keeps in
+// memory between their tasks (default 10,000); n must be at least 1. An
+// instance evicted from the cache is replayed from history at its next
+// task, which costs time but never correctness.
+func WithMaxCachedWorkflows(n int) Option {
+	return func(o *options) error {
+		if err := optcheck.AtLeast1("WithMaxCachedWorkflows", n); err != nil {
+			return err
+		}
+		return engine(orchestrator.WithCacheSize(n))(o)
+	}
+}
+
+// WithWorkflowTaskShards sets how many workflow instances the worker
+// processes in parallel (default 16 per core); n must be at least 1. The
+// tasks of one instance always run in order, on one shard.
+func WithWorkflowTaskShards(n int) Option {
+	return func(o *options) error {
+		if err := optcheck.AtLeast1("WithWorkflowTaskShards", n); err != nil {
+			return err
+		}
+		return engine(orchestrator.WithShards(n))(o)
+	}
+}
+
+// WithWorkflowTaskTimeout sets how long the server waits for this worker to
+// finish a workflow task before it redelivers the task's messages to
+// another worker (default 30s); d must be positive. A worker that dies in
+// the middle of a task is replaced after d.
+func WithWorkflowTaskTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if err := optcheck.Positive("WithWorkflowTaskTimeout", d); err != nil {
+			return err
+		}
+		return engine(orchestrator.WithAckWait(d))(o)
+	}
+}
+
+// WithParkRetry sets how long the messages of a parked run (its code broke
+// determinism or panicked) wait before the worker tries them again
+// (default 10s); d must be positive. A parked run resumes by itself at the
+// first try after compatible code is deployed.
+func WithParkRetry(d time.Duration) Option {
+	return func(o *options) error {
+		if err := optcheck.Positive("WithParkRetry", d); err != nil {
+			return err
+		}
+		return engine(orchestrator.WithParkRetry(d))(o)
+	}
+}
+
+// WithMaxHistoryEvents bounds the events of each run's history (default
+// 50,000); n must be at least 1. A task that would pass the bound commits
+// nothing and parks the run with a message asking for continue-as-new.
+func WithMaxHistoryEvents(n int64) Option {
+	return func(o *options) error {
+		if err := optcheck.AtLeast1("WithMaxHistoryEvents", n); err != nil {
+			return err
+		}
+		return engine(orchestrator.WithMaxHistoryEvents(n))(o)
+	}
+}
+
+// WithMaxHistoryBytes bounds the stored size of each run's history, in
+// bytes (default 50 MiB), like WithMaxHistoryEvents; n must be at least 1.
+func WithMaxHistoryBytes(n int64) Option {
+	return func(o *options) error {
+		if err := optcheck.AtLeast1("WithMaxHistoryBytes", n); err != nil {
+			return err
+		}
+		return engine(orchestrator.WithMaxHistoryBytes(n))(o)
+	}
+}
+
+// WithDeadlockDetectionTimeout bounds how long workflow code may run
+// without blocking on a workflow primitive (default 1s); d must be
+// positive. Code that runs longer is stopped and its run parked, since
+// workflow code must not compute for long or block outside the SDK.
+func WithDeadlockDetectionTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if err := optcheck.Positive("WithDeadlockDetectionTimeout", d); err != nil {
+			return err
+		}
+		return engine(func(e *orchestrator.Options) { e.DeadlockTimeout = d })(o)
+	}
+}
 
 // WithTracerProvider sets where the worker's spans go (a span per workflow
-// task, per activity attempt, per timer, and one per workflow execution).
-// The default is the global provider (otel.GetTracerProvider), a no-op
-// unless the application installed one. The provider must use
-// telemetry.IDGenerator for execution spans to be emitted (providers made
-// by telemetry.NewTracerProvider and otelsetup.Setup do).
+// task, per activity attempt, per timer, and one per workflow execution);
+// tp must not be nil. The default is the global provider
+// (otel.GetTracerProvider), a no-op unless the application installed one.
+// The provider must use telemetry.IDGenerator for execution spans to be
+// emitted (providers made by telemetry.NewTracerProvider and
+// otelsetup.Setup do).
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(o *options) { o.tracerProvider = tp }
+	return func(o *options) error {
+		if tp == nil {
+			return optcheck.Invalid("WithTracerProvider", nil, "must not be nil")
+		}
+		o.TracerProvider = tp
+		return nil
+	}
 }
 
-// WithMeterProvider sets where the worker's metrics go (docs/observability.md
-// lists them). The default is the global provider (otel.GetMeterProvider).
+// WithMeterProvider sets where the worker's metrics go
+// (docs/observability.md lists them); mp must not be nil. The default is
+// the global provider (otel.GetMeterProvider).
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(o *options) { o.meterProvider = mp }
+	return func(o *options) error {
+		if mp == nil {
+			return optcheck.Invalid("WithMeterProvider", nil, "must not be nil")
+		}
+		o.MeterProvider = mp
+		return nil
+	}
 }
 
 // WithoutTelemetry turns traces and metrics off entirely, whatever the
 // global providers are.
-func WithoutTelemetry() Option { return func(o *options) { o.noTelemetry = true } }
+func WithoutTelemetry() Option {
+	return func(o *options) error {
+		o.NoTelemetry = true
+		return nil
+	}
+}
 
-// WithBuildID labels the worker's code version in its heartbeat.
-func WithBuildID(id string) Option { return func(o *options) { o.buildID = id } }
+// WithBuildID labels the worker's code version in its heartbeat (shown by
+// `cairn worker list`); id must not be empty.
+func WithBuildID(id string) Option {
+	return func(o *options) error {
+		if id == "" {
+			return optcheck.Invalid("WithBuildID", id, "must not be empty")
+		}
+		o.BuildID = id
+		return nil
+	}
+}
 
-// RegisterOption configures one registration.
-type RegisterOption func(*registration)
+// RegisterOption configures one registration. An invalid value makes the
+// registration fail; Run reports it with an error wrapping
+// ErrInvalidOption.
+type RegisterOption func(*registration) error
 
 type registration struct {
 	name             string
@@ -86,17 +236,43 @@ type registration struct {
 	concurrency      int
 }
 
-// WithName registers under an explicit name instead of the function's.
-func WithName(name string) RegisterOption { return func(r *registration) { r.name = name } }
-
-// WithHeartbeatTimeout declares that the activity calls
-// activity.RecordHeartbeat at least this often: a worker that stops doing
-// so (it died or hangs) loses the task, which is redelivered to another
-// worker after this timeout. Without it, the worker process heartbeats for
-// the activity while it runs.
-func WithHeartbeatTimeout(d time.Duration) RegisterOption {
-	return func(r *registration) { r.heartbeatTimeout = d }
+// WithName registers under an explicit name instead of the function's;
+// name must not be empty.
+func WithName(name string) RegisterOption {
+	return func(r *registration) error {
+		if name == "" {
+			return optcheck.Invalid("WithName", name, "must not be empty")
+		}
+		r.name = name
+		return nil
+	}
 }
 
-// WithConcurrency bounds concurrent executions of this activity type.
-func WithConcurrency(n int) RegisterOption { return func(r *registration) { r.concurrency = n } }
+// WithHeartbeatTimeout declares that the activity calls
+// activity.RecordHeartbeat at least every d (d must be positive): a worker
+// that stops doing so (it died or hangs) loses the task, which is
+// redelivered to another worker after d. Without it, the worker process
+// heartbeats for the activity while it runs. It applies to activities
+// only.
+func WithHeartbeatTimeout(d time.Duration) RegisterOption {
+	return func(r *registration) error {
+		if err := optcheck.Positive("WithHeartbeatTimeout", d); err != nil {
+			return err
+		}
+		r.heartbeatTimeout = d
+		return nil
+	}
+}
+
+// WithConcurrency bounds the concurrent executions of this activity type,
+// overriding WithActivityConcurrency; n must be at least 1. It applies to
+// activities only.
+func WithConcurrency(n int) RegisterOption {
+	return func(r *registration) error {
+		if err := optcheck.AtLeast1("WithConcurrency", n); err != nil {
+			return err
+		}
+		r.concurrency = n
+		return nil
+	}
+}

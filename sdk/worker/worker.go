@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"reflect"
 	"sort"
 	"sync"
 	"time"
@@ -16,21 +15,25 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/cairnhq/cairn/activities"
+	"github.com/cairnhq/cairn/internal/act"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/optcheck"
 	"github.com/cairnhq/cairn/internal/store"
+	"github.com/cairnhq/cairn/internal/wf"
 	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/schedules"
-	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/converter"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
 	"github.com/cairnhq/cairn/streams"
 	"github.com/cairnhq/cairn/telemetry"
 )
 
-// ErrAlreadyRegistered is returned for a second registration of a name.
+// ErrAlreadyRegistered is wrapped by the error Run returns when a workflow
+// or activity name was registered twice on the same Worker.
 var ErrAlreadyRegistered = errors.New("already registered")
 
-// Worker serves one task queue. Register everything before Run.
+// Worker serves one task queue: the workflow and activity types registered
+// on it. Register everything before Run; a Worker runs once. Its methods
+// are safe for concurrent use.
 type Worker struct {
 	nc    *nats.Conn
 	queue string
@@ -50,17 +53,51 @@ type activityReg struct {
 	reg     registration
 }
 
-// New returns a Worker for queue on nc.
-func New(nc *nats.Conn, queue string, opts ...Option) *Worker {
-	o := options{namespace: "default", dc: converter.JSON(), heartbeat: 10 * time.Second}
-	for _, opt := range opts {
-		opt(&o)
+// New returns a Worker for queue on nc. It fails, storing nothing, when nc
+// is nil, queue does not match [A-Za-z0-9_-]{1,64}, or an option is
+// invalid (the error wraps ErrInvalidOption).
+func New(nc *nats.Conn, queue string, opts ...Option) (*Worker, error) {
+	if nc == nil {
+		return nil, errors.New("worker: nil NATS connection")
 	}
-	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
+	if err := streams.ValidateQueue(queue); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	o := options{Namespace: "default", DataConverter: converter.JSON(), Heartbeat: 10 * time.Second,
+		Logger: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return nil, fmt.Errorf("worker: %w", err)
+		}
 	}
 	return &Worker{nc: nc, queue: queue, opts: o, id: nuid.Next(), ready: make(chan struct{}),
-		workflows: map[string]executor.WorkflowFunc{}, activities: map[string]activityReg{}}
+		workflows: map[string]executor.WorkflowFunc{}, activities: map[string]activityReg{}}, nil
+}
+
+// registration applies opts; a failure is recorded for Run to report.
+func (w *Worker) registration(kind string, r registration, fn any, opts []RegisterOption) (registration, bool) {
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&r); err != nil {
+			name := r.name
+			if name == "" {
+				name = act.Name(fn)
+			}
+			w.mu.Lock()
+			w.errs = append(w.errs, fmt.Errorf("register %s %q: %w", kind, name, err))
+			w.mu.Unlock()
+			return r, false
+		}
+	}
+	if r.name == "" {
+		r.name = act.Name(fn)
+	}
+	return r, true
 }
 
 // Ready is closed once Run has registered the worker's types and started
@@ -74,14 +111,11 @@ func (w *Worker) ID() string { return w.id }
 // or func(workflow.Context, In) error, under its function name (or
 // WithName). Errors are reported by Run.
 func (w *Worker) RegisterWorkflow(fn any, opts ...RegisterOption) {
-	var r registration
-	for _, o := range opts {
-		o(&r)
+	r, ok := w.registration("workflow", registration{}, fn, opts)
+	if !ok {
+		return
 	}
-	if r.name == "" {
-		r.name = activity.Name(fn)
-	}
-	run, err := wf.Adapt(fn, w.opts.dc)
+	run, err := wf.Adapt(fn, w.opts.DataConverter)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -94,23 +128,15 @@ func (w *Worker) RegisterWorkflow(fn any, opts ...RegisterOption) {
 	}
 }
 
-var (
-	ctxType = reflect.TypeFor[context.Context]()
-	errType = reflect.TypeFor[error]()
-)
-
 // RegisterActivity registers fn, a func(context.Context, In) (Out, error)
 // or func(context.Context, In) error, under its function name (or
 // WithName). Errors are reported by Run.
 func (w *Worker) RegisterActivity(fn any, opts ...RegisterOption) {
-	var r registration
-	for _, o := range opts {
-		o(&r)
+	r, ok := w.registration("activity", registration{}, fn, opts)
+	if !ok {
+		return
 	}
-	if r.name == "" {
-		r.name = activity.Name(fn)
-	}
-	h, err := adaptActivity(fn, w.opts.dc)
+	h, err := act.Adapt(fn, w.opts.DataConverter)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -126,42 +152,26 @@ func (w *Worker) RegisterActivity(fn any, opts ...RegisterOption) {
 // RegisterActivityHandler registers a raw handler (payload in, payload out)
 // under name: for activities whose types are only known at run time.
 func (w *Worker) RegisterActivityHandler(name string, h activities.Handler, opts ...RegisterOption) {
-	r := registration{name: name}
-	for _, o := range opts {
-		o(&r)
+	r, ok := w.registration("activity", registration{name: name}, nil, opts)
+	if !ok {
+		return
 	}
+	name = r.name
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	switch {
+	case name == "":
+		w.errs = append(w.errs, fmt.Errorf("register activity handler: %w", optcheck.Invalid("name", name, "must not be empty")))
+		return
+	case h == nil:
+		w.errs = append(w.errs, fmt.Errorf("register activity %q: nil handler", name))
+		return
+	}
 	if w.activities[name].handler != nil {
 		w.errs = append(w.errs, fmt.Errorf("register activity %q: %w", name, ErrAlreadyRegistered))
 		return
 	}
 	w.activities[name] = activityReg{handler: h, reg: r}
-}
-
-func adaptActivity(fn any, dc converter.DataConverter) (activities.Handler, error) {
-	v := reflect.ValueOf(fn)
-	t := v.Type()
-	if t.Kind() != reflect.Func || t.NumIn() != 2 || t.In(0) != ctxType ||
-		(t.NumOut() != 1 && t.NumOut() != 2) || t.Out(t.NumOut()-1) != errType {
-		return nil, fmt.Errorf("activity must be func(context.Context, In) (Out, error) or func(context.Context, In) error; got %s", t)
-	}
-	inType := t.In(1)
-	hasResult := t.NumOut() == 2
-	return activity.Handler(func(ctx context.Context, in rawInput) ([]byte, error) {
-		arg := reflect.New(inType)
-		if err := dc.FromPayload(in, arg.Interface()); err != nil {
-			return nil, invalidInput(err, inType)
-		}
-		out := v.Call([]reflect.Value{reflect.ValueOf(ctx), arg.Elem()})
-		if e := out[len(out)-1]; !e.IsNil() {
-			return nil, e.Interface().(error)
-		}
-		if !hasResult {
-			return []byte("null"), nil
-		}
-		return dc.ToPayload(out[0].Interface())
-	}, rawConverter{}), nil
 }
 
 // Run provisions the namespace, registers the worker's types and serves
@@ -174,12 +184,6 @@ func (w *Worker) Run(ctx context.Context) error {
 	if errs != nil {
 		return errs
 	}
-	if err := streams.ValidateNamespace(w.opts.namespace); err != nil {
-		return err
-	}
-	if err := streams.ValidateQueue(w.queue); err != nil {
-		return err
-	}
 	if len(w.workflows) == 0 && len(w.activities) == 0 {
 		return errors.New("worker: nothing registered")
 	}
@@ -187,15 +191,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := streams.Ensure(ctx, js, w.opts.namespace); err != nil {
+	if err := streams.Ensure(ctx, js, w.opts.Namespace); err != nil {
 		return err
 	}
-	names := streams.NewNames(w.opts.namespace)
+	names := streams.NewNames(w.opts.Namespace)
 	reg, err := store.OpenRegistry(ctx, js, names)
 	if err != nil {
 		return err
 	}
-	info := &store.WorkerInfo{ID: w.id, PID: os.Getpid(), TaskQueue: w.queue, BuildID: w.opts.buildID, Started: time.Now().UTC()}
+	info := &store.WorkerInfo{ID: w.id, PID: os.Getpid(), TaskQueue: w.queue, BuildID: w.opts.BuildID, Started: time.Now().UTC()}
 	info.Host, _ = os.Hostname()
 	for name := range w.workflows {
 		if err := reg.Register(ctx, "workflow", w.queue, name); err != nil {
@@ -216,13 +220,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 
 	var tel *telemetry.Telemetry
-	if !w.opts.noTelemetry {
-		tel = telemetry.New(telemetry.Options{TracerProvider: w.opts.tracerProvider, MeterProvider: w.opts.meterProvider,
-			Logger: w.opts.logger})
+	if !w.opts.NoTelemetry {
+		tel = telemetry.New(telemetry.Options{TracerProvider: w.opts.TracerProvider, MeterProvider: w.opts.MeterProvider,
+			Logger: w.opts.Logger})
 	}
 	// Engine log lines carry the worker's id, and the trace and span ids of
 	// the context they are logged with.
-	log := slog.New(telemetry.NewLogHandler(w.opts.logger.Handler())).With("worker_id", w.id)
+	log := slog.New(telemetry.NewLogHandler(w.opts.Logger.Handler())).With("worker_id", w.id)
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -230,7 +234,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	errc := make(chan error, len(w.activities)+2)
 	if len(w.workflows) > 0 {
 		engine, err := orchestrator.NewWorker(w.nc, js, names, w.queue, w.workflows,
-			append([]orchestrator.Option{orchestrator.WithLogger(log), orchestrator.WithTelemetry(tel)}, w.opts.orchestrator...)...)
+			append([]orchestrator.Option{orchestrator.WithLogger(log), orchestrator.WithTelemetry(tel)}, w.opts.Engine...)...)
 		if err != nil {
 			return err
 		}
@@ -249,7 +253,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		opts := []activities.RunnerOption{activities.WithLogger(log), activities.WithTelemetry(tel)}
 		conc := a.reg.concurrency
 		if conc == 0 {
-			conc = w.opts.activityConcurrency
+			conc = w.opts.ActivityConcurrency
 		}
 		if conc > 0 {
 			opts = append(opts, activities.WithConcurrency(conc))
@@ -291,7 +295,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(w.opts.heartbeat)
+		t := time.NewTicker(w.opts.Heartbeat)
 		defer t.Stop()
 		for {
 			select {
@@ -299,7 +303,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				return
 			case <-t.C:
 				if err := reg.Heartbeat(runCtx, info); err != nil && runCtx.Err() == nil {
-					w.opts.logger.Warn("worker heartbeat failed", "error", err)
+					w.opts.Logger.Warn("worker heartbeat failed", "error", err)
 				}
 			}
 		}

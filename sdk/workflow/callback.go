@@ -2,20 +2,27 @@ package workflow
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/failconv"
+	"github.com/cairnhq/cairn/internal/wf"
 	"github.com/cairnhq/cairn/sdk/failure"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
 )
 
-// Timeout kinds of WaitForCallback.
+// Timeout kinds of WaitForCallback, carried in failure.TimeoutError.Kind.
 const (
-	TimeoutCallback          = "callback"
+	// TimeoutCallback: the callback was not completed within
+	// CallbackOptions.Timeout.
+	TimeoutCallback = "callback"
+	// TimeoutCallbackHeartbeat: the party sent no heartbeat for
+	// CallbackOptions.HeartbeatTimeout.
 	TimeoutCallbackHeartbeat = "callback-heartbeat"
 )
 
-// CallbackOptions bound a WaitForCallback.
+// CallbackOptions bound a WaitForCallback. Negative durations are invalid
+// (ErrInvalidOption).
 type CallbackOptions struct {
 	// Timeout bounds the whole wait (0 = none).
 	Timeout time.Duration
@@ -36,8 +43,13 @@ type CallbackOptions struct {
 // is opaque, unguessable and valid for this one wait only; a late or
 // repeated completion is rejected. Timeouts fail the wait with a
 // *failure.TimeoutError of kind TimeoutCallback or TimeoutCallbackHeartbeat.
+// Invalid opts return an error wrapping ErrInvalidOption and record
+// nothing.
 func WaitForCallback[T any](ctx Context, name string, submit func(token string) error, opts CallbackOptions) (T, error) {
 	var out T
+	if err := opts.validate(); err != nil {
+		return out, fmt.Errorf("callback %s: %w", name, err)
+	}
 	x := wf.Exec(ctx)
 	cb := x.StartCallback(name, opts.Timeout, opts.HeartbeatTimeout)
 	info := x.Info()
@@ -46,7 +58,7 @@ func WaitForCallback[T any](ctx Context, name string, submit func(token string) 
 	// it earlier could hand out a token that a crash then voids.
 	x.AwaitCommitted()
 	if _, f := x.Step("callback-submit:"+name, func() (json.RawMessage, error) { return nil, submit(token) }); f != nil {
-		return out, failure.FromFailure(f)
+		return out, failconv.FromFailure(f)
 	}
 	raw, f, reason := x.WaitCallback(cb.ID)
 	switch {

@@ -2,10 +2,11 @@ package workflow
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/sdk/activity"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
+	"github.com/cairnhq/cairn/internal/act"
+	"github.com/cairnhq/cairn/internal/wf"
 )
 
 // ParentClosePolicy decides what happens to a child still running when its
@@ -20,7 +21,10 @@ const (
 )
 
 // ChildWorkflowOptions configure the child workflows started under a
-// context.
+// context (Temporal's ChildWorkflowOptions). A WorkflowID that is not
+// UTF-8 or longer than 1024 bytes, an invalid task queue or an unknown
+// ParentClosePolicy fail the child's future with ErrInvalidOption,
+// starting nothing.
 type ChildWorkflowOptions struct {
 	// WorkflowID of the child; empty means "<parent id>/child-<n>".
 	WorkflowID string
@@ -44,19 +48,20 @@ func WithChildOptions(ctx Context, opts ChildWorkflowOptions) Context {
 // fails, is canceled or terminated fails the future with a
 // *failure.WorkflowError.
 func ExecuteChildWorkflow[I, R any](ctx Context, fn func(Context, I) (R, error), in I) Future[R] {
-	return ExecuteChildWorkflowByName[R](ctx, activity.Name(fn), in)
+	return ExecuteChildWorkflowByName[R](ctx, act.Name(fn), in)
 }
 
 // ExecuteChildWorkflowByName starts a child workflow by its registered type
-// name.
+// name. Invalid child options, or an input the converter cannot encode,
+// fail the future at once and start nothing.
 func ExecuteChildWorkflowByName[R any](ctx Context, workflowType string, in any) Future[R] {
+	o, _ := ctx.Value(childOptionsKey{}).(ChildWorkflowOptions)
+	if err := o.validate(); err != nil {
+		return failed[R](ctx, fmt.Errorf("child workflow %s: %w", workflowType, err))
+	}
 	raw, err := wf.Converter(ctx).ToPayload(in)
 	if err != nil {
-		f, settle := NewFuture[R](ctx)
-		var zero R
-		settle(zero, err)
-		return f
+		return failed[R](ctx, err)
 	}
-	o, _ := ctx.Value(childOptionsKey{}).(ChildWorkflowOptions)
 	return newFuture[R](ctx, wf.Exec(ctx).StartChild(workflowType, o.WorkflowID, o.TaskQueue, json.RawMessage(raw), o.ParentClosePolicy))
 }

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/internal/executor"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
+	"github.com/cairnhq/cairn/internal/wf"
 )
 
 // Context is the context of workflow code. It carries the run's
@@ -69,10 +69,13 @@ func SetStatus(ctx Context, v any) error {
 
 // Info describes the running workflow.
 type Info struct {
-	WorkflowID   string
-	Run          string
+	// WorkflowID is the workflow id, Run the id of this run of it.
+	WorkflowID string
+	Run        string
+	// WorkflowType is the registered type name.
 	WorkflowType string
-	TaskQueue    string
+	// TaskQueue is the queue the run is served on.
+	TaskQueue string
 	// StartTime is when the run started.
 	StartTime time.Time
 }
@@ -87,7 +90,7 @@ func GetInfo(ctx Context) Info {
 
 // DefaultVersion is the version GetVersion returns for runs that reached
 // the change before it was made.
-const DefaultVersion = executor.DefaultVersion
+const DefaultVersion = -1
 
 // GetVersion guards a change to workflow code so that runs already past it
 // keep their old behaviour. The first time a run reaches the change the

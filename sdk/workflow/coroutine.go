@@ -3,7 +3,7 @@ package workflow
 import (
 	"github.com/cairnhq/cairn/internal/coro"
 	"github.com/cairnhq/cairn/internal/executor"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
+	"github.com/cairnhq/cairn/internal/wf"
 )
 
 // Go runs fn in a new workflow coroutine: the deterministic counterpart of

@@ -28,6 +28,7 @@
 // naming the event and the code line; its history is never altered, and it
 // resumes when compatible code is deployed.
 //
-// This package imports sdk/internal/wf (its machinery), sdk/converter,
-// sdk/failure and history. Nothing in the engine imports it.
+// This package is a thin layer over cairn's internal machinery; it imports
+// sdk/converter, sdk/failure and history (for the durable search-attribute
+// and parent-close values). Nothing in the engine imports it.
 package workflow

@@ -46,7 +46,9 @@ func Any[T any](ctx Context, fs ...Future[T]) (int, T, error) {
 	return first, v, err
 }
 
-// BatchOptions control Map and Parallel.
+// BatchOptions control Map and Parallel. A negative MaxConcurrency or
+// MinSuccessful, or a ToleratedFailurePercent outside 0-100, is invalid
+// (ErrInvalidOption).
 type BatchOptions struct {
 	// MaxConcurrency bounds how many items run at once (0 = all).
 	MaxConcurrency int
@@ -76,16 +78,23 @@ const (
 
 // ItemResult is one item's outcome.
 type ItemResult[R any] struct {
-	Index  int
+	// Index is the item's position in the input.
+	Index int
+	// Status is how the item ended.
 	Status ItemStatus
-	Value  R
-	Err    error
+	// Value is the item's result when it succeeded.
+	Value R
+	// Err is the item's error when it failed or was canceled.
+	Err error
 }
 
 // BatchResult holds every item's outcome, in input order, and why the
 // batch ended.
 type BatchResult[R any] struct {
-	Items     []ItemResult[R]
+	// Items holds every item's outcome, in input order.
+	Items []ItemResult[R]
+	// Succeeded and Failed count the items that succeeded and failed
+	// (canceled and not started items are in neither).
 	Succeeded int
 	Failed    int
 	// Reason is "all-completed", "min-successful" or "failure-tolerance-exceeded".
@@ -111,7 +120,8 @@ var ErrFailureToleranceExceeded = errors.New("failure tolerance exceeded")
 // cancellation scope, honouring opts, and returns every item's outcome
 // (the counterpart of the map operation of AWS Lambda durable functions).
 // The error is non-nil only when the failure tolerance was exceeded; item
-// errors are in the result.
+// errors are in the result. Invalid opts return an error wrapping
+// ErrInvalidOption and run nothing.
 func Map[I, R any](ctx Context, items []I, fn func(ctx Context, item I) (R, error), opts BatchOptions) (BatchResult[R], error) {
 	fns := make([]func(Context) (R, error), len(items))
 	for i, it := range items {
@@ -122,6 +132,9 @@ func Map[I, R any](ctx Context, items []I, fn func(ctx Context, item I) (R, erro
 
 // Parallel runs the branches concurrently under opts; see Map.
 func Parallel[R any](ctx Context, branches []func(ctx Context) (R, error), opts BatchOptions) (BatchResult[R], error) {
+	if err := opts.validate(); err != nil {
+		return BatchResult[R]{}, err
+	}
 	n := len(branches)
 	res := BatchResult[R]{Items: make([]ItemResult[R], n)}
 	for i := range res.Items {

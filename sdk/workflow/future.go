@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/cairnhq/cairn/internal/coro"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
+	"github.com/cairnhq/cairn/internal/wf"
 )
 
 // Future is the pending result of an activity, timer or other asynchronous

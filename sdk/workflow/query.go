@@ -3,7 +3,7 @@ package workflow
 import (
 	"encoding/json"
 
-	"github.com/cairnhq/cairn/sdk/internal/wf"
+	"github.com/cairnhq/cairn/internal/wf"
 )
 
 // SetQueryHandler registers fn to answer the query name (client.Query,

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
+	"github.com/cairnhq/cairn/internal/wf"
 )
 
 // SearchAttribute is one typed attribute the run can be listed by (cairn

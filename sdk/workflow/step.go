@@ -3,8 +3,8 @@ package workflow
 import (
 	"encoding/json"
 
-	"github.com/cairnhq/cairn/sdk/failure"
-	"github.com/cairnhq/cairn/sdk/internal/wf"
+	"github.com/cairnhq/cairn/internal/failconv"
+	"github.com/cairnhq/cairn/internal/wf"
 )
 
 // Step runs fn inline, in the workflow worker, and records its outcome in
@@ -25,7 +25,7 @@ func Step[R any](ctx Context, name string, fn func() (R, error)) (R, error) {
 	})
 	var out R
 	if f != nil {
-		return out, failure.FromFailure(f)
+		return out, failconv.FromFailure(f)
 	}
 	if len(raw) > 0 {
 		if err := dc.FromPayload(raw, &out); err != nil {

@@ -3,7 +3,7 @@ package workflow
 import (
 	"time"
 
-	"github.com/cairnhq/cairn/sdk/internal/wf"
+	"github.com/cairnhq/cairn/internal/wf"
 )
 
 // NewTimer starts a durable timer that fires after d (measured from Now).

@@ -51,7 +51,7 @@ func Order(ctx workflow.Context, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	carrier, err := workflow.WaitEvent[string](ctx, "shipped")
+	carrier, err := workflow.ReceiveSignal[string](ctx, "shipped")
 	if err != nil {
 		return "", err
 	}
@@ -144,8 +144,11 @@ func run(ctx context.Context, log *slog.Logger, jaeger string) error {
 		if err != nil {
 			return nil, nil, err
 		}
-		w := worker.New(nc, "default", worker.WithLogger(log), worker.WithTracerProvider(p.TracerProvider),
+		w, err := worker.New(nc, "default", worker.WithLogger(log), worker.WithTracerProvider(p.TracerProvider),
 			worker.WithMeterProvider(p.MeterProvider))
+		if err != nil {
+			return nil, nil, err
+		}
 		register(w)
 		wctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/internal/e2e/flows"
-	"github.com/cairnhq/cairn/orchestrator"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/streams"
 )
@@ -26,7 +25,10 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	w := worker.New(nc, "default", worker.WithOrchestratorOptions(orchestrator.WithAckWait(2*time.Second)))
+	w, err := worker.New(nc, "default", worker.WithWorkflowTaskTimeout(2*time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
 	w.RegisterWorkflow(flows.Steps)
 	w.RegisterActivity(flows.Recorder{Path: *record}.Record, worker.WithName("Record"), worker.WithHeartbeatTimeout(time.Second))
 	if err := w.Run(ctx); err != nil {

@@ -3,6 +3,7 @@ package wf
 import (
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
+	"github.com/cairnhq/cairn/internal/failconv"
 	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/sdk/failure"
 )
@@ -23,7 +24,7 @@ type ctx struct{ x *executor.Ctx }
 
 func (c ctx) Err() error {
 	if f := c.x.Err(); f != nil {
-		return failure.FromFailure(f)
+		return failconv.FromFailure(f)
 	}
 	return nil
 }
@@ -59,12 +60,12 @@ func Err(err error) error {
 		return nil
 	case *executor.ActivityFailure:
 		return &failure.ActivityError{ActivityType: e.ActivityType, ActivityID: itoa(e.ID), Attempt: e.Attempt,
-			Cause: failure.FromFailure(e.Failure)}
+			Cause: failconv.FromFailure(e.Failure)}
 	case *executor.ChildFailure:
 		return &failure.WorkflowError{WorkflowID: e.WorkflowID, Run: e.Run, WorkflowType: e.WorkflowType,
-			Cause: failure.FromFailure(e.Failure)}
+			Cause: failconv.FromFailure(e.Failure)}
 	case *history.Failure:
-		return failure.FromFailure(e)
+		return failconv.FromFailure(e)
 	}
 	return err
 }

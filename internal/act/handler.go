@@ -1,4 +1,4 @@
-package activity
+package act
 
 import (
 	"context"
@@ -28,8 +28,8 @@ func Handler[I, R any](fn func(context.Context, I) (R, error), dc converter.Data
 	return func(ctx context.Context, t *activities.Task) ([]byte, error) {
 		var in I
 		if err := dc.FromPayload(t.Input, &in); err != nil {
-			return nil, failure.New(FailureInvalidInput,
-				fmt.Sprintf("cannot decode the input of activity %s into %T", t.ActivityType, in),
+			return nil, failure.New(fmt.Sprintf("cannot decode the input of activity %s into %T", t.ActivityType, in),
+				FailureInvalidInput,
 				failure.WithNonRetryable(), failure.WithCause(err))
 		}
 		out, err := fn(ctx, in)
@@ -38,8 +38,8 @@ func Handler[I, R any](fn func(context.Context, I) (R, error), dc converter.Data
 		}
 		b, err := dc.ToPayload(out)
 		if err != nil {
-			return nil, failure.New(activities.FailureInvalidOutput,
-				fmt.Sprintf("cannot encode the result of activity %s (%T)", t.ActivityType, out),
+			return nil, failure.New(fmt.Sprintf("cannot encode the result of activity %s (%T)", t.ActivityType, out),
+				activities.FailureInvalidOutput,
 				failure.WithNonRetryable(), failure.WithCause(err))
 		}
 		return b, nil

@@ -20,11 +20,18 @@ var ErrBadSignature = errors.New("workflow function must be func(workflow.Contex
 
 // Adapt turns fn, a func(workflow.Context, In) (Out, error) or
 // func(workflow.Context, In) error, into the executor's form, decoding the
-// input and encoding the result with dc.
+// input and encoding the result with dc (converter.JSON() when nil): what
+// sdk/worker registers, and what testenv's environment and replayer run.
 func Adapt(fn any, dc converter.DataConverter) (executor.WorkflowFunc, error) {
+	if dc == nil {
+		dc = converter.JSON()
+	}
 	v := reflect.ValueOf(fn)
+	if !v.IsValid() {
+		return nil, fmt.Errorf("%w; got nil", ErrBadSignature)
+	}
 	t := v.Type()
-	if t.Kind() != reflect.Func || t.NumIn() != 2 || t.In(0) != contextType ||
+	if t.Kind() != reflect.Func || v.IsNil() || t.NumIn() != 2 || t.In(0) != contextType ||
 		(t.NumOut() != 1 && t.NumOut() != 2) || t.Out(t.NumOut()-1) != errorType {
 		return nil, fmt.Errorf("%w; got %s", ErrBadSignature, t)
 	}
