@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/cairnhq/cairn/history"
@@ -25,7 +24,8 @@ func (w *Worker) commit(s *taskState, batch history.Batch) bool {
 	}
 	data, err := batch.Encode()
 	if err == nil && status == history.StatusRunning && e.head.Bytes+int64(len(data)) > w.opts.MaxHistoryBytes {
-		err = &HistorySizeError{WorkflowID: s.id, Run: s.run, Bytes: e.head.Bytes + int64(len(data)), Limit: w.opts.MaxHistoryBytes}
+		err = &executor.HistoryLimitError{WorkflowID: s.id, Run: s.run, EventSeq: batch[len(batch)-1].Seq,
+			Measure: executor.HistoryBytes, Value: e.head.Bytes + int64(len(data)), Limit: w.opts.MaxHistoryBytes}
 		s.c.remove(s.id)
 		w.park(s.ctx, s.id, e, err, s.items)
 		return false
@@ -60,24 +60,4 @@ func (w *Worker) commitFailed(s *taskState, err error) {
 		s.tt.fail(outcomeError, err)
 	}
 	s.evict(50 * time.Millisecond)
-}
-
-// HistorySizeError reports a run whose stored history would grow past the
-// configured size: nothing is committed and the instance parks, like
-// executor.HistoryLimitError for the event count.
-type HistorySizeError struct {
-	WorkflowID string
-	Run        string
-	Bytes      int64
-	Limit      int64
-}
-
-func (e *HistorySizeError) Error() string {
-	return fmt.Sprintf("workflow %q run %s: history would reach %d bytes, over the limit of %d; continue as new (workflow.NewContinueAsNewError) before that",
-		e.WorkflowID, e.Run, e.Bytes, e.Limit)
-}
-
-// Failure is the serialized form stored in the instance summary.
-func (e *HistorySizeError) Failure() *history.Failure {
-	return &history.Failure{Type: executor.FailureHistoryLimit, Message: e.Error(), NonRetryable: true}
 }

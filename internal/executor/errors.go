@@ -62,19 +62,37 @@ func (e *TaskPanicError) Failure() *history.Failure {
 	return &history.Failure{Type: FailureWorkflowTask, Message: e.Error(), Stack: e.Stack}
 }
 
-// HistoryLimitError reports a run whose history would grow past the
-// configured bound. Nothing is committed; the instance parks. Workflows that
-// run long should continue as new before they reach the bound.
+// HistoryLimitError reports a run whose history would grow past one of its
+// configured bounds: the number of events (MaxHistoryEvents, checked by the
+// executor) or the stored size (MaxHistoryBytes, checked by the
+// orchestrator before it appends). Nothing is committed; the instance
+// parks. Workflows that run long should continue as new before they reach
+// either bound.
 type HistoryLimitError struct {
 	WorkflowID string
 	Run        string
-	Events     int64
-	Limit      int64
+	// EventSeq is the sequence of the last event the refused task would
+	// have committed.
+	EventSeq int64
+	// Measure is what went over: HistoryEvents or HistoryBytes.
+	Measure HistoryMeasure
+	// Value is what the history would have reached, Limit the bound.
+	Value int64
+	Limit int64
 }
 
+// HistoryMeasure names the bound a HistoryLimitError went over.
+type HistoryMeasure string
+
+// The bounds of a run's history.
+const (
+	HistoryEvents HistoryMeasure = "events"
+	HistoryBytes  HistoryMeasure = "bytes"
+)
+
 func (e *HistoryLimitError) Error() string {
-	return fmt.Sprintf("workflow %q run %s: history would reach %d events, over the limit of %d; continue as new (workflow.NewContinueAsNewError) before that",
-		e.WorkflowID, e.Run, e.Events, e.Limit)
+	return fmt.Sprintf("workflow %q run %s at event %d: history would reach %d %s, over the limit of %d; continue as new (workflow.NewContinueAsNewError) before that",
+		e.WorkflowID, e.Run, e.EventSeq, e.Value, e.Measure, e.Limit)
 }
 
 // Failure is the serialized form stored in the instance summary.

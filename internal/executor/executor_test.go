@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -224,5 +225,22 @@ func TestLogsAreDroppedWhileReplaying(t *testing.T) {
 	}
 	if buf.Len() != 0 {
 		t.Fatalf("replay logged: %s", buf.String())
+	}
+}
+
+func TestHistoryLimitErrorNamesInstanceSequenceAndCause(t *testing.T) {
+	for _, e := range []*HistoryLimitError{
+		{WorkflowID: "order-1", Run: "r1", EventSeq: 101, Measure: HistoryEvents, Value: 101, Limit: 100},
+		{WorkflowID: "order-1", Run: "r1", EventSeq: 40, Measure: HistoryBytes, Value: 2048, Limit: 1024},
+	} {
+		msg := e.Error()
+		for _, want := range []string{`"order-1"`, "run r1", fmt.Sprintf("at event %d", e.EventSeq), fmt.Sprintf("%d %s", e.Value, e.Measure), fmt.Sprintf("limit of %d", e.Limit), "continue as new"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%q lacks %q", msg, want)
+			}
+		}
+		if f := e.Failure(); f.Type != FailureHistoryLimit || !f.NonRetryable || f.Message != msg {
+			t.Errorf("Failure() = %+v", f)
+		}
 	}
 }

@@ -333,7 +333,8 @@ func (in *Instance) Execute(now time.Time, inbound []*history.Event) (history.Ba
 	out := in.pending
 	in.pending = nil
 	if in.lastSeq > in.opts.MaxHistoryEvents && in.closed == nil {
-		in.fatal = &HistoryLimitError{WorkflowID: in.workflowID(), Run: in.started.Run, Events: in.lastSeq, Limit: in.opts.MaxHistoryEvents}
+		in.fatal = &HistoryLimitError{WorkflowID: in.workflowID(), Run: in.started.Run, EventSeq: in.lastSeq,
+			Measure: HistoryEvents, Value: in.lastSeq, Limit: in.opts.MaxHistoryEvents}
 		return nil, in.fatal
 	}
 	return out, nil
