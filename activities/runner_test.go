@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/internal/testutil"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -83,19 +85,15 @@ func (h *harness) publish(js jetstream.JetStream, task *activities.Task) {
 
 func (h *harness) publishMsg(js jetstream.JetStream, msg *nats.Msg) {
 	h.t.Helper()
-	deadline := time.Now().Add(waitResult)
-	for {
+	// Publishing is retried: some tests publish while the server restarts.
+	testutil.Eventually(h.t, waitResult, func() error {
 		ctx, cancel := context.WithTimeout(h.t.Context(), 2*time.Second)
-		_, err := js.PublishMsg(ctx, msg)
-		cancel()
-		if err == nil {
-			return
+		defer cancel()
+		if _, err := js.PublishMsg(ctx, msg); err != nil {
+			return fmt.Errorf("publish %s: %w", msg.Subject, err)
 		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("publish %s: %v", msg.Subject, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // next waits for the next result.
@@ -132,18 +130,20 @@ func (h *harness) noMore(d time.Duration) {
 // acked or terminated.
 func (h *harness) waitTasksDrained() {
 	h.t.Helper()
-	deadline := time.Now().Add(waitResult)
-	for time.Now().Before(deadline) {
+	testutil.Eventually(h.t, waitResult, func() error {
 		s, err := h.env.JetStream().Stream(h.t.Context(), h.names.TasksStream())
-		if err == nil {
-			info, err := s.Info(h.t.Context())
-			if err == nil && info.State.Msgs == 0 {
-				return
-			}
+		if err != nil {
+			return err
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	h.t.Fatal("tasks stream not drained")
+		info, err := s.Info(h.t.Context())
+		if err != nil {
+			return err
+		}
+		if info.State.Msgs != 0 {
+			return fmt.Errorf("tasks stream holds %d messages", info.State.Msgs)
+		}
+		return nil
+	})
 }
 
 type runnerHandle struct {

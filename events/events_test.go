@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/internal/testutil"
+
 	cenats "github.com/cloudevents/sdk-go/protocol/nats/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -108,18 +110,13 @@ func newHarness(t *testing.T, workerOpts ...worker.Option) *harness {
 // probe event of each kind is not needed, the store is read back instead.
 func (h *harness) waitTriggers(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for {
+	testutil.Eventually(t, waitFor, func() error {
 		probe := newEvent("probe", "urn:probe", "com.example.order.created", Order{ID: "probe"})
-		_, err := h.ingress.Process(t.Context(), probe)
-		if err == nil {
-			return
+		if _, err := h.ingress.Process(t.Context(), probe); err != nil {
+			return fmt.Errorf("triggers not loaded: %w", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("triggers not loaded: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func newEvent(id, source, typ string, data any) *event.Event {
@@ -140,16 +137,14 @@ func (h *harness) result(t *testing.T, id string, v any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), waitFor)
 	defer cancel()
-	for {
+	// The run may not exist yet: the event that starts it is in flight.
+	testutil.Eventually(t, waitFor, func() error {
 		err := h.cl.Result(ctx, id, "", v)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, client.ErrNotFound) || ctx.Err() != nil {
+		if err != nil && !errors.Is(err, client.ErrNotFound) {
 			t.Fatalf("result of %s: %v", id, err)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err
+	})
 }
 
 func (h *harness) request(t *testing.T, msg *nats.Msg) *nats.Msg {

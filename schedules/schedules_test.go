@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/internal/testutil"
+
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/schedules"
 	"github.com/cairnhq/cairn/sdk/client"
@@ -49,49 +51,46 @@ func ctx(t *testing.T) context.Context {
 // waitState polls the schedule until cond holds.
 func waitState(t *testing.T, c *client.Client, id, what string, cond func(*client.ScheduleDescription) bool) *client.ScheduleDescription {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
 	var last *client.ScheduleDescription
-	for time.Now().Before(deadline) {
+	testutil.Eventually(t, waitTimeout, func() error {
 		d, err := c.DescribeSchedule(ctx(t), id)
-		if err == nil {
-			last = d
-			if cond(d) {
-				return d
-			}
+		if err != nil {
+			return err
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b, _ := json.MarshalIndent(last, "", "  ")
-	t.Fatalf("schedule %q: gave up waiting for %s; state:\n%s", id, what, b)
-	return nil
+		last = d
+		if !cond(d) {
+			b, _ := json.MarshalIndent(d, "", "  ")
+			return fmt.Errorf("schedule %q: no %s yet; state:\n%s", id, what, b)
+		}
+		return nil
+	})
+	return last
 }
 
 func waitClosed(t *testing.T, c *client.Client, wid string) *client.Description {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for time.Now().Before(deadline) {
-		d, err := c.Describe(ctx(t), wid, "")
-		if err == nil && d.Status != history.StatusRunning {
-			return d
+	var d *client.Description
+	testutil.Eventually(t, waitTimeout, func() error {
+		var err error
+		if d, err = c.Describe(ctx(t), wid, ""); err != nil {
+			return err
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("workflow %q did not close", wid)
-	return nil
+		if d.Status == history.StatusRunning {
+			return fmt.Errorf("workflow %q is still running", wid)
+		}
+		return nil
+	})
+	return d
 }
 
 // waitExists waits for a run the schedule's state records: the state is
 // written before the start is made.
 func waitExists(t *testing.T, c *client.Client, wid string) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for time.Now().Before(deadline) {
-		if _, err := c.Describe(ctx(t), wid, ""); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("workflow %q was not started", wid)
+	testutil.Eventually(t, waitTimeout, func() error {
+		_, err := c.Describe(ctx(t), wid, "")
+		return err
+	})
 }
 
 func startedIDs(d *client.ScheduleDescription) []string {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/internal/testutil"
+
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/cairnhq/cairn/sdk/client"
@@ -52,12 +54,13 @@ func TestChildAndCallbackSpans(t *testing.T) {
 		t.Fatal(err)
 	}
 	var token string
-	for token == "" && ctx.Err() == nil {
-		if v, ok := handed.Load("family"); ok {
+	testutil.EventuallyTrue(t, time.Minute, func() bool {
+		v, ok := handed.Load("family")
+		if ok {
 			token = v.(string)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return ok
+	}, "the callback token was handed out")
 	cbCtx, approver := tpClient.Tracer("test").Start(ctx, "approver")
 	if err := c.CompleteCallback(cbCtx, token, "yes"); err != nil {
 		t.Fatal(err)

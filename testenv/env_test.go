@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/internal/testutil"
+
 	"github.com/cairnhq/cairn/streams"
 )
 
@@ -69,10 +71,7 @@ func TestRestartKeepsConnectionsAndData(t *testing.T) {
 		t.Fatalf("kv after restart: %v", err)
 	}
 	// The extra connection reconnects too; it may lag Conn slightly.
-	deadline := time.Now().Add(10 * time.Second)
-	for !other.IsConnected() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.EventuallyTrue(t, 10*time.Second, other.IsConnected, "the extra connection reconnected")
 	if _, err := streams.LastMsg(ctx, other, n.HistoryStream(), n.HistorySubject("wf-1")); err != nil {
 		t.Fatalf("other connection after restart: %v", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -126,13 +127,12 @@ func TestServerCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := startProcess(t, "server", "--nats", e.url, "--http", "127.0.0.1:0", "--triggers", file, "--log-level", "warn")
-	deadline := time.Now().Add(testTimeout)
-	for !strings.Contains(srv.stdout.String(), "cairn server is running") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner:\n%s\n%s", srv.stdout, srv.stderr)
+	eventually(t, func() string {
+		if !strings.Contains(srv.stdout.String(), "cairn server is running") {
+			return fmt.Sprintf("no banner:\n%s\n%s", srv.stdout, srv.stderr)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return ""
+	})
 	r := mustCLI(t, "event", "--server", e.url, "send", "--type", "com.example.order.placed", "--source", "urn:x", "--data", orderInput("s1", 0))
 	if !strings.Contains(r.stdout, `started workflow "order-s1"`) {
 		t.Fatalf("send output:\n%s", r)

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cairnhq/cairn/internal/testutil"
 
 	"github.com/nats-io/nats.go"
 
@@ -169,17 +172,12 @@ func (e *env) wf(args ...string) []string {
 // last complaint is the failure message.
 func eventually(t *testing.T, check func() string) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for {
-		msg := check()
-		if msg == "" {
-			return
+	testutil.Eventually(t, testTimeout, func() error {
+		if msg := check(); msg != "" {
+			return errors.New(msg)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal(msg)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.

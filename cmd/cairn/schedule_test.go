@@ -1,9 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 func (e *env) sched(args ...string) []string {
@@ -50,16 +50,12 @@ func TestScheduleCLI(t *testing.T) {
 	if wid == "" {
 		t.Fatalf("trigger output:\n%s", r)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if r := cli(t, e.wf("result", "--id", wid, "--timeout", "30s")...); r.code == 0 && strings.Contains(r.stdout, "trk_9") {
-			break
+	eventually(t, func() string {
+		if r := cli(t, e.wf("result", "--id", wid, "--timeout", "30s")...); r.code != 0 || !strings.Contains(r.stdout, "trk_9") {
+			return fmt.Sprintf("triggered run %q has not completed: %s", wid, r)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("triggered run %q never completed", wid)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return ""
+	})
 
 	mustCLI(t, e.sched("delete", "--id", "nightly")...)
 	wantFail(t, exitError, `schedule "nightly" not found`, e.sched("describe", "--id", "nightly")...)

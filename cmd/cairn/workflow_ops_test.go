@@ -16,14 +16,13 @@ func TestPauseResumeResetCommands(t *testing.T) {
 	if !strings.Contains(r.stdout, `Requested pause of workflow "order-1"`) {
 		t.Fatalf("pause output: %s", r)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	eventually(t, func() string {
 		r = mustCLI(t, e.wf("describe", "--id", "order-1")...)
-		if strings.Contains(r.stdout, "Paused:") || time.Now().After(deadline) {
-			break
+		if !strings.Contains(r.stdout, "Paused:") {
+			return "describe shows no pause:\n" + r.stdout
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return ""
+	})
 	for _, want := range []string{"Paused:", "provider down", "Cost:", "as Step Functions Standard:", "as Lambda durable functions:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("describe lacks %q:\n%s", want, r.stdout)

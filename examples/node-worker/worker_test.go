@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cairnhq/cairn/internal/testutil"
 
 	"github.com/cairnhq/cairn/examples/order"
 	"github.com/cairnhq/cairn/sdk/client"
@@ -129,13 +132,12 @@ func TestNodeWorkerServesShip(t *testing.T) {
 
 func waitOutput(t *testing.T, b *syncBuffer, ok func(string) bool, what string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok(b.String()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s in the worker's output:\n%s", what, b.String())
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if !ok(b.String()) {
+			return fmt.Errorf("no %s in the worker's output:\n%s", what, b.String())
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 type syncBuffer struct {

@@ -17,6 +17,7 @@ import (
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/testenv"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func registerSteps(record string) func(w *worker.Worker) {
@@ -118,9 +119,17 @@ func TestServerRestartMidFlight(t *testing.T) {
 		d, err := c.Describe(ctx, "restart-timer", "")
 		return err == nil && len(d.PendingTimers) == 1
 	})
-	time.Sleep(100 * time.Millisecond)
+	// The timer's schedule message is published right after its commit.
+	waitFor(t, ctx, func() bool {
+		s, err := env.JetStream().Stream(ctx, env.Names().InboxStream())
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(ctx, jetstream.WithSubjectFilter(env.Names().TimerInstanceFilter("restart-timer")))
+		return err == nil && len(info.State.Subjects) > 0
+	})
 	env.StopServer(t)
-	time.Sleep(2 * time.Second) // the timer comes due while the server is down
+	time.Sleep(2 * time.Second) // not synchronisation: the timer comes due while the server is down
 	env.StartServer(t)
 	for i := range n {
 		id := fmt.Sprintf("restart-%02d", i)

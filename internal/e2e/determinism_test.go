@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/internal/testutil"
+
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
 	"github.com/cairnhq/cairn/sdk/client"
@@ -156,13 +158,12 @@ func TestGetVersionKeepsOldRunsOnOldPath(t *testing.T) {
 	}
 }
 
+// waitFor waits for cond until ctx's deadline (testutil.Eventually).
 func waitFor(t *testing.T, ctx context.Context, cond func() bool) {
 	t.Helper()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("condition not met: %v", ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
+	timeout := time.Minute
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
 	}
+	testutil.EventuallyTrue(t, timeout, cond, "condition not met")
 }

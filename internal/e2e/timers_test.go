@@ -122,16 +122,11 @@ func TestYearLongTimerIsPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	var d *client.Description
-	for {
+	waitFor(t, ctx, func() bool {
 		var err error
-		if d, err = c.Describe(ctx, "year", ""); err != nil {
-			t.Fatal(err)
-		}
-		if len(d.PendingTimers) > 0 || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		d, err = c.Describe(ctx, "year", "")
+		return err == nil && len(d.PendingTimers) > 0
+	})
 	if d.Status != history.StatusRunning || len(d.PendingTimers) != 1 {
 		t.Fatalf("describe: status %s, %d pending timers", d.Status, len(d.PendingTimers))
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/internal/testutil"
+
 	"github.com/cairnhq/cairn/streams"
 )
 
@@ -88,13 +90,7 @@ func TestServerRestartKeepsData(t *testing.T) {
 	}
 
 	// The same connection reconnects by itself; wait for it, bounded.
-	deadline := time.Now().Add(10 * time.Second)
-	for !nc.IsConnected() {
-		if time.Now().After(deadline) {
-			t.Fatal("client did not reconnect")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.EventuallyTrue(t, 10*time.Second, nc.IsConnected, "the client reconnected")
 	m, err := streams.LastMsg(ctx, nc, n.HistoryStream(), n.HistorySubject("wf"))
 	if err != nil || m.Seq != ack.Sequence || string(m.Data) != "hello" {
 		t.Fatalf("after restart: %+v, %v", m, err)
