@@ -17,7 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/cairnhq/cairn/events"
+	"github.com/cairnhq/cairn/cloudevents"
 	"github.com/cairnhq/cairn/examples/order"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
@@ -194,7 +194,7 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	stopWorker := func() {}
 	if cfg.demo {
 		w, err := worker.New(nc, demoQueue, worker.WithNamespace(cfg.namespace), worker.WithLogger(log),
-			events.NewLifecyclePublisher(nc, cfg.namespace, log).WorkerOption())
+			cloudevents.NewLifecyclePublisher(nc, cfg.namespace, log).WorkerOption())
 		if err != nil {
 			return fmt.Errorf("demo worker: %w", err)
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/cairnhq/cairn/bindings"
-	"github.com/cairnhq/cairn/events"
+	"github.com/cairnhq/cairn/cloudevents"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/streams"
 )
@@ -41,10 +41,10 @@ type eventsService struct {
 // starts the ingress on NATS, the HTTP endpoint on httpAddr (empty: none)
 // and the runners of the file's service bindings.
 func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile string, log *slog.Logger) (*eventsService, error) {
-	var cfg *events.Config
+	var cfg *cloudevents.Config
 	if triggersFile != "" {
 		var err error
-		if cfg, err = events.LoadConfig(triggersFile); err != nil {
+		if cfg, err = cloudevents.LoadConfig(triggersFile); err != nil {
 			return nil, &cliError{err: err, msg: fmt.Sprintf("--triggers: %v", err)}
 		}
 	}
@@ -60,7 +60,7 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 		if err != nil {
 			return nil, err
 		}
-		store, err := events.OpenStore(ctx, js, ns)
+		store, err := cloudevents.OpenStore(ctx, js, ns)
 		if err != nil {
 			return nil, fmt.Errorf("events: %w", err)
 		}
@@ -70,7 +70,7 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 		log.Info("triggers loaded", "file", triggersFile, "triggers", len(cfg.Triggers), "services", len(cfg.Services))
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	in, err := events.NewIngress(runCtx, nc, cl, events.WithIngressLogger(log))
+	in, err := cloudevents.NewIngress(runCtx, nc, cl, cloudevents.WithIngressLogger(log))
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("events: %w", err)
@@ -140,7 +140,7 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 			return nil, &cliError{err: err, msg: fmt.Sprintf("CloudEvents HTTP endpoint: %v (choose another address with --http, or --http off)", err)}
 		}
 		srv = &http.Server{Handler: in.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		svc.httpURL = "http://" + l.Addr().String() + events.EventsPath
+		svc.httpURL = "http://" + l.Addr().String() + cloudevents.EventsPath
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -245,11 +245,11 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer stopScheduler()
 	fmt.Fprintf(stdout, "cairn server is running (namespace %s, NATS %s)\n", g.namespace, g.server)
-	fmt.Fprintf(stdout, "  CloudEvents on NATS: %s\n", events.EventsSubject(g.namespace, ">"))
+	fmt.Fprintf(stdout, "  CloudEvents on NATS: %s\n", cloudevents.EventsSubject(g.namespace, ">"))
 	if svc.httpURL != "" {
 		fmt.Fprintf(stdout, "  CloudEvents on HTTP: POST %s\n", svc.httpURL)
 	}
-	fmt.Fprintf(stdout, "  rejected events:     %s\n", events.RejectedSubject(g.namespace))
+	fmt.Fprintf(stdout, "  rejected events:     %s\n", cloudevents.RejectedSubject(g.namespace))
 	<-ctx.Done()
 	log.Info("shutting down")
 	return nil
@@ -291,7 +291,7 @@ func cmdTrigger(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // openTriggers connects and opens the triggers bucket (creating it: it
 // holds configuration only, nothing an operator tunes).
-func (g *globalFlags) openTriggers(ctx context.Context) (*events.Store, func(), error) {
+func (g *globalFlags) openTriggers(ctx context.Context) (*cloudevents.Store, func(), error) {
 	nc, err := streams.Connect(g.server, nats.Name("cairn-cli"))
 	if err != nil {
 		if errors.Is(err, nats.ErrNoServers) {
@@ -305,7 +305,7 @@ func (g *globalFlags) openTriggers(ctx context.Context) (*events.Store, func(), 
 		nc.Close()
 		return nil, nil, err
 	}
-	s, err := events.OpenStore(ctx, js, g.namespace)
+	s, err := cloudevents.OpenStore(ctx, js, g.namespace)
 	if err != nil {
 		nc.Close()
 		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
@@ -333,7 +333,7 @@ triggers file.
 func triggerAdd(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {
 	c := newCommand("cairn trigger add", triggerAddUsage, stdout)
 	g.register(c.fs)
-	var t events.Trigger
+	var t cloudevents.Trigger
 	c.fs.StringVar(&t.Name, "name", "", "trigger `name`, [A-Za-z0-9_-]{1,64}")
 	c.fs.StringVar(&t.Type, "type", "", "match the event `type` exactly")
 	c.fs.StringVar(&t.TypePrefix, "type-prefix", "", "match event types starting with `prefix`")
@@ -352,12 +352,12 @@ func triggerAdd(ctx context.Context, g globalFlags, args []string, stdout io.Wri
 	if err := g.check(c.name); err != nil {
 		return err
 	}
-	var list []events.Trigger
+	var list []cloudevents.Trigger
 	if *file != "" {
 		if t.Name != "" {
 			return usageErrorf(c.name, "--file and --name are mutually exclusive")
 		}
-		cfg, err := events.LoadConfig(*file)
+		cfg, err := cloudevents.LoadConfig(*file)
 		if err != nil {
 			return &cliError{err: err, msg: err.Error()}
 		}
@@ -367,12 +367,12 @@ func triggerAdd(ctx context.Context, g globalFlags, args []string, stdout io.Wri
 			return usageErrorf(c.name, "--name is required (or --file)")
 		}
 		if t.SignalName != "" {
-			t.Kind = events.KindSignal
+			t.Kind = cloudevents.KindSignal
 		}
 		if err := t.Validate(); err != nil {
-			return usageErrorf(c.name, "%s", strings.TrimPrefix(err.Error(), events.ErrInvalidTrigger.Error()+" "))
+			return usageErrorf(c.name, "%s", strings.TrimPrefix(err.Error(), cloudevents.ErrInvalidTrigger.Error()+" "))
 		}
-		list = []events.Trigger{t}
+		list = []cloudevents.Trigger{t}
 	}
 	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
@@ -390,7 +390,7 @@ func triggerAdd(ctx context.Context, g globalFlags, args []string, stdout io.Wri
 	return nil
 }
 
-func describeTrigger(t events.Trigger) string {
+func describeTrigger(t cloudevents.Trigger) string {
 	match := "type " + t.Type
 	if t.TypePrefix != "" {
 		match = "type prefix " + t.TypePrefix
@@ -401,7 +401,7 @@ func describeTrigger(t events.Trigger) string {
 	if t.Subject != "" {
 		match += ", subject " + t.Subject
 	}
-	if t.Kind == events.KindSignal {
+	if t.Kind == cloudevents.KindSignal {
 		id := "the event's subject"
 		if t.WorkflowID != "" {
 			id = t.WorkflowID
@@ -444,9 +444,9 @@ func triggerList(ctx context.Context, g globalFlags, args []string, stdout io.Wr
 	}
 	if *asJSON {
 		if list == nil {
-			list = []events.Trigger{}
+			list = []cloudevents.Trigger{}
 		}
-		return writeJSON(stdout, events.Config{Triggers: list})
+		return writeJSON(stdout, cloudevents.Config{Triggers: list})
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(stdout, "No triggers.")
@@ -491,7 +491,7 @@ func triggerRemove(ctx context.Context, g globalFlags, args []string, stdout io.
 	}
 	defer closeConn()
 	if err := s.Delete(opCtx, *name); err != nil {
-		if errors.Is(err, events.ErrTriggerNotFound) {
+		if errors.Is(err, cloudevents.ErrTriggerNotFound) {
 			return &cliError{err: err, msg: fmt.Sprintf("trigger %q not found in namespace %q", *name, g.namespace)}
 		}
 		return err
@@ -582,7 +582,7 @@ func eventSend(ctx context.Context, g globalFlags, args []string, stdout io.Writ
 	if err := ev.Validate(); err != nil {
 		return usageErrorf(c.name, "%v", err)
 	}
-	msg, err := events.NewNATSMsg(ctx, events.EventsSubject(g.namespace, "cli"), &ev, *binary)
+	msg, err := cloudevents.NewNATSMsg(ctx, cloudevents.EventsSubject(g.namespace, "cli"), &ev, *binary)
 	if err != nil {
 		return err
 	}
@@ -598,17 +598,17 @@ func eventSend(ctx context.Context, g globalFlags, args []string, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	if code := reply.Header.Get(events.HeaderRejectCode); code != "" {
-		return &cliError{msg: fmt.Sprintf("event %s rejected (%s): %s", *id, code, reply.Header.Get(events.HeaderRejectReason))}
+	if code := reply.Header.Get(cloudevents.HeaderRejectCode); code != "" {
+		return &cliError{msg: fmt.Sprintf("event %s rejected (%s): %s", *id, code, reply.Header.Get(cloudevents.HeaderRejectReason))}
 	}
-	var acc events.Accepted
+	var acc cloudevents.Accepted
 	if err := json.Unmarshal(reply.Data, &acc); err != nil {
 		return fmt.Errorf("unexpected answer %q: %w", reply.Data, err)
 	}
 	fmt.Fprintf(stdout, "Event %s accepted\n", acc.ID)
 	for _, o := range acc.Outcomes {
 		switch {
-		case o.Kind == events.KindSignal:
+		case o.Kind == cloudevents.KindSignal:
 			fmt.Fprintf(stdout, "  trigger %s: raised %q on workflow %q\n", o.Trigger, o.Signal, o.WorkflowID)
 		case o.Created:
 			fmt.Fprintf(stdout, "  trigger %s: started workflow %q (run %s)\n", o.Trigger, o.WorkflowID, o.Run)
@@ -622,9 +622,9 @@ func eventSend(ctx context.Context, g globalFlags, args []string, stdout io.Writ
 // printEventsBanner tells where cairn dev takes CloudEvents.
 func printEventsBanner(w io.Writer, ns string, evs *eventsService) {
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "CloudEvents: publish to %s", events.EventsSubject(ns, "<anything>"))
+	fmt.Fprintf(w, "CloudEvents: publish to %s", cloudevents.EventsSubject(ns, "<anything>"))
 	if evs.httpURL != "" {
 		fmt.Fprintf(w, " or POST to %s", evs.httpURL)
 	}
-	fmt.Fprintf(w, "; lifecycle events on cairn.%s.lifecycle.>; rejected events on %s\n", ns, events.RejectedSubject(ns))
+	fmt.Fprintf(w, "; lifecycle events on cairn.%s.lifecycle.>; rejected events on %s\n", ns, cloudevents.RejectedSubject(ns))
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/cairnhq/cairn/events"
+	"github.com/cairnhq/cairn/cloudevents"
 	"github.com/cairnhq/cairn/examples/order"
 )
 
@@ -55,7 +55,7 @@ func TestDevCloudEvents(t *testing.T) {
 		return mustCLI(t, append([]string{"event", "--server", dev.url, "send"}, args...)...)
 	}
 	r := send("--type", "com.example.order.created", "--source", "urn:test", "--id", "e-1", "--data", orderInput("e1", 0))
-	id := events.DerivedWorkflowID("orders", "urn:test", "e-1")
+	id := cloudevents.DerivedWorkflowID("orders", "urn:test", "e-1")
 	if !strings.Contains(r.stdout, "started workflow \""+id+"\"") {
 		t.Fatalf("send output:\n%s", r)
 	}
@@ -73,8 +73,8 @@ func TestDevCloudEvents(t *testing.T) {
 		if err != nil {
 			t.Fatalf("lifecycle %s: %v", want, err)
 		}
-		ev, err := events.EventFromNATS(t.Context(), msg)
-		if err != nil || ev.Type() != events.LifecycleTypePrefix+want || ev.Subject() != id {
+		ev, err := cloudevents.EventFromNATS(t.Context(), msg)
+		if err != nil || ev.Type() != cloudevents.LifecycleTypePrefix+want || ev.Subject() != id {
 			t.Fatalf("lifecycle event %v: %v", ev, err)
 		}
 	}
@@ -89,7 +89,7 @@ func TestDevCloudEvents(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("HTTP status %d", resp.StatusCode)
 	}
-	mustCLI(t, dev.wf("result", "--id", events.DerivedWorkflowID("orders", "urn:curl", "h-1"), "--timeout", "30s")...)
+	mustCLI(t, dev.wf("result", "--id", cloudevents.DerivedWorkflowID("orders", "urn:curl", "h-1"), "--timeout", "30s")...)
 
 	// Rejections are errors of the command.
 	wantFail(t, exitError, "rejected (no-trigger)", "event", "--server", dev.url, "send", "--type", "com.example.nothing", "--source", "urn:test")
@@ -106,7 +106,7 @@ func TestDevCloudEvents(t *testing.T) {
 		t.Fatalf("list output:\n%s", r)
 	}
 	r = mustCLI(t, tr("list", "--json")...)
-	var cfg events.Config
+	var cfg cloudevents.Config
 	if err := json.Unmarshal([]byte(r.stdout), &cfg); err != nil || len(cfg.Triggers) != 2 {
 		t.Fatalf("list --json:\n%s", r)
 	}

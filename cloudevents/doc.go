@@ -1,4 +1,4 @@
-// Package events connects cairn to CloudEvents.
+// Package cloudevents connects cairn to CloudEvents.
 //
 // In: an Ingress receives CloudEvents on NATS (subjects
 // cairn.<ns>.events.>, binary or structured content mode) and over HTTP
@@ -20,4 +20,4 @@
 // in the CloudEvents NATS binding 1.0.1) is a binding.Message and
 // binding.BinaryWriter over nats.go headers in this package. docs/cloudevents.md
 // is the user documentation.
-package events
+package cloudevents

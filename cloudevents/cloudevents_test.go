@@ -1,4 +1,4 @@
-package events_test
+package cloudevents_test
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/nats-io/nats.go"
 
-	"github.com/cairnhq/cairn/events"
+	"github.com/cairnhq/cairn/cloudevents"
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
@@ -56,7 +56,7 @@ func Approve(ctx workflow.Context, _ string) ([]string, error) {
 type harness struct {
 	env     *testenv.Env
 	cl      *client.Client
-	ingress *events.Ingress
+	ingress *cloudevents.Ingress
 	http    *httptest.Server
 }
 
@@ -73,14 +73,14 @@ func newHarness(t *testing.T, workerOpts ...worker.Option) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := events.NewIngress(ctx, env.NewConn(t), cl, events.WithMaxEventSize(64<<10))
+	in, err := cloudevents.NewIngress(ctx, env.NewConn(t), cl, cloudevents.WithMaxEventSize(64<<10))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tr := range []events.Trigger{
+	for _, tr := range []cloudevents.Trigger{
 		{Name: "orders", Type: "com.example.order.created", WorkflowType: "Echo"},
 		{Name: "orders-by-id", TypePrefix: "com.example.order.keyed.", WorkflowType: "Echo", WorkflowID: "order-{{.data.id}}", InputField: "order"},
-		{Name: "decisions", Kind: events.KindSignal, Type: "com.example.decision", SignalName: "decision"},
+		{Name: "decisions", Kind: cloudevents.KindSignal, Type: "com.example.decision", SignalName: "decision"},
 	} {
 		if err := in.Store().Put(ctx, tr); err != nil {
 			t.Fatal(err)
@@ -156,12 +156,12 @@ func (h *harness) request(t *testing.T, msg *nats.Msg) *nats.Msg {
 	return reply
 }
 
-func accepted(t *testing.T, reply *nats.Msg) events.Accepted {
+func accepted(t *testing.T, reply *nats.Msg) cloudevents.Accepted {
 	t.Helper()
-	if c := reply.Header.Get(events.HeaderRejectCode); c != "" {
+	if c := reply.Header.Get(cloudevents.HeaderRejectCode); c != "" {
 		t.Fatalf("rejected: %s: %s", c, reply.Data)
 	}
-	var acc events.Accepted
+	var acc cloudevents.Accepted
 	if err := json.Unmarshal(reply.Data, &acc); err != nil {
 		t.Fatalf("reply %q: %v", reply.Data, err)
 	}
@@ -171,7 +171,7 @@ func accepted(t *testing.T, reply *nats.Msg) events.Accepted {
 func TestNATSBinaryStartsWorkflow(t *testing.T) {
 	h := newHarness(t)
 	ev := newEvent("evt-1", "urn:shop", "com.example.order.created", Order{ID: "1", Cents: 100})
-	msg, err := events.NewNATSMsg(t.Context(), events.EventsSubject("default", "orders"), ev, true)
+	msg, err := cloudevents.NewNATSMsg(t.Context(), cloudevents.EventsSubject("default", "orders"), ev, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestNATSBinaryStartsWorkflow(t *testing.T) {
 		t.Fatalf("not binary mode: %v", msg.Header)
 	}
 	acc := accepted(t, h.request(t, msg))
-	want := events.DerivedWorkflowID("orders", "urn:shop", "evt-1")
+	want := cloudevents.DerivedWorkflowID("orders", "urn:shop", "evt-1")
 	if len(acc.Outcomes) != 1 || acc.Outcomes[0].WorkflowID != want || !acc.Outcomes[0].Created {
 		t.Fatalf("outcomes %+v", acc.Outcomes)
 	}
@@ -193,7 +193,7 @@ func TestNATSBinaryStartsWorkflow(t *testing.T) {
 func TestNATSBinaryHandWritten(t *testing.T) {
 	// What a non-Go publisher sends: headers in any case.
 	h := newHarness(t)
-	msg := nats.NewMsg(events.EventsSubject("default", "x"))
+	msg := nats.NewMsg(cloudevents.EventsSubject("default", "x"))
 	msg.Header.Set("Ce-Specversion", "1.0")
 	msg.Header.Set("Ce-Id", "hand-1")
 	msg.Header.Set("Ce-Source", "urn:nats-cli")
@@ -213,7 +213,7 @@ func TestNATSBinaryHandWritten(t *testing.T) {
 func TestNATSStructuredStartsWorkflow(t *testing.T) {
 	h := newHarness(t)
 	// The official CloudEvents NATS binding as the publisher.
-	sender, err := cenats.NewSenderFromConn(h.env.Conn(), events.EventsSubject("default", "orders"))
+	sender, err := cenats.NewSenderFromConn(h.env.Conn(), cloudevents.EventsSubject("default", "orders"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,17 +222,17 @@ func TestNATSStructuredStartsWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got Order
-	h.result(t, events.DerivedWorkflowID("orders", "urn:shop", "evt-2"), &got)
+	h.result(t, cloudevents.DerivedWorkflowID("orders", "urn:shop", "evt-2"), &got)
 	if got != (Order{ID: "2", Cents: 200}) {
 		t.Fatalf("result %+v", got)
 	}
 	// And with a reply.
-	msg, err := events.NewNATSMsg(t.Context(), events.EventsSubject("default", "orders"),
+	msg, err := cloudevents.NewNATSMsg(t.Context(), cloudevents.EventsSubject("default", "orders"),
 		newEvent("evt-3", "urn:shop", "com.example.order.created", Order{ID: "3"}), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if events.IsBinaryNATS(msg) {
+	if cloudevents.IsBinaryNATS(msg) {
 		t.Fatal("structured message looks binary")
 	}
 	if acc := accepted(t, h.request(t, msg)); !acc.Outcomes[0].Created {
@@ -253,7 +253,7 @@ func (h *harness) post(t *testing.T, req *http.Request) (int, []byte) {
 
 func TestHTTPModesStartWorkflows(t *testing.T) {
 	h := newHarness(t)
-	url := h.http.URL + events.EventsPath
+	url := h.http.URL + cloudevents.EventsPath
 
 	t.Run("binary", func(t *testing.T) {
 		ctx := binding.WithForceBinary(t.Context())
@@ -268,7 +268,7 @@ func TestHTTPModesStartWorkflows(t *testing.T) {
 			t.Fatalf("%d %s", code, body)
 		}
 		var got Order
-		h.result(t, events.DerivedWorkflowID("orders", "urn:web", "h-1"), &got)
+		h.result(t, cloudevents.DerivedWorkflowID("orders", "urn:web", "h-1"), &got)
 		if got.ID != "h1" {
 			t.Fatalf("result %+v", got)
 		}
@@ -281,7 +281,7 @@ func TestHTTPModesStartWorkflows(t *testing.T) {
 			t.Fatalf("%d %s", code, body)
 		}
 		var got Order
-		h.result(t, events.DerivedWorkflowID("orders", "urn:web", "h-2"), &got)
+		h.result(t, cloudevents.DerivedWorkflowID("orders", "urn:web", "h-2"), &got)
 		if got.ID != "h2" {
 			t.Fatalf("result %+v", got)
 		}
@@ -300,7 +300,7 @@ func TestHTTPModesStartWorkflows(t *testing.T) {
 		}
 		for _, id := range []string{"b-1", "b-2"} {
 			var got Order
-			h.result(t, events.DerivedWorkflowID("orders", "urn:web", id), &got)
+			h.result(t, cloudevents.DerivedWorkflowID("orders", "urn:web", id), &got)
 			if got.ID != strings.ReplaceAll(id, "-", "") {
 				t.Fatalf("result %+v", got)
 			}
@@ -310,7 +310,7 @@ func TestHTTPModesStartWorkflows(t *testing.T) {
 			`[{"specversion":"1.0","id":"b-3","source":"urn:web","type":"com.example.order.created","data":{"id":"b3"}},{"specversion":"1.0","id":"b-4"}]`))
 		req.Header.Set("Content-Type", event.ApplicationCloudEventsBatchJSON)
 		code, body = h.post(t, req)
-		var p events.Problem
+		var p cloudevents.Problem
 		if code != http.StatusBadRequest || json.Unmarshal(body, &p) != nil || len(p.Events) != 2 || p.Events[0].Error != nil || p.Events[1].Error == nil {
 			t.Fatalf("%d %s", code, body)
 		}
@@ -319,8 +319,8 @@ func TestHTTPModesStartWorkflows(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"hello":"world"}`))
 		req.Header.Set("Content-Type", "application/json")
 		code, body := h.post(t, req)
-		var p events.Problem
-		if code != http.StatusBadRequest || json.Unmarshal(body, &p) != nil || p.Code != events.CodeInvalid || p.Detail == "" {
+		var p cloudevents.Problem
+		if code != http.StatusBadRequest || json.Unmarshal(body, &p) != nil || p.Code != cloudevents.CodeInvalid || p.Detail == "" {
 			t.Fatalf("%d %s", code, body)
 		}
 	})
@@ -331,7 +331,7 @@ func TestDuplicateDeliveryStartsOnce(t *testing.T) {
 	ev := newEvent("dup-1", "urn:shop", "com.example.order.created", Order{ID: "dup"})
 	created := 0
 	for i := range 6 {
-		msg, err := events.NewNATSMsg(t.Context(), events.EventsSubject("default", "orders"), ev, i%2 == 0)
+		msg, err := cloudevents.NewNATSMsg(t.Context(), cloudevents.EventsSubject("default", "orders"), ev, i%2 == 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +345,7 @@ func TestDuplicateDeliveryStartsOnce(t *testing.T) {
 			h.result(t, acc.Outcomes[0].WorkflowID, &got)
 		}
 	}
-	req, _ := cehttp.NewHTTPRequestFromEvent(t.Context(), h.http.URL+events.EventsPath, *ev)
+	req, _ := cehttp.NewHTTPRequestFromEvent(t.Context(), h.http.URL+cloudevents.EventsPath, *ev)
 	if code, body := h.post(t, req); code != http.StatusAccepted || strings.Contains(string(body), `"created":true`) {
 		t.Fatalf("%d %s", code, body)
 	}
@@ -358,11 +358,11 @@ func TestDuplicateDeliveryStartsOnce(t *testing.T) {
 	}
 	n := 0
 	for _, s := range sums {
-		if s.WorkflowID == events.DerivedWorkflowID("orders", "urn:shop", "dup-1") {
+		if s.WorkflowID == cloudevents.DerivedWorkflowID("orders", "urn:shop", "dup-1") {
 			n++
 		}
 	}
-	evs, err := h.cl.History(t.Context(), events.DerivedWorkflowID("orders", "urn:shop", "dup-1"), "")
+	evs, err := h.cl.History(t.Context(), cloudevents.DerivedWorkflowID("orders", "urn:shop", "dup-1"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +375,7 @@ func TestMalformedEventsAreRejected(t *testing.T) {
 	h := newHarness(t)
 	nc := h.env.Conn()
 	rejected := make(chan *nats.Msg, 2000)
-	sub, err := nc.ChanSubscribe(events.RejectedSubject("default"), rejected)
+	sub, err := nc.ChanSubscribe(cloudevents.RejectedSubject("default"), rejected)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +462,7 @@ func TestMalformedEventsAreRejected(t *testing.T) {
 	defer rsub.Unsubscribe()
 	for i := range total {
 		m := kinds[i%len(kinds)](i)
-		m.Subject = events.EventsSubject("default", fmt.Sprintf("bad.%d", i%7))
+		m.Subject = cloudevents.EventsSubject("default", fmt.Sprintf("bad.%d", i%7))
 		if i%2 == 0 {
 			m.Reply = inbox // half of them ask for an answer
 		}
@@ -475,11 +475,11 @@ func TestMalformedEventsAreRejected(t *testing.T) {
 	for i := range total {
 		select {
 		case m := <-rejected:
-			if m.Header.Get(events.HeaderRejectReason) == "" || m.Header.Get(events.HeaderRejectCode) == "" ||
-				!strings.HasPrefix(m.Header.Get(events.HeaderOriginalSubject), "cairn.default.events.bad.") {
+			if m.Header.Get(cloudevents.HeaderRejectReason) == "" || m.Header.Get(cloudevents.HeaderRejectCode) == "" ||
+				!strings.HasPrefix(m.Header.Get(cloudevents.HeaderOriginalSubject), "cairn.default.events.bad.") {
 				t.Fatalf("rejected copy without reason: %v", m.Header)
 			}
-			codes[m.Header.Get(events.HeaderRejectCode)]++
+			codes[m.Header.Get(cloudevents.HeaderRejectCode)]++
 		case <-timeout:
 			t.Fatalf("%d rejections after %s, want %d (%v)", i, waitFor, total, codes)
 		}
@@ -487,15 +487,15 @@ func TestMalformedEventsAreRejected(t *testing.T) {
 	for i := range total / 2 {
 		select {
 		case m := <-replies:
-			var p events.Problem
-			if m.Header.Get(events.HeaderRejectCode) == "" || json.Unmarshal(m.Data, &p) != nil || p.Detail == "" {
+			var p cloudevents.Problem
+			if m.Header.Get(cloudevents.HeaderRejectCode) == "" || json.Unmarshal(m.Data, &p) != nil || p.Detail == "" {
 				t.Fatalf("reply %v %s", m.Header, m.Data)
 			}
 		case <-timeout:
 			t.Fatalf("%d replies, want %d", i, total/2)
 		}
 	}
-	for _, c := range []string{events.CodeInvalid, events.CodeNoTrigger, events.CodeBadData, events.CodeTooLarge} {
+	for _, c := range []string{cloudevents.CodeInvalid, cloudevents.CodeNoTrigger, cloudevents.CodeBadData, cloudevents.CodeTooLarge} {
 		if codes[c] == 0 {
 			t.Errorf("no rejection with code %s: %v", c, codes)
 		}
@@ -517,7 +517,7 @@ func TestMalformedEventsAreRejected(t *testing.T) {
 func TestLifecycleEventsInOrder(t *testing.T) {
 	env := testenv.New(t)
 	nc := env.Conn()
-	pub := events.NewLifecyclePublisher(env.NewConn(t), "default", nil)
+	pub := cloudevents.NewLifecyclePublisher(env.NewConn(t), "default", nil)
 	env.StartWorker(t, "default", func(w *worker.Worker) { w.RegisterWorkflow(Echo) },
 		pub.WorkerOption())
 	msgs := make(chan *nats.Msg, 64)
@@ -541,11 +541,11 @@ func TestLifecycleEventsInOrder(t *testing.T) {
 	for n := 0; n < 2*len(ids); n++ {
 		select {
 		case m := <-msgs:
-			ev, err := events.EventFromNATS(t.Context(), m)
+			ev, err := cloudevents.EventFromNATS(t.Context(), m)
 			if err != nil {
 				t.Fatal(err)
 			}
-			kind := strings.TrimPrefix(ev.Type(), events.LifecycleTypePrefix)
+			kind := strings.TrimPrefix(ev.Type(), cloudevents.LifecycleTypePrefix)
 			if m.Subject != "cairn.default.lifecycle."+kind+".Echo" {
 				t.Fatalf("subject %s for %s", m.Subject, ev.Type())
 			}
@@ -555,7 +555,7 @@ func TestLifecycleEventsInOrder(t *testing.T) {
 				if err := ev.DataAs(&o); err != nil || o.ID != ev.Subject() {
 					t.Fatalf("completed data %s: %v", ev.Data(), err)
 				}
-				if ev.Extensions()[events.ExtWorkflowType] != "Echo" {
+				if ev.Extensions()[cloudevents.ExtWorkflowType] != "Echo" {
 					t.Fatalf("extensions %v", ev.Extensions())
 				}
 			}
@@ -576,17 +576,17 @@ func TestSignalTrigger(t *testing.T) {
 	if _, err := h.cl.Start(ctx, client.StartOptions{ID: "approval-1"}, Approve, "x"); err != nil {
 		t.Fatal(err)
 	}
-	send := func(id, decision string, binary bool) events.Accepted {
+	send := func(id, decision string, binary bool) cloudevents.Accepted {
 		ev := newEvent(id, "urn:reviews", "com.example.decision", decision)
 		ev.SetSubject("approval-1")
-		msg, err := events.NewNATSMsg(ctx, events.EventsSubject("default", "decisions"), ev, binary)
+		msg, err := cloudevents.NewNATSMsg(ctx, cloudevents.EventsSubject("default", "decisions"), ev, binary)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return accepted(t, h.request(t, msg))
 	}
 	acc := send("d-1", "looks good", true)
-	if acc.Outcomes[0].Kind != events.KindSignal || acc.Outcomes[0].WorkflowID != "approval-1" {
+	if acc.Outcomes[0].Kind != cloudevents.KindSignal || acc.Outcomes[0].WorkflowID != "approval-1" {
 		t.Fatalf("outcomes %+v", acc.Outcomes)
 	}
 	send("d-1", "looks good", false) // re-delivered: raised once
@@ -599,8 +599,8 @@ func TestSignalTrigger(t *testing.T) {
 	// No such instance: rejected.
 	ev := newEvent("d-3", "urn:reviews", "com.example.decision", "late")
 	ev.SetSubject("no-such-approval")
-	msg, _ := events.NewNATSMsg(ctx, events.EventsSubject("default", "decisions"), ev, true)
-	if r := h.request(t, msg); r.Header.Get(events.HeaderRejectCode) != events.CodeNotRunning {
+	msg, _ := cloudevents.NewNATSMsg(ctx, cloudevents.EventsSubject("default", "decisions"), ev, true)
+	if r := h.request(t, msg); r.Header.Get(cloudevents.HeaderRejectCode) != cloudevents.CodeNotRunning {
 		t.Fatalf("reply %v %s", r.Header, r.Data)
 	}
 }
@@ -610,7 +610,7 @@ func TestTraceParentContinuesTrace(t *testing.T) {
 	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	ev := newEvent("tr-1", "urn:shop", "com.example.order.created", Order{ID: "tr"})
 	ev.SetExtension("traceparent", tp)
-	msg, _ := events.NewNATSMsg(t.Context(), events.EventsSubject("default", "orders"), ev, true)
+	msg, _ := cloudevents.NewNATSMsg(t.Context(), cloudevents.EventsSubject("default", "orders"), ev, true)
 	acc := accepted(t, h.request(t, msg))
 	evs, err := h.cl.History(t.Context(), acc.Outcomes[0].WorkflowID, "")
 	if err != nil {
@@ -625,38 +625,38 @@ func TestTraceParentContinuesTrace(t *testing.T) {
 func TestTriggerValidationAndStore(t *testing.T) {
 	env := testenv.New(t)
 	ctx := t.Context()
-	s, err := events.OpenStore(ctx, env.JetStream(), "default")
+	s, err := cloudevents.OpenStore(ctx, env.JetStream(), "default")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := events.OpenStore(ctx, env.JetStream(), "default"); err != nil {
+	if _, err := cloudevents.OpenStore(ctx, env.JetStream(), "default"); err != nil {
 		t.Fatalf("second open: %v", err)
 	}
-	for name, tr := range map[string]events.Trigger{
+	for name, tr := range map[string]cloudevents.Trigger{
 		"no type":        {Name: "a", WorkflowType: "W"},
 		"both types":     {Name: "a", Type: "t", TypePrefix: "t", WorkflowType: "W"},
 		"bad name":       {Name: "a.b", Type: "t", WorkflowType: "W"},
 		"no workflow":    {Name: "a", Type: "t"},
-		"signal no name": {Name: "a", Kind: events.KindSignal, Type: "t"},
+		"signal no name": {Name: "a", Kind: cloudevents.KindSignal, Type: "t"},
 		"bad template":   {Name: "a", Type: "t", WorkflowType: "W", WorkflowID: "{{.id"},
 		"bad reuse":      {Name: "a", Type: "t", WorkflowType: "W", ReusePolicy: "sometimes"},
 		"bad kind":       {Name: "a", Kind: "stop", Type: "t", WorkflowType: "W"},
 	} {
-		if err := s.Put(ctx, tr); !errors.Is(err, events.ErrInvalidTrigger) {
+		if err := s.Put(ctx, tr); !errors.Is(err, cloudevents.ErrInvalidTrigger) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if err := s.Put(ctx, events.Trigger{Name: "ok", Type: "t", WorkflowType: "W"}); err != nil {
+	if err := s.Put(ctx, cloudevents.Trigger{Name: "ok", Type: "t", WorkflowType: "W"}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.List(ctx)
-	if err != nil || len(list) != 1 || list[0].TaskQueue != "default" || list[0].Kind != events.KindStart {
+	if err != nil || len(list) != 1 || list[0].TaskQueue != "default" || list[0].Kind != cloudevents.KindStart {
 		t.Fatalf("list %+v %v", list, err)
 	}
 	if err := s.Delete(ctx, "ok"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Delete(ctx, "ok"); !errors.Is(err, events.ErrTriggerNotFound) {
+	if err := s.Delete(ctx, "ok"); !errors.Is(err, cloudevents.ErrTriggerNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
 }
