@@ -15,22 +15,24 @@ import (
 
 func sampleTask() *activities.Task {
 	return &activities.Task{
-		Namespace:        "default",
-		WorkflowID:       "order 42/für Müller",
-		Run:              "01J0RUN",
-		WorkflowType:     "OrderWorkflow",
-		ActivityID:       "3",
-		ActivityType:     "ChargeCard",
-		Attempt:          2,
-		Scheduled:        time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC),
-		Reply:            "cairn.default.inbox.orders.order=2042",
-		StartToClose:     30 * time.Second,
-		ScheduleToStart:  time.Minute,
-		HeartbeatTimeout: 10 * time.Second,
-		Deadline:         time.Date(2025, 3, 1, 13, 0, 0, 0, time.UTC),
-		Input:            []byte(`{"cents":1299}`),
-		TraceParent:      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-		TraceState:       "vendor=x",
+		ActivityAttempt: history.ActivityAttempt{
+			Namespace:        "default",
+			WorkflowID:       "order 42/für Müller",
+			Run:              "01J0RUN",
+			WorkflowType:     "OrderWorkflow",
+			ActivityID:       "3",
+			ActivityType:     "ChargeCard",
+			Attempt:          2,
+			Scheduled:        time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC),
+			HeartbeatTimeout: 10 * time.Second,
+			Deadline:         time.Date(2025, 3, 1, 13, 0, 0, 0, time.UTC),
+		},
+		Reply:           "cairn.default.inbox.orders.order=2042",
+		StartToClose:    30 * time.Second,
+		ScheduleToStart: time.Minute,
+		Input:           []byte(`{"cents":1299}`),
+		TraceParent:     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		TraceState:      "vendor=x",
 	}
 }
 

@@ -63,17 +63,19 @@ func newHarness(t *testing.T) *harness {
 // harness's inbox.
 func (h *harness) task(activityType, workflowID string) *activities.Task {
 	return &activities.Task{
-		Namespace:    h.env.Namespace(),
-		WorkflowID:   workflowID,
-		Run:          "run-" + workflowID,
-		WorkflowType: "TestWorkflow",
-		ActivityID:   "1",
-		ActivityType: activityType,
-		Attempt:      1,
-		Scheduled:    time.Now(),
-		Reply:        h.names.InboxSubject(testQueue, workflowID),
-		Input:        []byte(`{"n":1}`),
-		TraceParent:  "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		ActivityAttempt: history.ActivityAttempt{
+			Namespace:    h.env.Namespace(),
+			WorkflowID:   workflowID,
+			Run:          "run-" + workflowID,
+			WorkflowType: "TestWorkflow",
+			ActivityID:   "1",
+			ActivityType: activityType,
+			Attempt:      1,
+			Scheduled:    time.Now(),
+		},
+		Reply:       h.names.InboxSubject(testQueue, workflowID),
+		Input:       []byte(`{"n":1}`),
+		TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	}
 }
 

@@ -5,43 +5,26 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cairnhq/cairn/history"
 	"github.com/nats-io/nats.go"
 )
 
-// Task is one attempt of one activity, as carried by a task message.
+// Task is one attempt of one activity, as carried by a task message: the
+// attempt's identity (history.ActivityAttempt; Queue and Deliveries are
+// filled in by the Runner from the subject and the message metadata,
+// ParseTask leaves them empty) and what the wire adds to it.
 type Task struct {
-	Namespace    string
-	WorkflowID   string
-	Run          string
-	WorkflowType string
-	ActivityID   string
-	ActivityType string
-	// Queue is the task queue the task was received on. It is part of the
-	// subject, not a header: the Runner fills it in; ParseTask leaves it
-	// empty.
-	Queue string
-	// Attempt is 1-based. Redeliveries of the same attempt keep the number.
-	Attempt int
-	// Scheduled is when the engine scheduled this attempt.
-	Scheduled time.Time
+	history.ActivityAttempt
 	// Reply is the JetStream subject the result must be published to.
 	Reply string
 	// Optional timeouts; zero means none.
-	StartToClose     time.Duration
-	ScheduleToStart  time.Duration
-	HeartbeatTimeout time.Duration
-	// Deadline is the absolute schedule-to-close deadline of the activity
-	// (all attempts); zero means none.
-	Deadline time.Time
+	StartToClose    time.Duration
+	ScheduleToStart time.Duration
 	// Input is the JSON payload of the activity's arguments.
 	Input []byte
 	// W3C trace context of the scheduling workflow task, if any.
 	TraceParent string
 	TraceState  string
-	// Deliveries is how many times this attempt's message has been
-	// delivered (JetStream NumDelivered). Not a header: the Runner fills it
-	// in from the message metadata; ParseTask leaves it zero.
-	Deliveries int
 }
 
 // MsgID is the task message's JetStream de-duplication id:
@@ -95,22 +78,24 @@ func ParseTask(h nats.Header, data []byte) (*Task, error) {
 		return nil, err
 	}
 	t := &Task{
-		Namespace:        p.required(HeaderNamespace),
-		WorkflowID:       p.required(HeaderWorkflowID),
-		Run:              p.required(HeaderRun),
-		WorkflowType:     p.required(HeaderWorkflowType),
-		ActivityID:       p.required(HeaderActivityID),
-		ActivityType:     p.required(HeaderActivityType),
-		Attempt:          p.positiveInt(HeaderAttempt),
-		Scheduled:        p.time(HeaderScheduled, true),
-		Reply:            p.subject(HeaderReply),
-		StartToClose:     p.duration(HeaderStartToClose),
-		ScheduleToStart:  p.duration(HeaderScheduleToStart),
-		HeartbeatTimeout: p.duration(HeaderHeartbeatTimeout),
-		Deadline:         p.time(HeaderDeadline, false),
-		TraceParent:      h.Get(HeaderTraceParent),
-		TraceState:       h.Get(HeaderTraceState),
-		Input:            data,
+		ActivityAttempt: history.ActivityAttempt{
+			Namespace:        p.required(HeaderNamespace),
+			WorkflowID:       p.required(HeaderWorkflowID),
+			Run:              p.required(HeaderRun),
+			WorkflowType:     p.required(HeaderWorkflowType),
+			ActivityID:       p.required(HeaderActivityID),
+			ActivityType:     p.required(HeaderActivityType),
+			Attempt:          p.positiveInt(HeaderAttempt),
+			Scheduled:        p.time(HeaderScheduled, true),
+			HeartbeatTimeout: p.duration(HeaderHeartbeatTimeout),
+			Deadline:         p.time(HeaderDeadline, false),
+		},
+		Reply:           p.subject(HeaderReply),
+		StartToClose:    p.duration(HeaderStartToClose),
+		ScheduleToStart: p.duration(HeaderScheduleToStart),
+		TraceParent:     h.Get(HeaderTraceParent),
+		TraceState:      h.Get(HeaderTraceState),
+		Input:           data,
 	}
 	if p.err != nil {
 		return nil, p.err

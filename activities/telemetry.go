@@ -31,11 +31,7 @@ func (ex *execution) trace(ctx context.Context, pickup time.Time) (context.Conte
 		// A redelivery waited for a dead worker, not for a free one.
 		tel.ActivityScheduleToStart(ctx, t.ActivityType, t.Queue, pickup.Sub(t.Scheduled))
 	}
-	ctx, span := tel.StartActivity(ctx, &telemetry.Attempt{
-		Namespace: t.Namespace, WorkflowID: t.WorkflowID, Run: t.Run, WorkflowType: t.WorkflowType,
-		ActivityID: t.ActivityID, ActivityType: t.ActivityType, Queue: t.Queue, Subject: ex.msg.Subject(),
-		Attempt: t.Attempt, Deliveries: t.Deliveries, TraceParent: t.TraceParent, TraceState: t.TraceState,
-	}, pickup)
+	ctx, span := tel.StartActivity(ctx, &t.ActivityAttempt, ex.msg.Subject(), t.TraceParent, t.TraceState, pickup)
 	if attrs := telemetry.LogAttrs(ctx); attrs != nil {
 		ex.log = ex.log.With(attrs...)
 	}

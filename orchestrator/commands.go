@@ -349,21 +349,23 @@ func (d deriver) taskMsg(a *history.ActivityScheduled, attempt int, scheduled, f
 		queue = s.TaskQueue
 	}
 	t := &activities.Task{
-		Namespace:        d.names.Namespace(),
-		WorkflowID:       s.WorkflowID,
-		Run:              s.Run,
-		WorkflowType:     s.WorkflowType,
-		ActivityID:       strconv.FormatInt(a.ID, 10),
-		ActivityType:     a.ActivityType,
-		Attempt:          attempt,
-		Scheduled:        scheduled,
-		Reply:            d.names.InboxSubject(s.TaskQueue, s.WorkflowID),
-		StartToClose:     a.Options.StartToClose.D(),
-		ScheduleToStart:  a.Options.ScheduleToStart.D(),
-		HeartbeatTimeout: a.Options.HeartbeatTimeout.D(),
-		Input:            a.Input,
-		TraceParent:      d.run.traceParent,
-		TraceState:       d.run.traceState,
+		ActivityAttempt: history.ActivityAttempt{
+			Namespace:        d.names.Namespace(),
+			WorkflowID:       s.WorkflowID,
+			Run:              s.Run,
+			WorkflowType:     s.WorkflowType,
+			ActivityID:       strconv.FormatInt(a.ID, 10),
+			ActivityType:     a.ActivityType,
+			Attempt:          attempt,
+			Scheduled:        scheduled,
+			HeartbeatTimeout: a.Options.HeartbeatTimeout.D(),
+		},
+		Reply:           d.names.InboxSubject(s.TaskQueue, s.WorkflowID),
+		StartToClose:    a.Options.StartToClose.D(),
+		ScheduleToStart: a.Options.ScheduleToStart.D(),
+		Input:           a.Input,
+		TraceParent:     d.run.traceParent,
+		TraceState:      d.run.traceState,
 	}
 	if s2c := a.Options.ScheduleToClose.D(); s2c > 0 {
 		t.Deadline = first.Add(s2c)

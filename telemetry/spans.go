@@ -172,34 +172,19 @@ func (t *Telemetry) EmitCallback(ctx context.Context, name, outcome string, seq 
 	span.End()
 }
 
-// Attempt describes one activity attempt for StartActivity.
-type Attempt struct {
-	Namespace    string
-	WorkflowID   string
-	Run          string
-	WorkflowType string
-	ActivityID   string
-	ActivityType string
-	Queue        string
-	// Subject is the task subject the attempt was received on.
-	Subject     string
-	Attempt     int
-	Deliveries  int
-	TraceParent string
-	TraceState  string
-}
-
 // StartActivity starts the span of an activity attempt as a child of the
 // workflow task that scheduled it (the task message's trace context), or of
-// the run's execution span when the message carries none.
-func (t *Telemetry) StartActivity(ctx context.Context, a *Attempt, begin time.Time) (context.Context, trace.Span) {
-	pctx := ContextWithTraceParent(ctx, a.TraceParent, a.TraceState)
+// the run's execution span when the message carries none. subject is the
+// task subject the attempt was received on; traceParent and traceState
+// are the task message's W3C trace context.
+func (t *Telemetry) StartActivity(ctx context.Context, a *history.ActivityAttempt, subject, traceParent, traceState string, begin time.Time) (context.Context, trace.Span) {
+	pctx := ContextWithTraceParent(ctx, traceParent, traceState)
 	if !trace.SpanContextFromContext(pctx).IsRemote() {
 		pctx = trace.ContextWithRemoteSpanContext(ctx, ExecutionSpanContext(a.WorkflowID, a.Run, ""))
 	}
 	return t.Tracer().Start(pctx, spanName(SpanActivity, a.ActivityType), trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithTimestamp(begin),
-		trace.WithAttributes(MessagingSystemNATS, AttrMessagingDestination.String(a.Subject), AttrMessagingOperation.String("process"),
+		trace.WithAttributes(MessagingSystemNATS, AttrMessagingDestination.String(subject), AttrMessagingOperation.String("process"),
 			AttrNamespace.String(a.Namespace), AttrWorkflowID.String(a.WorkflowID), AttrWorkflowType.String(a.WorkflowType),
 			AttrRun.String(a.Run), AttrTaskQueue.String(a.Queue), AttrActivityType.String(a.ActivityType),
 			AttrActivityID.String(a.ActivityID), AttrActivityAttempt.Int(a.Attempt), AttrDeliveries.Int(a.Deliveries)))

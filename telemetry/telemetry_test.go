@@ -109,7 +109,7 @@ func TestNilTelemetryIsANoOp(t *testing.T) {
 	tel.EmitExecution(ctx, "ns", &history.WorkflowStarted{}, timeZero, &history.Event{})
 	tel.EmitTimer(ctx, "ns", &history.WorkflowStarted{}, Timer{})
 	tel.ObserveCacheSize("q", func() int { return 1 })()
-	if _, span := tel.StartActivity(ctx, &Attempt{}, timeZero); span.IsRecording() {
+	if _, span := tel.StartActivity(ctx, &history.ActivityAttempt{}, "", "", "", timeZero); span.IsRecording() {
 		t.Fatal("nil telemetry records")
 	}
 }

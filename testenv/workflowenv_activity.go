@@ -21,11 +21,11 @@ func (e *WorkflowEnv) runActivity(r *run, id int64, attempt int) {
 	if a == nil || r.closed != nil {
 		return
 	}
-	task := &activities.Task{Namespace: DefaultNamespace, WorkflowID: r.id, Run: r.runID, WorkflowType: r.typ,
-		ActivityID: strconv.FormatInt(id, 10), ActivityType: a.ActivityType, Queue: a.Options.TaskQueue,
-		Attempt: attempt, Scheduled: e.now, Deliveries: 1, Input: a.Input,
-		StartToClose: a.Options.StartToClose.D(), ScheduleToStart: a.Options.ScheduleToStart.D(),
-		HeartbeatTimeout: a.Options.HeartbeatTimeout.D()}
+	task := &activities.Task{
+		ActivityAttempt: history.ActivityAttempt{Namespace: DefaultNamespace, WorkflowID: r.id, Run: r.runID, WorkflowType: r.typ,
+			ActivityID: strconv.FormatInt(id, 10), ActivityType: a.ActivityType, Queue: a.Options.TaskQueue,
+			Attempt: attempt, Scheduled: e.now, Deliveries: 1, HeartbeatTimeout: a.Options.HeartbeatTimeout.D()},
+		Input: a.Input, StartToClose: a.Options.StartToClose.D(), ScheduleToStart: a.Options.ScheduleToStart.D()}
 	if task.Queue == "" {
 		task.Queue = r.queue
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cairnhq/cairn/activities"
+	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/act"
 	"github.com/cairnhq/cairn/sdk/failure"
 )
@@ -60,24 +61,24 @@ func TestHandler(t *testing.T) {
 	h := act.Handler(ChargeCard, nil)
 	ctx := context.Background()
 
-	out, err := h(ctx, &activities.Task{ActivityType: "ChargeCard", Input: []byte(`{"card":"4242","cents":100}`)})
+	out, err := h(ctx, &activities.Task{ActivityAttempt: history.ActivityAttempt{ActivityType: "ChargeCard"}, Input: []byte(`{"card":"4242","cents":100}`)})
 	if err != nil || string(out) != `{"id":"4242-ok"}` {
 		t.Fatalf("got %s, %v", out, err)
 	}
 
-	_, err = h(ctx, &activities.Task{ActivityType: "ChargeCard", Input: []byte(`{"cents":0}`)})
+	_, err = h(ctx, &activities.Task{ActivityAttempt: history.ActivityAttempt{ActivityType: "ChargeCard"}, Input: []byte(`{"cents":0}`)})
 	var app *failure.ApplicationError
 	if !errors.As(err, &app) || app.Type != "InvalidAmount" {
 		t.Fatalf("activity error not passed through: %v", err)
 	}
 
-	_, err = h(ctx, &activities.Task{ActivityType: "ChargeCard", Input: []byte(`"not an object"`)})
+	_, err = h(ctx, &activities.Task{ActivityAttempt: history.ActivityAttempt{ActivityType: "ChargeCard"}, Input: []byte(`"not an object"`)})
 	if !errors.As(err, &app) || app.Type != act.FailureInvalidInput || !app.NonRetryable {
 		t.Fatalf("decode error = %v", err)
 	}
 
 	// A missing input decodes to the zero value.
-	_, err = h(ctx, &activities.Task{ActivityType: "ChargeCard"})
+	_, err = h(ctx, &activities.Task{ActivityAttempt: history.ActivityAttempt{ActivityType: "ChargeCard"}})
 	if !errors.As(err, &app) || app.Type != "InvalidAmount" {
 		t.Fatalf("empty input: %v", err)
 	}
@@ -85,7 +86,7 @@ func TestHandler(t *testing.T) {
 
 func TestHandlerEncodeError(t *testing.T) {
 	h := act.Handler(func(context.Context, struct{}) (chan int, error) { return make(chan int), nil }, nil)
-	_, err := h(context.Background(), &activities.Task{ActivityType: "Chan"})
+	_, err := h(context.Background(), &activities.Task{ActivityAttempt: history.ActivityAttempt{ActivityType: "Chan"}})
 	var app *failure.ApplicationError
 	if !errors.As(err, &app) || app.Type != activities.FailureInvalidOutput || !app.NonRetryable {
 		t.Fatalf("encode error = %v", err)

@@ -2,39 +2,18 @@ package activity
 
 import (
 	"context"
-	"time"
 
 	"github.com/cairnhq/cairn/activities"
+	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/act"
 )
 
-// Info describes the activity attempt running under a context.
-type Info struct {
-	// WorkflowID, Run and WorkflowType identify the run that scheduled the
-	// activity.
-	WorkflowID   string
-	Run          string
-	WorkflowType string
-	// ActivityID is unique within the run; ActivityType is the registered
-	// name.
-	ActivityID   string
-	ActivityType string
-	// Queue is the task queue the attempt was taken from.
-	Queue string
-	// Attempt is 1-based; it grows with each retry the engine schedules.
-	Attempt int
-	// Deliveries counts deliveries of this attempt; above 1 means an
-	// earlier worker died or stalled while running it.
-	Deliveries int
-	// Scheduled is when the engine scheduled this attempt.
-	Scheduled time.Time
-	// Deadline is the schedule-to-close deadline of the activity, zero if
-	// none. The context's deadline also accounts for start-to-close.
-	Deadline time.Time
-	// HeartbeatTimeout is how often the activity must call
-	// RecordHeartbeat, zero if it need not.
-	HeartbeatTimeout time.Duration
-}
+// Info describes the activity attempt running under a context: which
+// workflow run and activity it belongs to, its attempt number, how often
+// its message was delivered, and its deadlines. It is the engine's one
+// model of an attempt (history.ActivityAttempt), so the worker, its traces
+// and activity code always agree on it.
+type Info = history.ActivityAttempt
 
 // GetInfo returns information about the activity attempt running under
 // ctx, or the zero Info if ctx is not an activity context.
@@ -43,19 +22,7 @@ func GetInfo(ctx context.Context) Info {
 	if !ok {
 		return Info{}
 	}
-	return Info{
-		WorkflowID:       t.WorkflowID,
-		Run:              t.Run,
-		WorkflowType:     t.WorkflowType,
-		ActivityID:       t.ActivityID,
-		ActivityType:     t.ActivityType,
-		Queue:            t.Queue,
-		Attempt:          t.Attempt,
-		Deliveries:       t.Deliveries,
-		Scheduled:        t.Scheduled,
-		Deadline:         t.Deadline,
-		HeartbeatTimeout: t.HeartbeatTimeout,
-	}
+	return t.ActivityAttempt
 }
 
 // IsActivity reports whether ctx belongs to a running activity.
