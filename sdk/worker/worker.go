@@ -178,14 +178,8 @@ func (w *Worker) RegisterActivityHandler(name string, h activities.Handler, opts
 // the queue until ctx ends. It returns the first registration error, or an
 // error if a component fails to start.
 func (w *Worker) Run(ctx context.Context) error {
-	w.mu.Lock()
-	errs := errors.Join(w.errs...)
-	w.mu.Unlock()
-	if errs != nil {
-		return errs
-	}
-	if len(w.workflows) == 0 && len(w.activities) == 0 {
-		return errors.New("worker: nothing registered")
+	if err := w.checkRegistrations(); err != nil {
+		return err
 	}
 	js, err := jetstream.New(w.nc)
 	if err != nil {
@@ -195,30 +189,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	names := streams.NewNames(w.opts.Namespace)
-	reg, err := store.OpenRegistry(ctx, js, names)
+	reg, info, err := w.announce(ctx, js, names)
 	if err != nil {
 		return err
 	}
-	info := &store.WorkerInfo{ID: w.id, PID: os.Getpid(), TaskQueue: w.queue, BuildID: w.opts.BuildID, Started: time.Now().UTC()}
-	info.Host, _ = os.Hostname()
-	for name := range w.workflows {
-		if err := reg.Register(ctx, "workflow", w.queue, name); err != nil {
-			return err
-		}
-		info.Workflows = append(info.Workflows, name)
-	}
-	for name := range w.activities {
-		if err := reg.Register(ctx, "activity", w.queue, name); err != nil {
-			return err
-		}
-		info.Activities = append(info.Activities, name)
-	}
-	sort.Strings(info.Workflows)
-	sort.Strings(info.Activities)
-	if err := reg.Heartbeat(ctx, info); err != nil {
-		return err
-	}
-
 	var tel *telemetry.Telemetry
 	if !w.opts.NoTelemetry {
 		tel = telemetry.New(telemetry.Options{TracerProvider: w.opts.TracerProvider, MeterProvider: w.opts.MeterProvider,
@@ -228,27 +202,86 @@ func (w *Worker) Run(ctx context.Context) error {
 	// the context they are logged with.
 	log := slog.New(telemetry.NewLogHandler(w.opts.Logger.Handler())).With("worker_id", w.id)
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, len(w.activities)+2)
-	if len(w.workflows) > 0 {
-		engine, err := orchestrator.NewWorker(w.nc, js, names, w.queue, w.workflows,
-			append([]orchestrator.Option{orchestrator.WithLogger(log), orchestrator.WithTelemetry(tel)}, w.opts.Engine...)...)
-		if err != nil {
-			return err
-		}
-		w.mu.Lock()
-		w.engine = engine
-		w.mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := engine.Run(runCtx); err != nil {
-				errc <- err
-			}
-		}()
+	g := newGroup(ctx, len(w.activities)+2)
+	defer g.stop()
+	if err := w.startEngine(g, js, names, log, tel); err != nil {
+		return err
 	}
+	w.startActivities(g, js, names, log, tel)
+	g.Go(func(ctx context.Context) error { runScheduler(ctx, w.nc, js, names, log, tel); return nil })
+	g.Go(func(ctx context.Context) error { w.heartbeat(ctx, reg, info); return nil })
+
+	runErr := w.serve(ctx, g)
+	leaveCtx, done := context.WithTimeout(context.Background(), 2*time.Second)
+	defer done()
+	_ = reg.Leave(leaveCtx, w.id)
+	return runErr
+}
+
+// checkRegistrations returns what went wrong while registering types.
+func (w *Worker) checkRegistrations() error {
+	w.mu.Lock()
+	errs := errors.Join(w.errs...)
+	w.mu.Unlock()
+	if errs != nil {
+		return errs
+	}
+	if len(w.workflows) == 0 && len(w.activities) == 0 {
+		return errors.New("worker: nothing registered")
+	}
+	return nil
+}
+
+// announce records the worker's types in the namespace's registry (so a
+// start of an unknown type is refused) and its presence among the live
+// workers.
+func (w *Worker) announce(ctx context.Context, js jetstream.JetStream, names streams.Names) (*store.Registry, *store.WorkerInfo, error) {
+	reg, err := store.OpenRegistry(ctx, js, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	info := &store.WorkerInfo{ID: w.id, PID: os.Getpid(), TaskQueue: w.queue, BuildID: w.opts.BuildID, Started: time.Now().UTC()}
+	info.Host, _ = os.Hostname()
+	for name := range w.workflows {
+		if err := reg.Register(ctx, "workflow", w.queue, name); err != nil {
+			return nil, nil, err
+		}
+		info.Workflows = append(info.Workflows, name)
+	}
+	for name := range w.activities {
+		if err := reg.Register(ctx, "activity", w.queue, name); err != nil {
+			return nil, nil, err
+		}
+		info.Activities = append(info.Activities, name)
+	}
+	sort.Strings(info.Workflows)
+	sort.Strings(info.Activities)
+	if err := reg.Heartbeat(ctx, info); err != nil {
+		return nil, nil, err
+	}
+	return reg, info, nil
+}
+
+// startEngine starts the orchestrator of the worker's workflows, if it has
+// any.
+func (w *Worker) startEngine(g *group, js jetstream.JetStream, names streams.Names, log *slog.Logger, tel *telemetry.Telemetry) error {
+	if len(w.workflows) == 0 {
+		return nil
+	}
+	engine, err := orchestrator.NewWorker(w.nc, js, names, w.queue, w.workflows,
+		append([]orchestrator.Option{orchestrator.WithLogger(log), orchestrator.WithTelemetry(tel)}, w.opts.Engine...)...)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.engine = engine
+	w.mu.Unlock()
+	g.Go(engine.Run)
+	return nil
+}
+
+// startActivities starts one runner per registered activity type.
+func (w *Worker) startActivities(g *group, js jetstream.JetStream, names streams.Names, log *slog.Logger, tel *telemetry.Telemetry) {
 	for name, a := range w.activities {
 		opts := []activities.RunnerOption{activities.WithLogger(log), activities.WithTelemetry(tel)}
 		conc := a.reg.concurrency
@@ -262,58 +295,61 @@ func (w *Worker) Run(ctx context.Context) error {
 			opts = append(opts, activities.WithAckWait(a.reg.heartbeatTimeout), activities.WithAutoHeartbeat(false))
 		}
 		r := activities.NewRunner(js, names, w.queue, name, a.handler, opts...)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := r.Run(runCtx); err != nil && runCtx.Err() == nil {
-				errc <- fmt.Errorf("activity %q: %w", name, err)
+		g.Go(func(ctx context.Context) error {
+			if err := r.Run(ctx); err != nil && ctx.Err() == nil {
+				return fmt.Errorf("activity %q: %w", name, err)
 			}
-		}()
+			return nil
+		})
 	}
-	// Every worker also runs a scheduler runner, so schedules fire with no
-	// extra process; runners share one consumer, so each fire is processed
-	// once.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		// A runner that cannot start (the server restarting, say) is
-		// retried: giving up would silently stop schedules here.
-		for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
-			sr := schedules.NewRunner(w.nc, js, names, schedules.WithLogger(log), schedules.WithTelemetry(tel))
-			err := sr.Run(runCtx)
-			if runCtx.Err() != nil {
-				return
-			}
-			log.Warn("scheduler runner stopped; restarting it", "error", err, "in", wait)
-			select {
-			case <-runCtx.Done():
-				return
-			case <-time.After(wait):
+}
+
+// runScheduler runs a scheduler runner until ctx ends: every worker runs
+// one, so schedules fire with no extra process; runners share one
+// consumer, so each fire is processed once. A runner that cannot start
+// (the server restarting, say) is retried: giving up would silently stop
+// schedules here.
+func runScheduler(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, names streams.Names, log *slog.Logger, tel *telemetry.Telemetry) {
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		sr := schedules.NewRunner(nc, js, names, schedules.WithLogger(log), schedules.WithTelemetry(tel))
+		err := sr.Run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("scheduler runner stopped; restarting it", "error", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// heartbeat keeps the worker in the live-workers bucket until ctx ends.
+func (w *Worker) heartbeat(ctx context.Context, reg *store.Registry, info *store.WorkerInfo) {
+	t := time.NewTicker(w.opts.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := reg.Heartbeat(ctx, info); err != nil && ctx.Err() == nil {
+				w.opts.Logger.Warn("worker heartbeat failed", "error", err)
 			}
 		}
-	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(w.opts.Heartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-runCtx.Done():
-				return
-			case <-t.C:
-				if err := reg.Heartbeat(runCtx, info); err != nil && runCtx.Err() == nil {
-					w.opts.Logger.Warn("worker heartbeat failed", "error", err)
-				}
-			}
-		}
-	}()
+	}
+}
+
+// serve reports the worker ready once its engine is (immediately without
+// one), then waits for ctx to end or a component to fail, and stops them
+// all.
+func (w *Worker) serve(ctx context.Context, g *group) error {
 	if w.engine != nil {
 		select {
 		case <-w.engine.Ready():
-		case err := <-errc:
-			cancel()
-			wg.Wait()
+		case err := <-g.errc:
+			g.stop()
 			return err
 		case <-ctx.Done():
 		}
@@ -322,14 +358,41 @@ func (w *Worker) Run(ctx context.Context) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case runErr = <-errc:
+	case runErr = <-g.errc:
 	}
-	cancel()
-	wg.Wait()
-	leaveCtx, done := context.WithTimeout(context.Background(), 2*time.Second)
-	defer done()
-	_ = reg.Leave(leaveCtx, w.id)
+	g.stop()
 	return runErr
+}
+
+// group runs a worker's components until the first fails or the group is
+// stopped; stop cancels them and waits for all.
+type group struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errc   chan error
+}
+
+func newGroup(parent context.Context, n int) *group {
+	ctx, cancel := context.WithCancel(parent)
+	return &group{ctx: ctx, cancel: cancel, errc: make(chan error, n)}
+}
+
+// Go runs f; its error, if any, is reported on errc.
+func (g *group) Go(f func(context.Context) error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := f(g.ctx); err != nil {
+			g.errc <- err
+		}
+	}()
+}
+
+// stop cancels the components and waits for them; it may be called twice.
+func (g *group) stop() {
+	g.cancel()
+	g.wg.Wait()
 }
 
 // CachedInstances returns how many workflow instances the worker holds in
