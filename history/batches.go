@@ -24,6 +24,11 @@ func DecodeBatches(data []byte) ([]Batch, error) {
 		if err := json.Unmarshal(data, &bs); err != nil {
 			return nil, fmt.Errorf("history: decode batches: %w", err)
 		}
+		for _, b := range bs {
+			if err := b.check(); err != nil {
+				return nil, err
+			}
+		}
 		return bs, nil
 	}
 	b, err := DecodeBatch(data)

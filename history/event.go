@@ -195,5 +195,22 @@ func DecodeBatch(data []byte) (Batch, error) {
 	if err := json.Unmarshal(data, &b); err != nil {
 		return nil, fmt.Errorf("history: decode batch: %w", err)
 	}
+	if err := b.check(); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// check rejects what JSON accepts but no writer produces: a missing batch
+// (null) or a null event, which a reader would dereference.
+func (b Batch) check() error {
+	if b == nil {
+		return fmt.Errorf("history: decode batch: null or empty batch")
+	}
+	for i, ev := range b {
+		if ev == nil {
+			return fmt.Errorf("history: decode batch: event %d is null", i)
+		}
+	}
+	return nil
 }

@@ -71,6 +71,9 @@ func ParseExport(data []byte) ([]Batch, error) {
 		}
 		var next bool
 		if idx.Batch != nil {
+			if *idx.Batch < 0 {
+				return nil, fmt.Errorf("history: parse export: event %d (seq %d): negative batch index %d", i, ev.Seq, *idx.Batch)
+			}
 			withIndex++
 			if *idx.Batch < last {
 				return nil, fmt.Errorf("history: parse export: event %d (seq %d) is in batch %d, after batch %d", i, ev.Seq, *idx.Batch, last)

@@ -367,3 +367,25 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestDecodeRejectsNullEvents: JSON accepts null where no writer puts one;
+// a null event would be dereferenced by every reader.
+func TestDecodeRejectsNullEvents(t *testing.T) {
+	for _, data := range []string{`null`, `[null]`, `[[null]]`, `[[{"seq":1,"time":"2026-01-01T00:00:00Z","type":"TimerFired","attributes":{"id":1}}],null]`} {
+		if bs, err := DecodeBatches([]byte(data)); err == nil {
+			t.Errorf("DecodeBatches(%s) = %d batches, no error", data, len(bs))
+		}
+	}
+	if b, err := DecodeBatch([]byte(`[null]`)); err == nil {
+		t.Errorf("DecodeBatch([null]) = %v, no error", b)
+	}
+}
+
+// TestParseExportRejectsNegativeBatchIndex: an export edited by hand is
+// input from outside; a bad index is an error, not a panic.
+func TestParseExportRejectsNegativeBatchIndex(t *testing.T) {
+	data := `[{"seq":1,"time":"2026-01-01T00:00:00Z","type":"TimerFired","attributes":{"id":1},"batch":-1}]`
+	if bs, err := ParseExport([]byte(data)); err == nil {
+		t.Errorf("ParseExport = %d batches, no error", len(bs))
+	}
+}
