@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -272,6 +273,30 @@ func TestListThousandInstancesFiltersAndPagination(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	// A listing reads every summary: follow the bucket until each one
+	// shows its run completed, rather than listing all of them again and
+	// again while the runs complete.
+	kv, err := env.JetStream().KeyValue(ctx, env.Names().InstancesBucket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	completed := map[string]bool{}
+	for len(completed) < n {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d of %d summaries show their run completed: %v", len(completed), n, ctx.Err())
+		case e := <-w.Updates():
+			var s history.Summary
+			if e != nil && json.Unmarshal(e.Value(), &s) == nil && s.Status == history.StatusCompleted {
+				completed[e.Key()] = true
+			}
+		}
+	}
+	_ = w.Stop()
 	waitFor(t, ctx, func() bool {
 		sums, err := c.List(ctx, client.ListOptions{Status: history.StatusCompleted, Attributes: attrFilters(t, "N>=0")})
 		return err == nil && len(sums) == n
@@ -356,6 +381,67 @@ func TestListThousandInstancesFiltersAndPagination(t *testing.T) {
 	}
 	if _, err := c.ListPage(ctx, client.ListOptions{PageToken: "%%%"}); !errors.Is(err, client.ErrInvalidArgument) {
 		t.Fatalf("garbage token: %v", err)
+	}
+}
+
+// TestListWhileSummariesAreRewritten walks the listing while summaries are
+// written again (a late summary write, a catch-up from history): every
+// instance is listed once, although all started in the same instant.
+func TestListWhileSummariesAreRewritten(t *testing.T) {
+	const n = 300
+	env := testenv.New(t)
+	c := env.Client(t)
+	ctx := testCtx(t, time.Minute)
+	kv, err := env.JetStream().KeyValue(ctx, env.Names().InstancesBucket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := func(i int) []byte {
+		return fmt.Appendf(nil, `{"workflowId":"r-%03d","workflowType":"T","taskQueue":"default","run":"r","status":"completed","startTime":"2025-01-01T00:00:00Z","historySeq":%d}`, i, i+1)
+	}
+	for i := range n {
+		if _, err := kv.Put(ctx, fmt.Sprintf("r-%03d", i), sum(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i = (i + 7) % n {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := kv.Put(ctx, fmt.Sprintf("r-%03d", i), sum(i)); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for round := range 20 {
+		seen := map[string]bool{}
+		opts := client.ListOptions{PageSize: 37}
+		for {
+			p, err := c.ListPage(ctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range p.Summaries {
+				if seen[s.WorkflowID] {
+					t.Fatalf("round %d: %s listed twice", round, s.WorkflowID)
+				}
+				seen[s.WorkflowID] = true
+			}
+			if p.NextPageToken == "" {
+				break
+			}
+			opts.PageToken = p.NextPageToken
+		}
+		if len(seen) != n {
+			t.Fatalf("round %d: the pages listed %d instances, want %d", round, len(seen), n)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -175,12 +176,14 @@ func (c *Client) ListPage(ctx context.Context, opts ListOptions) (*Page, error) 
 // its current values and ends with a marker) and returns the matching ones
 // that sort after the cursor, sorted.
 func (c *Client) scan(ctx context.Context, opts ListOptions, after *cursor) ([]history.Summary, error) {
-	w, err := c.summaries.KV().WatchAll(ctx, jetstream.IgnoreDeletes())
+	w, err := c.summaries.KV().WatchAll(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer w.Stop()
-	var out []history.Summary
+	latest := map[string]history.Summary{}
+	seen := map[string]bool{}
+	var last uint64 // the newest revision delivered
 	for {
 		var e jetstream.KeyValueEntry
 		select {
@@ -191,14 +194,23 @@ func (c *Client) scan(ctx context.Context, opts ListOptions, after *cursor) ([]h
 		if e == nil {
 			break // initial values delivered
 		}
+		seen[e.Key()] = true
+		last = max(last, e.Revision())
 		var s history.Summary
-		if json.Unmarshal(e.Value(), &s) != nil {
-			continue
+		if e.Operation() == jetstream.KeyValuePut && json.Unmarshal(e.Value(), &s) == nil {
+			latest[e.Key()] = s
+		} else {
+			delete(latest, e.Key())
 		}
-		if !matches(&s, &opts) || (after != nil && !after.before(&s)) {
-			continue
+	}
+	if err := c.readMissed(ctx, last, seen, latest); err != nil {
+		return nil, err
+	}
+	var out []history.Summary
+	for _, s := range latest {
+		if matches(&s, &opts) && (after == nil || after.before(&s)) {
+			out = append(out, s)
 		}
-		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b history.Summary) int {
 		if c := b.StartTime.Compare(a.StartTime); c != 0 {
@@ -207,6 +219,46 @@ func (c *Client) scan(ctx context.Context, opts ListOptions, after *cursor) ([]h
 		return strings.Compare(a.WorkflowID, b.WorkflowID)
 	})
 	return out, nil
+}
+
+// readMissed adds to latest the summaries the watch did not deliver. Its
+// end marker does not prove that every key came: a summary written again
+// during the watch drops the value the watch was about to deliver, and the
+// new value may come after the marker. Unless the watch delivered the
+// bucket's newest write (last), the keys the bucket holds tell which are
+// missing, and those are read one by one.
+func (c *Client) readMissed(ctx context.Context, last uint64, seen map[string]bool, latest map[string]history.Summary) error {
+	kv := c.summaries.KV()
+	prefix := "$KV." + kv.Bucket() + "."
+	st, err := c.js.Stream(ctx, "KV_"+kv.Bucket())
+	if err != nil {
+		return err
+	}
+	if last >= st.CachedInfo().State.LastSeq {
+		return nil
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
+	if err != nil {
+		return err
+	}
+	for subject := range info.State.Subjects {
+		key := strings.TrimPrefix(subject, prefix)
+		if seen[key] {
+			continue
+		}
+		e, err := kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue // deleted since
+		}
+		if err != nil {
+			return err
+		}
+		var s history.Summary
+		if json.Unmarshal(e.Value(), &s) == nil {
+			latest[key] = s
+		}
+	}
+	return nil
 }
 
 func matches(s *history.Summary, o *ListOptions) bool {
