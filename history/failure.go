@@ -74,7 +74,12 @@ func FailureOf(err error) *Failure {
 }
 
 // String is used in logs.
-func (f *Failure) String() string { return fmt.Sprintf("%s(%q)", f.Type, f.Message) }
+func (f *Failure) String() string {
+	if f == nil {
+		return "<nil failure>"
+	}
+	return fmt.Sprintf("%s(%q)", f.Type, f.Message)
+}
 
 // CloseFailure is the failure a close event ends its run with: the
 // workflow's error for WorkflowFailed and WorkflowCanceled, the reason of a

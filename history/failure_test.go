@@ -119,3 +119,10 @@ func TestCloseFailure(t *testing.T) {
 		})
 	}
 }
+
+func TestNilFailureStringsLikeItsError(t *testing.T) {
+	var f *Failure
+	if f.String() != f.Error() {
+		t.Errorf("String() = %q, Error() = %q", f.String(), f.Error())
+	}
+}
