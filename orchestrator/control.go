@@ -15,10 +15,15 @@ import (
 // (reemitLast), reset and terminated wakes dispatch the new run's open work
 // or clean up the run it replaced (dispatchWakes), and what is left for the
 // code are the events of the current run (inboundOf: messages for another
-// run are stale). Whatever history already reflects (a duplicate result, a
+// run are stale). Before a freshly loaded instance drops what it cannot
+// place, the stream's leader confirms the load was current (confirmDrops).
+// Whatever history already reflects (a duplicate result, a
 // timer already fired, a repeated pause) the executor drops.
 func (w *Worker) control(s *taskState) bool {
 	if s.items = w.holdEarlyResets(s.e, s.items); len(s.items) == 0 {
+		return false
+	}
+	if !w.confirmDrops(s) {
 		return false
 	}
 	if s.e == nil {

@@ -13,8 +13,9 @@ import (
 )
 
 // resolve is the task's first phase: it finds the instance the task runs.
-// A terminated or reset wake makes the cached copy stale; otherwise a cache
-// hit is used as is. On a miss a start wake may build the instance without
+// A terminated or reset wake makes the cached copy stale, and so does a
+// message the copy cannot place while history has moved on (copyIsCurrent);
+// otherwise a cache hit is used as is. On a miss a start wake may build the instance without
 // reading history (startFromWake), or history is loaded and replayed
 // (loadInstance). A redelivered task then brings the summary up to date,
 // and start wakes complete the starts their clients may have left
@@ -25,6 +26,10 @@ func (w *Worker) resolve(s *taskState) bool {
 		s.c.remove(s.id)
 	}
 	s.e = s.c.get(s.id)
+	if s.e != nil && !w.copyIsCurrent(s) {
+		s.c.remove(s.id)
+		s.e = nil
+	}
 	s.cold = s.e == nil
 	s.tt.lookup(s.cold)
 	if s.cold {

@@ -281,3 +281,54 @@ func statusError(msg *nats.Msg) error {
 func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, directGetTimeout)
 }
+
+// msgGetPrefix is the request subject prefix of the stream leader's message
+// get (not a direct get: only the leader answers).
+const msgGetPrefix = "$JS.API.STREAM.MSG.GET."
+
+// LeaderLastSeq returns the stream sequence of the last message on subject
+// as the stream's leader has it (0 when the subject has none). A direct get
+// may be answered by any replica, one that is behind the leader among them;
+// a decision that a stale read would make wrongly (dropping a message as a
+// duplicate) confirms with the leader first.
+func LeaderLastSeq(ctx context.Context, nc *nats.Conn, stream, subject string) (uint64, error) {
+	wrap := func(err error) error {
+		return fmt.Errorf("streams: last sequence of %q in stream %q from its leader: %w", subject, stream, err)
+	}
+	req, err := json.Marshal(directGetRequest{LastBySubject: subject})
+	if err != nil {
+		return 0, wrap(err)
+	}
+	rctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	msg, err := nc.RequestWithContext(rctx, msgGetPrefix+stream, req)
+	if err != nil {
+		return 0, wrap(err)
+	}
+	var resp struct {
+		Message *struct {
+			Seq uint64 `json:"seq"`
+		} `json:"message"`
+		Error *struct {
+			Code        int    `json:"code"`
+			ErrCode     int    `json:"err_code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return 0, wrap(err)
+	}
+	switch {
+	case resp.Error != nil && resp.Error.ErrCode == jsNoMessageFound:
+		return 0, nil
+	case resp.Error != nil:
+		return 0, wrap(fmt.Errorf("%d (%d): %s", resp.Error.Code, resp.Error.ErrCode, resp.Error.Description))
+	case resp.Message == nil:
+		return 0, wrap(errors.New("reply holds no message"))
+	}
+	return resp.Message.Seq, nil
+}
+
+// jsNoMessageFound is JetStream's error code for a message get that finds
+// nothing (JSNoMessageFoundErr).
+const jsNoMessageFound = 10037

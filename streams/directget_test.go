@@ -265,3 +265,19 @@ func TestReadSubjectLargeMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestLeaderLastSeq(t *testing.T) {
+	_, nc, js := ensured(t, "ll")
+	n := NewNames("ll")
+	ctx := testCtx(t)
+	if seq, err := LeaderLastSeq(ctx, nc, n.HistoryStream(), n.HistorySubject("none")); err != nil || seq != 0 {
+		t.Fatalf("empty subject: seq %d, err %v", seq, err)
+	}
+	seqs := publishHistory(t, js, n, "wf-1", 3, 2)
+	if seq, err := LeaderLastSeq(ctx, nc, n.HistoryStream(), n.HistorySubject("wf-1")); err != nil || seq != seqs[2] {
+		t.Fatalf("seq %d, err %v; want %d", seq, err, seqs[2])
+	}
+	if _, err := LeaderLastSeq(ctx, nc, "no-such-stream", "x"); err == nil {
+		t.Fatal("a missing stream gave no error")
+	}
+}

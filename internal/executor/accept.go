@@ -11,7 +11,7 @@ import (
 // is stale or a duplicate (an activity already closed, a result of an
 // earlier attempt, a timer already fired or canceled), else the event to
 // record. A failed attempt that the retry policy retries becomes
-// ActivityRetrying.
+// ActivityRetrying. accept never changes ev or the instance.
 func (in *Instance) accept(ev *history.Event) *history.Event {
 	switch a := ev.Attributes.(type) {
 	case *history.ActivityCompleted:
@@ -27,9 +27,12 @@ func (in *Instance) accept(ev *history.Event) *history.Event {
 		}
 		if a.Attempt == 0 {
 			// An engine timeout (schedule-to-close) ends the activity
-			// whatever attempt is running.
-			a.Attempt = act.attempt
-			return ev
+			// whatever attempt is running. The inbound event is left as
+			// it is: Place asks accept too, of a copy that may be stale.
+			at, out := *a, *ev
+			at.Attempt = act.attempt
+			out.Attributes = &at
+			return &out
 		}
 		if a.Attempt != act.attempt {
 			return nil

@@ -27,6 +27,10 @@ type History interface {
 	// Head returns what the last history message of an instance says, or
 	// nil if it has no history. One direct get.
 	Head(ctx context.Context, workflowID string) (*Head, error)
+	// IsHead reports whether the history still ends at head (nil: has
+	// none), as the stream's leader has it: a read any replica answers may
+	// be behind.
+	IsHead(ctx context.Context, workflowID string, head *Head) (bool, error)
 	// Last returns the head and the decoded last batch (nil, nil if none).
 	Last(ctx context.Context, workflowID string) (*Head, history.Batch, error)
 	// Load returns the head and the batches of the current run.

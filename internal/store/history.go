@@ -63,6 +63,19 @@ func (s *JetStream) Head(ctx context.Context, workflowID string) (*Head, error) 
 	return headOf(m.Seq, m.Header), nil
 }
 
+// IsHead reports whether the history of an instance still ends at head
+// (nil: the instance has none), asking the stream's leader.
+func (s *JetStream) IsHead(ctx context.Context, workflowID string, head *Head) (bool, error) {
+	seq, err := streams.LeaderLastSeq(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
+	if err != nil {
+		return false, fmt.Errorf("confirm history head of %q: %w", workflowID, err)
+	}
+	if head == nil {
+		return seq == 0, nil
+	}
+	return seq == head.Seq, nil
+}
+
 func headOf(seq uint64, h nats.Header) *Head {
 	hd := &Head{
 		Seq:          seq,
