@@ -24,7 +24,10 @@ type entry struct {
 	// last is the last committed batch; its commands are re-emitted after
 	// a load because a crash may have cut them off.
 	last history.Batch
-	elem *list.Element
+	// epoch is the epoch of the instance's partition when the copy was
+	// cached: a copy from another epoch is not used (partitions.go).
+	epoch uint64
+	elem  *list.Element
 }
 
 // cache is a bounded LRU of live instances (sticky execution): a hit skips
@@ -36,6 +39,8 @@ type cache struct {
 	items map[string]*entry
 	lru   *list.List
 	evict func(*entry)
+	// stamp, if set, marks an entry as it is cached.
+	stamp func(*entry)
 }
 
 func newCache(max int, evict func(*entry)) *cache {
@@ -61,6 +66,9 @@ func (c *cache) put(e *entry) {
 	}
 	if e.elem == nil || c.items[e.id] != e {
 		e.elem = c.lru.PushFront(e)
+		if c.stamp != nil {
+			c.stamp(e)
+		}
 	}
 	c.items[e.id] = e
 	for c.lru.Len() > c.max {

@@ -24,7 +24,7 @@ var (
 const (
 	testID    = "order/1"
 	testRun   = "r1"
-	testInbox = "cairn.ns.inbox.q.order=2F1"
+	testInbox = "cairn.ns.inbox.q.181.order=2F1"
 )
 
 // fakeRun is a run's replayed state, as commandsOf reads it.
@@ -331,7 +331,7 @@ func TestCommandsOf(t *testing.T) {
 		run: func(r *runInfo) {
 			r.started.Parent = &history.ParentInfo{WorkflowID: "parent/1", Run: "p1", TaskQueue: "pq", ChildID: 7}
 		},
-		want: []want{{kind: cmdNotifyParent, subject: "cairn.ns.inbox.pq.parent=2F1",
+		want: []want{{kind: cmdNotifyParent, subject: "cairn.ns.inbox.pq.115.parent=2F1",
 			headers: map[string]string{"Nats-Msg-Id": "child/parent=2F1/p1/7", "Cairn-Kind": "child.closed", "Cairn-Run": "p1",
 				"Cairn-Child-Id": "7", "Cairn-Child-Run": testRun, "Cairn-Status": "completed"},
 			check: func(t *testing.T, c command) {
@@ -347,7 +347,7 @@ func TestCommandsOf(t *testing.T) {
 			{ID: 2, WorkflowID: "c2", Run: "cr2", TaskQueue: "cq", ParentClosePolicy: history.ParentCloseCancel},
 			{ID: 3, WorkflowID: "c3", Run: "cr3", TaskQueue: "cq"},
 		}},
-		want: []want{{kind: cmdCancelChild, subject: "cairn.ns.inbox.cq.c2",
+		want: []want{{kind: cmdCancelChild, subject: "cairn.ns.inbox.cq.32.c2",
 			headers: map[string]string{"Nats-Msg-Id": "cancel/c2/cr2", "Cairn-Kind": "cancel", "Cairn-Reason": "parent closed"},
 			check: func(t *testing.T, c command) {
 				if c.bestEffort {
@@ -375,7 +375,7 @@ func TestCommandsOf(t *testing.T) {
 		name:  "ChildCancelRequested: cancel message to the child",
 		batch: history.Batch{ev(4, history.TypeChildCancelRequested, &history.ChildCancelRequested{ID: 2})},
 		state: fakeRun{children: map[int64]*history.ChildWorkflowScheduled{2: {ID: 2, WorkflowID: "ship/1", Run: "cr1", TaskQueue: "cq"}}},
-		want: []want{{kind: cmdCancelChild, subject: "cairn.ns.inbox.cq.ship=2F1",
+		want: []want{{kind: cmdCancelChild, subject: "cairn.ns.inbox.cq.173.ship=2F1",
 			headers: map[string]string{"Nats-Msg-Id": "cancel/ship=2F1/cr1", "Cairn-Run": "cr1", "Cairn-Reason": "parent canceled"},
 			check: func(t *testing.T, c command) {
 				if !c.bestEffort {

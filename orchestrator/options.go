@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/cairnhq/cairn/streams"
 	"github.com/cairnhq/cairn/telemetry"
 )
 
@@ -17,8 +18,14 @@ type Options struct {
 	// CacheSize bounds the live instances kept in memory.
 	CacheSize int
 	// AckWait is how long the server waits for a workflow task before
-	// redelivering its messages to another worker.
+	// redelivering its messages to another worker (default
+	// DefaultAckWait). A live worker keeps the messages it holds alive, so
+	// it bounds how long a dead worker's messages wait.
 	AckWait time.Duration
+	// Partitions is the queue's partition count (default
+	// streams.DefaultPartitions); every worker of a queue must use the
+	// same.
+	Partitions int
 	// ParkRetry is how long messages of a parked instance (its code broke
 	// determinism or panicked) wait before they are tried again.
 	ParkRetry time.Duration
@@ -59,6 +66,12 @@ func WithCacheSize(n int) Option { return func(o *Options) { o.CacheSize = n } }
 // WithParkRetry sets how long a parked instance waits between retries.
 func WithParkRetry(d time.Duration) Option { return func(o *Options) { o.ParkRetry = d } }
 
+// DefaultAckWait is the default workflow task redelivery timeout.
+const DefaultAckWait = 5 * time.Second
+
+// WithPartitions sets the queue's partition count.
+func WithPartitions(n int) Option { return func(o *Options) { o.Partitions = n } }
+
 // WithAckWait sets the workflow task redelivery timeout.
 func WithAckWait(d time.Duration) Option { return func(o *Options) { o.AckWait = d } }
 
@@ -90,7 +103,10 @@ func (o *Options) defaults() {
 		o.CacheSize = 10_000
 	}
 	if o.AckWait <= 0 {
-		o.AckWait = 30 * time.Second
+		o.AckWait = DefaultAckWait
+	}
+	if o.Partitions <= 0 {
+		o.Partitions = streams.DefaultPartitions
 	}
 	if o.ParkRetry <= 0 {
 		o.ParkRetry = 10 * time.Second

@@ -47,11 +47,24 @@ func (w *Worker) query(ctx context.Context, c *cache, q *queryReq) {
 		return
 	}
 	e := c.get(q.id)
+	if e != nil && !w.fresh(e) {
+		c.remove(q.id)
+		e = nil
+	}
 	if e == nil {
+		// Only the partition's owner keeps the instance: a copy cached
+		// elsewhere would go stale and answer later queries wrongly.
+		into := c
+		if !w.parts.owns(q.id) {
+			into = nil
+		}
 		var err error
-		if e, err = w.load(ctx, c, q.id); err != nil {
+		if e, err = w.load(ctx, into, q.id); err != nil {
 			store.ReplyQuery(q.msg, nil, err)
 			return
+		}
+		if into == nil && e != nil && e.inst != nil {
+			defer e.inst.Close()
 		}
 	}
 	switch {

@@ -3,7 +3,6 @@ package orchestrator
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 // resolve is the task's first phase: it finds the instance the task runs.
 // A terminated or reset wake makes the cached copy stale, and so does a
+// break in the worker's hold on the instance's partition (fresh) or a
 // message the copy cannot place while history has moved on (copyIsCurrent);
 // otherwise a cache hit is used as is. On a miss a start wake may build the instance without
 // reading history (startFromWake), or history is loaded and replayed
@@ -26,7 +26,7 @@ func (w *Worker) resolve(s *taskState) bool {
 		s.c.remove(s.id)
 	}
 	s.e = s.c.get(s.id)
-	if s.e != nil && !w.copyIsCurrent(s) {
+	if s.e != nil && (!w.fresh(s.e) || !w.copyIsCurrent(s)) {
 		s.c.remove(s.id)
 		s.e = nil
 	}
@@ -77,7 +77,8 @@ func (w *Worker) loadInstance(s *taskState) bool {
 	}
 	var nde *executor.NonDeterminismError
 	var tpe *executor.TaskPanicError
-	if errors.As(err, &nde) || errors.As(err, &tpe) {
+	var ute *UnregisteredTypeError
+	if errors.As(err, &nde) || errors.As(err, &tpe) || errors.As(err, &ute) {
 		w.park(s.ctx, s.id, s.e, err, s.items)
 		return false
 	}
@@ -112,6 +113,11 @@ func (w *Worker) completeStarts(s *taskState) bool {
 			continue
 		}
 		e, err := w.completeStart(s.ctx, s.c, s.id, s.e, it)
+		var ute *UnregisteredTypeError
+		if errors.As(err, &ute) {
+			w.park(s.ctx, s.id, s.e, err, s.items)
+			return false
+		}
 		if err != nil {
 			s.log.Warn("start failed; will retry", "run", it.run, "error", err)
 			s.evict(100 * time.Millisecond)
@@ -130,8 +136,8 @@ func (w *Worker) newInstance(fn executor.WorkflowFunc) *executor.Instance {
 		MaxHistoryEvents: w.opts.MaxHistoryEvents})
 }
 
-// load reads an instance's current run and replays it. It returns nil for
-// an instance without history.
+// load reads an instance's current run and replays it, and caches it in c
+// unless c is nil. It returns nil for an instance without history.
 func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) {
 	head, batches, err := w.store.Load(ctx, id)
 	if err != nil || head == nil {
@@ -148,7 +154,7 @@ func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) 
 	}
 	fn, ok := w.workflows[head.WorkflowType]
 	if !ok {
-		return nil, fmt.Errorf("workflow type %q is not registered on this worker", head.WorkflowType)
+		return e, &UnregisteredTypeError{WorkflowID: id, Run: head.Run, WorkflowType: head.WorkflowType, Queue: w.queue} // the head describes the parked run
 	}
 	inst := w.newInstance(fn)
 	if err := inst.Replay(batches); err != nil {
@@ -157,7 +163,9 @@ func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) 
 		return e, err // the head lets the caller describe the parked run
 	}
 	e.inst = inst
-	c.put(e)
+	if c != nil {
+		c.put(e)
+	}
 	return e, nil
 }
 
@@ -187,7 +195,7 @@ func (w *Worker) completeStart(ctx context.Context, c *cache, id string, e *entr
 	}
 	fn, ok := w.workflows[ws.WorkflowType]
 	if !ok {
-		return nil, fmt.Errorf("workflow type %q is not registered on this worker", ws.WorkflowType)
+		return nil, &UnregisteredTypeError{WorkflowID: id, Run: it.run, WorkflowType: ws.WorkflowType, Queue: w.queue}
 	}
 	inst := w.newInstance(fn)
 	if err := inst.Replay([]history.Batch{it.start}); err != nil {

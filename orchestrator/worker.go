@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -21,8 +20,11 @@ import (
 
 // Worker runs the workflow tasks of one task queue for the workflow types it
 // was given. Several Workers (in one process or many) may serve the same
-// queue: they compete for its inbox, and the conditional append keeps every
-// instance correct when two of them touch it.
+// queue: its inbox is split into partitions that the workers own, one at a
+// time each (partitions.go), and the conditional append together with
+// never dropping what a copy cannot place (stale.go) keeps every instance
+// correct when two of them touch it during a handover. Every worker of a
+// queue must serve the same workflow types.
 type Worker struct {
 	nc        *nats.Conn
 	js        jetstream.JetStream
@@ -46,6 +48,8 @@ type Worker struct {
 	bg    chan func(context.Context)
 	inbox jetstream.Stream
 	tasks jetstream.Stream
+	// parts is the worker's side of the queue's partition ownership.
+	parts *partitions
 	// timerTraces keeps what the local fast path's timer fires carry for
 	// telemetry.
 	timerTraces timerTraces
@@ -94,9 +98,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.summaries, err = store.NewSummaries(ctx, w.js, w.names); err != nil {
 		return err
 	}
-	cons, err := streams.EnsureOrchestratorConsumer(ctx, w.js, w.names, w.queue, w.opts.AckWait)
+	cons, err := streams.EnsureOrchestratorConsumers(ctx, w.js, w.names, w.queue, w.opts.Partitions, w.opts.AckWait)
 	if err != nil {
-		return fmt.Errorf("orchestrator: consumer: %w", err)
+		return fmt.Errorf("orchestrator: consumers: %w", err)
 	}
 	stopRetention, err := w.runRetention(ctx)
 	if err != nil {
@@ -118,13 +122,18 @@ func (w *Worker) Run(ctx context.Context) error {
 		caches[i] = newCache(perShard, evict)
 	}
 	w.caches = caches
-	defer w.observe(func(ctx context.Context) (int64, error) {
-		info, err := cons.Info(ctx)
-		if err != nil {
-			return 0, err
+	shards := make([]chan jetstream.Msg, w.opts.Shards)
+	held := newHolder()
+	w.parts = newPartitions(w, cons, func(_ int, m jetstream.Msg) {
+		select {
+		case shards[w.shardOf(m.Subject())] <- held.hold(m):
+		case <-ctx.Done():
 		}
-		return int64(info.NumPending) + int64(info.NumAckPending), nil
-	})()
+	})
+	for _, c := range caches {
+		c.stamp = func(e *entry) { e.epoch = w.parts.epoch(e.id) }
+	}
+	defer w.observe(w.parts.backlog)()
 	defer func() {
 		for _, c := range caches {
 			c.clear()
@@ -153,7 +162,6 @@ func (w *Worker) Run(ctx context.Context) error {
 		bgCancel()
 	}()
 
-	shards := make([]chan jetstream.Msg, w.opts.Shards)
 	queries := make([]chan *queryReq, w.opts.Shards)
 	var wg sync.WaitGroup
 	for i := range shards {
@@ -170,19 +178,20 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("orchestrator: queries: %w", err)
 	}
 	defer qsub.Unsubscribe()
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		select {
-		case shards[w.shardOf(m.Subject())] <- m:
-		case <-ctx.Done():
-		}
-	}, jetstream.PullMaxMessages(1024), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		if !errors.Is(err, jetstream.ErrNoHeartbeat) {
-			w.log.Debug("inbox consumer", "error", err)
-		}
-	}))
-	if err != nil {
-		return fmt.Errorf("orchestrator: consume: %w", err)
+	// Partitions are pulled from here on, and released when ctx ends.
+	pctx, stopParts := context.WithCancel(ctx)
+	defer stopParts()
+	partsDone := make(chan error, 1)
+	pulling := make(chan struct{})
+	go func() { partsDone <- w.parts.run(pctx, func() { close(pulling) }) }()
+	select {
+	case <-pulling:
+	case err := <-partsDone:
+		return fmt.Errorf("orchestrator: partitions: %w", err)
 	}
+	hctx, stopHeld := context.WithCancel(ctx)
+	defer stopHeld()
+	go held.run(hctx, w.opts.AckWait)
 	// Ready promises that queries reach this worker: the query
 	// subscription must be on the server, not only in the client.
 	fctx, cancelFlush := context.WithTimeout(ctx, 10*time.Second)
@@ -195,8 +204,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.readyOnce.Do(func() { close(w.ready) })
 	<-ctx.Done()
-	cc.Stop()
+	<-partsDone
 	wg.Wait()
+	held.handBack()
 	return nil
 }
 
@@ -205,7 +215,7 @@ func (w *Worker) Run(ctx context.Context) error {
 func (w *Worker) fireLocal(k timers.Key) {
 	inbox := w.names.InboxSubject(w.queue, k.Instance)
 	e := w.caches[w.shardOf(inbox)].get(k.Instance)
-	if e == nil || e.inst == nil || e.inst.Started().Run != k.Run {
+	if e == nil || !w.fresh(e) || e.inst == nil || e.inst.Started().Run != k.Run {
 		return
 	}
 	id, _ := strconv.ParseInt(k.Timer, 10, 64)

@@ -2,6 +2,7 @@ package streams
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -100,15 +101,59 @@ func (n Names) HistorySubject(instanceID string) string {
 // HistoryWildcard matches the history of every instance of the namespace.
 func (n Names) HistoryWildcard() string { return n.historyPrefix + ">" }
 
-// InboxSubject is where messages for one instance on one queue are published.
-func (n Names) InboxSubject(queue, instanceID string) string {
-	return n.inboxPrefix + queue + "." + EscapeToken(instanceID)
+// InboxSlots is the number of slots an inbox is hashed into: every inbox
+// subject carries the slot of its instance (InboxSlot), and a queue's
+// partitions are sets of slots (InboxPartitionFilters), so publishers need
+// not know how many partitions a queue has. It bounds a queue's partition
+// count. Part of the wire format: changing it moves every instance.
+const InboxSlots = 256
+
+// InboxSlot is the slot of an instance: a stable hash (32-bit FNV-1a) of
+// its escaped key, modulo InboxSlots.
+func InboxSlot(instanceID string) int { return slotOfKey(EscapeToken(instanceID)) }
+
+func slotOfKey(key string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return int(h % InboxSlots)
 }
 
-// InboxFilter matches the inbox of every instance on a queue; it is the
-// filter of that queue's orchestrator consumer.
+// InboxSubject is where messages for one instance on one queue are
+// published: cairn.<ns>.inbox.<queue>.<slot>.<key>.
+func (n Names) InboxSubject(queue, instanceID string) string {
+	key := EscapeToken(instanceID)
+	return n.inboxPrefix + queue + "." + strconv.Itoa(slotOfKey(key)) + "." + key
+}
+
+// InboxPartition is the partition, of partitions, that an instance's inbox
+// belongs to.
+func InboxPartition(instanceID string, partitions int) int {
+	return InboxSlot(instanceID) % partitions
+}
+
+// InboxPartitionFilters are the subjects of partition p of a queue split
+// into partitions: the slots s with s % partitions == p. They are the
+// filters of that partition's workflow task consumer.
+func (n Names) InboxPartitionFilters(queue string, p, partitions int) []string {
+	var out []string
+	for s := p; s < InboxSlots; s += partitions {
+		out = append(out, n.inboxPrefix+queue+"."+strconv.Itoa(s)+".>")
+	}
+	return out
+}
+
+// InboxFilter matches the inbox of every instance on a queue.
 func (n Names) InboxFilter(queue string) string {
 	return n.inboxPrefix + queue + ".>"
+}
+
+// MembersSubject is the core NATS subject on which the workflow workers of
+// a queue announce themselves (not stored).
+func (n Names) MembersSubject(queue string) string {
+	return "cairn." + n.ns + ".members." + queue
 }
 
 // InboxWildcard matches every inbox subject of the namespace.
@@ -183,10 +228,17 @@ func (n Names) RetentionWildcard() string { return "cairn." + n.ns + ".retention
 // (one per namespace, shared by every worker).
 func (n Names) RetentionConsumer() string { return "retention" }
 
-// OrchestratorConsumer is the durable consumer name of a queue's workflow
-// workers. Consumer names are scoped to their stream, so the namespace is not
-// repeated.
-func (n Names) OrchestratorConsumer(queue string) string { return "orchestrator-" + queue }
+// OrchestratorConsumer is the durable consumer name of partition p of a
+// queue's workflow tasks. Consumer names are scoped to their stream, so the
+// namespace is not repeated.
+func (n Names) OrchestratorConsumer(queue string, p int) string {
+	return "workflow-tasks-" + queue + "-" + strconv.Itoa(p)
+}
+
+// LegacyOrchestratorConsumer is the name of the single, unpartitioned
+// workflow task consumer of earlier versions; its filter overlaps every
+// partition's, so it is removed when the partitions are made.
+func (n Names) LegacyOrchestratorConsumer(queue string) string { return "orchestrator-" + queue }
 
 // ActivityConsumer is the durable consumer name of one activity type's
 // workers on a queue.
@@ -215,23 +267,29 @@ func (n Names) RegistryKey(kind, queue, typeName string) string {
 }
 
 // ParseInboxSubject splits an inbox subject of this namespace into its queue
-// and (unescaped) instance id. Errors wrap ErrInvalidSubject, or
-// ErrInvalidToken / ErrInvalidName for a malformed part.
+// and (unescaped) instance id. A slot that is not the instance's is an
+// error: it would hand the instance to a partition that does not own it.
+// Errors wrap ErrInvalidSubject, or ErrInvalidToken / ErrInvalidName for a
+// malformed part.
 func (n Names) ParseInboxSubject(subj string) (queue, instanceID string, err error) {
 	rest, ok := strings.CutPrefix(subj, n.inboxPrefix)
 	if !ok {
 		return "", "", fmt.Errorf("%w: %q does not start with %q", ErrInvalidSubject, subj, n.inboxPrefix)
 	}
-	queue, tok, ok := strings.Cut(rest, ".")
-	if !ok || strings.IndexByte(tok, '.') >= 0 {
-		return "", "", fmt.Errorf("%w: %q: want %s<queue>.<instance>", ErrInvalidSubject, subj, n.inboxPrefix)
+	parts := strings.Split(rest, ".")
+	if len(parts) != 3 {
+		return "", "", fmt.Errorf("%w: %q: want %s<queue>.<slot>.<instance>", ErrInvalidSubject, subj, n.inboxPrefix)
 	}
+	queue, slot, tok := parts[0], parts[1], parts[2]
 	if err := ValidateQueue(queue); err != nil {
 		return "", "", fmt.Errorf("%w: %q: %w", ErrInvalidSubject, subj, err)
 	}
 	instanceID, err = UnescapeToken(tok)
 	if err != nil {
 		return "", "", fmt.Errorf("%w: %q: %w", ErrInvalidSubject, subj, err)
+	}
+	if want := strconv.Itoa(InboxSlot(instanceID)); slot != want {
+		return "", "", fmt.Errorf("%w: %q: slot %q, the instance's is %s", ErrInvalidSubject, subj, slot, want)
 	}
 	return queue, instanceID, nil
 }

@@ -2,6 +2,8 @@ package streams
 
 import (
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -38,7 +40,7 @@ func TestNames(t *testing.T) {
 		{n.TasksStream(), "cairn-prod-tasks"},
 		{n.HistorySubject(id), "cairn.prod.history." + eid},
 		{n.HistoryWildcard(), "cairn.prod.history.>"},
-		{n.InboxSubject("q1", id), "cairn.prod.inbox.q1." + eid},
+		{n.InboxSubject("q1", id), "cairn.prod.inbox.q1." + strconv.Itoa(InboxSlot(id)) + "." + eid},
 		{n.InboxFilter("q1"), "cairn.prod.inbox.q1.>"},
 		{n.InboxWildcard(), "cairn.prod.inbox.>"},
 		{n.TimerSubject(id, "t.1"), "cairn.prod.timer." + eid + ".t=2E1"},
@@ -48,7 +50,9 @@ func TestNames(t *testing.T) {
 		{n.TaskWildcard(), "cairn.prod.task.>"},
 		{n.TaskDelaySubject(id, "run-1", "act.3"), "cairn.prod.taskdelay." + eid + ".run-1.act=2E3"},
 		{n.TaskDelayWildcard(), "cairn.prod.taskdelay.>"},
-		{n.OrchestratorConsumer("q1"), "orchestrator-q1"},
+		{n.OrchestratorConsumer("q1", 3), "workflow-tasks-q1-3"},
+		{n.LegacyOrchestratorConsumer("q1"), "orchestrator-q1"},
+		{n.MembersSubject("q1"), "cairn.prod.members.q1"},
 		{n.ActivityConsumer("q1", "Charge.Card"), "activity-q1-Charge=2ECard"},
 		{n.InstancesBucket(), "cairn-prod-instances"},
 		{n.RegistryBucket(), "cairn-prod-registry"},
@@ -82,9 +86,52 @@ func TestParseInboxSubject(t *testing.T) {
 		"cairn.prod.history.a",
 		"cairn.prod.inbox..a",
 		"cairn.prod.inbox.q1.=41",
+		"cairn.prod.inbox.q1.a",
+		"cairn.prod.inbox.q1.0.a.b",
+		"cairn.prod.inbox.q1.x.a",
+		// a is in slot 44: any other slot would hand it to a partition
+		// that does not own it.
+		"cairn.prod.inbox.q1.43.a",
 	} {
 		if _, _, err := n.ParseInboxSubject(subj); !errors.Is(err, ErrInvalidSubject) {
 			t.Errorf("ParseInboxSubject(%q) = %v, want ErrInvalidSubject", subj, err)
 		}
+	}
+}
+
+// TestInboxSlotsAreStable pins the slot hash: it is part of the wire
+// format, and a change would move every instance to another partition.
+func TestInboxSlotsAreStable(t *testing.T) {
+	for id, want := range map[string]int{"a": 44, "order-1": InboxSlot("order-1")} {
+		if got := InboxSlot(id); got != want {
+			t.Errorf("InboxSlot(%q) = %d, want %d", id, got, want)
+		}
+	}
+}
+
+func TestInboxPartitionFiltersCoverEverySlotOnce(t *testing.T) {
+	n := NewNames("prod")
+	for _, parts := range []int{1, 3, 16, InboxSlots} {
+		seen := map[string]int{}
+		for p := range parts {
+			for _, f := range n.InboxPartitionFilters("q", p, parts) {
+				seen[f]++
+			}
+		}
+		if len(seen) != InboxSlots {
+			t.Fatalf("%d partitions cover %d slots, want %d", parts, len(seen), InboxSlots)
+		}
+		for f, k := range seen {
+			if k != 1 {
+				t.Fatalf("%d partitions: %s in %d partitions", parts, f, k)
+			}
+		}
+	}
+	id := "order-7"
+	p := InboxPartition(id, 16)
+	subj := n.InboxSubject("q", id)
+	want := "cairn.prod.inbox.q." + strconv.Itoa(InboxSlot(id)) + ".>"
+	if !slices.Contains(n.InboxPartitionFilters("q", p, 16), want) || !strings.HasPrefix(subj, strings.TrimSuffix(want, ">")) {
+		t.Fatalf("%s is not in its partition %d's filters", subj, p)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -175,7 +176,7 @@ func TestEnsureConsumersConcurrent(t *testing.T) {
 	for range workers {
 		_, js := connect(t, s.ClientURL())
 		wg.Go(func() {
-			_, err := EnsureOrchestratorConsumer(testCtx(t), js, n, "q1", 10*time.Second)
+			_, err := EnsureOrchestratorConsumers(testCtx(t), js, n, "q1", 4, 10*time.Second)
 			errs <- err
 		})
 		wg.Go(func() {
@@ -193,33 +194,40 @@ func TestEnsureConsumersConcurrent(t *testing.T) {
 
 	_, js := connect(t, s.ClientURL())
 	ctx := testCtx(t)
-	oc, err := js.Consumer(ctx, n.InboxStream(), n.OrchestratorConsumer("q1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := oc.CachedInfo().Config
-	if c.FilterSubject != n.InboxFilter("q1") || c.AckPolicy != jetstream.AckExplicitPolicy ||
-		c.MaxDeliver != -1 || c.MaxAckPending != OrchestratorMaxAckPending || c.AckWait != 10*time.Second {
-		t.Errorf("orchestrator consumer: %+v", c)
+	for p := range 4 {
+		oc, err := js.Consumer(ctx, n.InboxStream(), n.OrchestratorConsumer("q1", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := oc.CachedInfo().Config
+		if !slices.Equal(c.FilterSubjects, n.InboxPartitionFilters("q1", p, 4)) || c.AckPolicy != jetstream.AckExplicitPolicy ||
+			c.MaxDeliver != -1 || c.MaxAckPending != OrchestratorMaxAckPending || c.AckWait != 10*time.Second ||
+			c.PriorityPolicy != jetstream.PriorityPolicyPinned || c.PinnedTTL != PinnedTTL || c.Metadata[PartitionsMetadata] != "4" {
+			t.Errorf("workflow task consumer %d: %+v", p, c)
+		}
 	}
 	ac, err := js.Consumer(ctx, n.TasksStream(), n.ActivityConsumer("q1", "pkg.Charge"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = ac.CachedInfo().Config
+	c := ac.CachedInfo().Config
 	if c.FilterSubject != n.TaskSubject("q1", "pkg.Charge") || c.MaxDeliver != -1 || c.MaxAckPending != ActivityMaxAckPending {
 		t.Errorf("activity consumer: %+v", c)
 	}
 
 	// A second queue's consumer must not overlap the first on the WorkQueue
 	// stream (the server rejects overlapping filters).
-	if _, err := EnsureOrchestratorConsumer(ctx, js, n, "q2", 0); err != nil {
+	if _, err := EnsureOrchestratorConsumers(ctx, js, n, "q2", DefaultPartitions, 0); err != nil {
 		t.Errorf("second queue: %v", err)
+	}
+	// Workers that disagree on the partition count are told, not mixed.
+	if _, err := EnsureOrchestratorConsumers(ctx, js, n, "q1", 8, 0); !errors.Is(err, ErrPartitionMismatch) {
+		t.Errorf("another partition count: %v", err)
 	}
 	if _, err := EnsureActivityConsumer(ctx, js, n, "q1", "pkg.Refund", 0); err != nil {
 		t.Errorf("second activity type: %v", err)
 	}
-	if _, err := EnsureOrchestratorConsumer(ctx, js, n, "bad.q", 0); !errors.Is(err, ErrInvalidName) {
+	if _, err := EnsureOrchestratorConsumers(ctx, js, n, "bad.q", 1, 0); !errors.Is(err, ErrInvalidName) {
 		t.Errorf("bad queue: %v", err)
 	}
 }
@@ -232,11 +240,12 @@ func TestTimerFiresIntoInbox(t *testing.T) {
 	_, _, js := ensured(t, "tm")
 	n := NewNames("tm")
 	ctx := testCtx(t)
-	cons, err := EnsureOrchestratorConsumer(ctx, js, n, "q", time.Second)
+	id := "wf.1"
+	all, err := EnsureOrchestratorConsumers(ctx, js, n, "q", DefaultPartitions, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := "wf.1"
+	cons := all[InboxPartition(id, DefaultPartitions)]
 	msg := nats.NewMsg(n.TimerSubject(id, "t1"))
 	msg.Header.Set("Nats-Schedule", "@at "+time.Now().Add(300*time.Millisecond).UTC().Format(time.RFC3339Nano))
 	msg.Header.Set("Nats-Schedule-Target", n.InboxSubject("q", id))
@@ -246,7 +255,7 @@ func TestTimerFiresIntoInbox(t *testing.T) {
 		t.Fatalf("publish schedule: %v", err)
 	}
 
-	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second), jetstream.FetchPriorityGroup(PriorityGroup))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,8 @@ func TestServerRestartMidFlight(t *testing.T) {
 	const n = 20
 	env := testenv.New(t)
 	env.StartWorker(t, "default", registerSteps(filepath.Join(t.TempDir(), "executions")))
-	env.StartWorker(t, "default", func(w *worker.Worker) { w.RegisterWorkflow(SleepFor) }, worker.WithNamespace(env.Namespace()))
+	// Every worker of a queue serves the same workflow types.
+	env.StartWorker(t, "timers", func(w *worker.Worker) { w.RegisterWorkflow(SleepFor) })
 	c := env.Client(t)
 	ctx := testCtx(t, 2*time.Minute)
 	for i := range n {
@@ -112,7 +113,7 @@ func TestServerRestartMidFlight(t *testing.T) {
 		}
 	}
 	// A timer set before the restart must fire after it.
-	if _, err := c.Start(ctx, client.StartOptions{ID: "restart-timer", TaskQueue: "default"}, SleepFor, 1500*time.Millisecond); err != nil {
+	if _, err := c.Start(ctx, client.StartOptions{ID: "restart-timer", TaskQueue: "timers"}, SleepFor, 1500*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, func() bool {

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -112,10 +113,27 @@ func WithWorkflowTaskShards(n int) Option {
 	}
 }
 
+// WithWorkflowTaskPartitions sets how many partitions the queue's workflow
+// tasks are split into (default 16, at most 256): the queue's workers own
+// partitions, one worker each at a time, so it bounds how many workers
+// share the queue's workflow tasks. Every worker of a queue must use the
+// same count; a worker that disagrees with the queue's existing partitions
+// fails to run. Changing it means stopping every worker of the queue and
+// deleting its workflow task consumers.
+func WithWorkflowTaskPartitions(n int) Option {
+	return func(o *options) error {
+		if n < 1 || n > streams.InboxSlots {
+			return optcheck.Invalid("WithWorkflowTaskPartitions", n, fmt.Sprintf("must be 1..%d", streams.InboxSlots))
+		}
+		return engine(orchestrator.WithPartitions(n))(o)
+	}
+}
+
 // WithWorkflowTaskTimeout sets how long the server waits for this worker to
 // finish a workflow task before it redelivers the task's messages to
-// another worker (default 30s); d must be positive. A worker that dies in
-// the middle of a task is replaced after d.
+// another worker (default 5s); d must be positive. A worker that dies in
+// the middle of a task is replaced after d; a live worker keeps the
+// messages it holds alive, however long their tasks take.
 func WithWorkflowTaskTimeout(d time.Duration) Option {
 	return func(o *options) error {
 		if err := optcheck.Positive("WithWorkflowTaskTimeout", d); err != nil {

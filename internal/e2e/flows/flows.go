@@ -46,3 +46,27 @@ func (r Recorder) Record(ctx context.Context, key string) (string, error) {
 	time.Sleep(time.Duration(2+rand.IntN(8)) * time.Millisecond)
 	return key, err
 }
+
+// Scaled is the workload of the scale-out tests: five recorded steps, a
+// durable timer and a signal ("bonus", an int added to the result), so
+// every kind of inbox message reaches an instance that several workers may
+// hold in turn.
+func Scaled(ctx workflow.Context, id string) (int, error) {
+	done := 0
+	for i := range 5 {
+		if _, err := workflow.ExecuteActivityByName[string](ctx, "Record", fmt.Sprintf("%s/%d", id, i)).Get(ctx); err != nil {
+			return 0, err
+		}
+		done++
+		if i == 2 {
+			if err := workflow.Sleep(ctx, 100*time.Millisecond); err != nil {
+				return 0, err
+			}
+		}
+	}
+	bonus, err := workflow.ReceiveSignal[int](ctx, "bonus")
+	if err != nil {
+		return 0, err
+	}
+	return done + bonus, nil
+}

@@ -30,6 +30,7 @@ func main() {
 		log.Fatal(err)
 	}
 	w.RegisterWorkflow(flows.Steps)
+	w.RegisterWorkflow(flows.Scaled)
 	w.RegisterActivity(flows.Recorder{Path: *record}.Record, worker.WithName("Record"), worker.WithHeartbeatTimeout(time.Second))
 	if err := w.Run(ctx); err != nil {
 		log.Fatal(err)
