@@ -69,6 +69,8 @@ type Runner struct {
 	// heartbeats. Another Runner may have configured the consumer
 	// differently, so it is read back from the server.
 	ackWait atomic.Int64
+	// The inbox stream, where attempt timers live (closedByEngine).
+	inboxCache
 }
 
 // NewRunner returns a Runner for activityType on queue in the namespace of
