@@ -96,9 +96,9 @@ func ParseAttemptTimeout(h nats.Header) (*AttemptTimeout, error) {
 // Failure is the failure the engine records for the timed-out attempt: a
 // retryable cairn.Timeout of its kind.
 func (a *AttemptTimeout) Failure() *history.Failure {
-	msg := fmt.Sprintf("activity attempt %d ran past its start-to-close timeout without a result (timed out by the engine)", a.Attempt)
+	msg := fmt.Sprintf("activity attempt %d did not finish within its start-to-close timeout (detected by the engine's attempt timer)", a.Attempt)
 	if a.Kind == failure.TimeoutHeartbeat {
-		msg = fmt.Sprintf("activity attempt %d sent no heartbeat within its heartbeat timeout (timed out by the engine: its worker stopped or lost its connection)", a.Attempt)
+		msg = fmt.Sprintf("activity attempt %d sent no heartbeat within its heartbeat timeout (detected by the engine's attempt timer)", a.Attempt)
 	}
 	return (&failure.TimeoutError{Kind: a.Kind, Message: msg}).Failure()
 }

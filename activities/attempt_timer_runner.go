@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -202,12 +201,6 @@ func (r *Runner) inboxStream(ctx context.Context) (jetstream.Stream, error) {
 	}
 	r.inbox = s
 	return s, nil
-}
-
-// inboxCache holds the Runner's handle on the inbox stream.
-type inboxCache struct {
-	inboxMu sync.Mutex
-	inbox   jetstream.Stream
 }
 
 // skipClosed acknowledges a redelivered task whose attempt the engine has
