@@ -76,7 +76,7 @@ func TestAttemptTimeoutsAreCountedRetriedAttempts(t *testing.T) {
 		t.Fatalf("activity failed %+v", f)
 	}
 	var af *ActivityFailure
-	if !errors.As(got, &af) || af.Attempt != 3 || af.Failure.Type != history.FailureTimeout {
+	if !errors.As(got, &af) || af.Attempt != 3 || af.Failure.Type != history.FailureTimeout || af.RetryState != RetryStateMaximumAttemptsReached {
 		t.Fatalf("the workflow saw %v", got)
 	}
 }
@@ -120,5 +120,30 @@ func TestOpenActivityWithAttemptTimerHasSchedules(t *testing.T) {
 	}
 	if in.Closed() == nil || in.HasSchedules() {
 		t.Fatalf("closed %v, schedules %v after the activity's result", in.Closed(), in.HasSchedules())
+	}
+}
+
+func TestRetryStateOf(t *testing.T) {
+	s2c := (&failure.TimeoutError{Kind: failure.TimeoutScheduleToClose}).Failure()
+	app := &history.Failure{Type: "Declined", Message: "no"}
+	limited := history.ActivityOptions{Retry: &history.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{"Fatal"}}}
+	for _, tc := range []struct {
+		name    string
+		opts    history.ActivityOptions
+		attempt int
+		f       *history.Failure
+		want    string
+	}{
+		{"schedule-to-close timeout", limited, 1, s2c, RetryStateTimeout},
+		{"non-retryable failure", limited, 1, &history.Failure{Type: "X", NonRetryable: true}, RetryStateNonRetryable},
+		{"listed type", limited, 1, &history.Failure{Type: "Fatal"}, RetryStateNonRetryable},
+		{"last attempt", limited, 3, app, RetryStateMaximumAttemptsReached},
+		{"last attempt timed out", limited, 3, attemptTimedOut(1, 3, failure.TimeoutHeartbeat).Attributes.(*history.ActivityFailed).Failure,
+			RetryStateMaximumAttemptsReached},
+		{"next attempt past the deadline", history.ActivityOptions{ScheduleToClose: history.Duration(time.Second)}, 2, app, RetryStateTimeout},
+	} {
+		if got := retryStateOf(tc.opts, tc.attempt, tc.f); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -550,7 +550,8 @@ func (in *Instance) apply(ev *history.Event) {
 	case *history.ActivityFailed:
 		if act := in.activities[a.ID]; act != nil && !act.closed {
 			act.closed = true
-			act.future.Set(nil, &ActivityFailure{ActivityType: act.typ, ID: a.ID, Attempt: a.Attempt, Failure: a.Failure})
+			act.future.Set(nil, &ActivityFailure{ActivityType: act.typ, ID: a.ID, Attempt: a.Attempt,
+				RetryState: retryStateOf(act.opts, a.Attempt, a.Failure), Failure: a.Failure})
 		}
 	case *history.ActivityRetrying:
 		in.retried = true
