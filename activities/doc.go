@@ -13,9 +13,13 @@
 //
 // Delivery is at least once: a task whose worker dies is redelivered after
 // the consumer's AckWait, so handlers must be idempotent or tolerate repeats.
+// An attempt with a start-to-close or heartbeat timeout is also guarded by
+// its attempt timer, a message schedule the Runner arms before the handler
+// runs and moves on heartbeats: if the worker dies, it fires and the engine
+// times the attempt out and retries it, without waiting for the AckWait.
 //
 // Imports: the standard library, nats.go and its jetstream package, and the
-// cairn packages streams, history and sdk/failure. The engine (orchestrator)
+// cairn packages streams, history, timers and sdk/failure. The engine (orchestrator)
 // imports this package to build tasks and parse results; sdk/activity and the
 // worker build on the Runner. activities must never import the orchestrator,
 // the workflow SDK or any other sdk package except sdk/failure.

@@ -38,6 +38,10 @@ type execution struct {
 	mu           sync.Mutex
 	lastProgress time.Time
 	watchdog     *time.Timer // heartbeat timeout; nil without one
+
+	// timer is the attempt's engine timer while the handler runs; nil
+	// when the task names none. Set before the handler starts.
+	timer *attemptTimer
 }
 
 // outcome is what the handler goroutine hands back.
@@ -74,6 +78,11 @@ func newExecution(r *Runner, t *Task, msg jetstream.Msg, ackWait time.Duration) 
 // the handler never runs), which may be after run returns if a handler
 // ignores its context.
 func (ex *execution) run(hard context.Context, release func()) {
+	if ex.closedByEngine(hard) {
+		release()
+		ex.skipClosed(hard)
+		return
+	}
 	stopKeepAlive := func() {}
 	if ex.r.opts.autoHeartbeat {
 		stopKeepAlive = ex.keepAlive(hard)
@@ -98,7 +107,8 @@ func (ex *execution) run(hard context.Context, release func()) {
 // shut down before there was one.
 func (ex *execution) execute(hard context.Context, release func()) (res *Result, handBack bool) {
 	t := ex.task
-	res = &Result{Run: t.Run, ActivityID: t.ActivityID, Attempt: t.Attempt, Deliveries: t.Deliveries, TraceParent: t.TraceParent}
+	res = &Result{Run: t.Run, ActivityID: t.ActivityID, Attempt: t.Attempt, Deliveries: t.Deliveries, TraceParent: t.TraceParent,
+		AttemptTimer: t.AttemptTimer}
 	pickup := time.Now()
 	hard, finish := ex.trace(hard, pickup)
 	defer func() { finish(res, handBack) }()
@@ -116,6 +126,18 @@ func (ex *execution) execute(hard context.Context, release func()) (res *Result,
 		res.Failure = f.Failure()
 		ex.log.Warn("task expired before it started", slog.Any("error", f))
 		return res, false
+	}
+
+	if t.AttemptTimer != "" {
+		// Armed before any user code runs, so that the engine times the
+		// attempt out whenever this process dies from here on.
+		at := newAttemptTimer(ex, pickup)
+		if !at.arm(hard) {
+			release()
+			return nil, true
+		}
+		defer at.stop()
+		ex.timer = at
 	}
 
 	hctx, cancel := context.WithCancelCause(hard)

@@ -115,6 +115,19 @@ func (p *headerParser) subject(key string) string {
 	if v == "" {
 		return ""
 	}
+	return p.validSubject(key, v)
+}
+
+// optionalSubject reads a header that may name a subject to publish to.
+func (p *headerParser) optionalSubject(key string) string {
+	v := p.h.Get(key)
+	if v == "" {
+		return ""
+	}
+	return p.validSubject(key, v)
+}
+
+func (p *headerParser) validSubject(key, v string) string {
 	if strings.ContainsAny(v, " \t*>") || strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") || strings.Contains(v, "..") {
 		p.fail(key, "%q is not a valid subject", v)
 		return ""

@@ -33,10 +33,13 @@ func InfoFrom(ctx context.Context) (*Task, bool) {
 }
 
 // RecordHeartbeat reports that the activity running under ctx is alive. It
-// restarts the local heartbeat-timeout watchdog and sends an in-progress ack
+// restarts the local heartbeat-timeout watchdog, sends an in-progress ack
 // (+WPI) on the task message, which restarts the consumer's AckWait on the
-// server. Acks are rate-limited to one per min(1s, AckWait/10), so it is
-// cheap to call in a tight loop.
+// server, and moves the attempt's engine timer forward (see
+// NewAttemptTimerMsg), so the engine does not time the attempt out. Acks
+// are rate-limited to one per min(1s, AckWait/10), timer moves to one per
+// 0.8 × the heartbeat timeout (a heartbeat in between is sent at the end
+// of that window), so it is cheap to call in a tight loop.
 //
 // It returns the context's error once the attempt is over (timed out,
 // abandoned or shut down), ErrNotActivity outside an activity, and an error
@@ -50,6 +53,9 @@ func RecordHeartbeat(ctx context.Context) error {
 		return err
 	}
 	ex.resetWatchdog()
+	if ex.timer != nil {
+		ex.timer.beat()
+	}
 	return ex.progress()
 }
 

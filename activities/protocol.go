@@ -22,9 +22,16 @@ const (
 	HeaderScheduleToStart  = "Cairn-Schedule-To-Start"
 	HeaderHeartbeatTimeout = "Cairn-Heartbeat-Timeout"
 	HeaderDeadline         = "Cairn-Deadline"
-	HeaderKind             = "Cairn-Kind"
-	HeaderStatus           = "Cairn-Status"
-	HeaderDeliveries       = "Cairn-Deliveries"
+	// HeaderAttemptTimer (task, optional) is the subject of the attempt's
+	// engine timer (see NewAttemptTimerMsg); the engine sets it when the
+	// activity has a start-to-close or heartbeat timeout.
+	HeaderAttemptTimer = "Cairn-Attempt-Timer"
+	// HeaderTimeoutKind (attempt timeout) is failure.TimeoutHeartbeat or
+	// failure.TimeoutStartToClose.
+	HeaderTimeoutKind = "Cairn-Timeout-Kind"
+	HeaderKind        = "Cairn-Kind"
+	HeaderStatus      = "Cairn-Status"
+	HeaderDeliveries  = "Cairn-Deliveries"
 	// HeaderDuration (optional, a Go duration such as "1.5s") is how
 	// long the handler ran; it feeds cost accounting.
 	HeaderDuration    = "Cairn-Duration"
@@ -36,6 +43,9 @@ const (
 	// headerMarkerReason is set by the server on subject delete markers,
 	// which are not tasks and must be skipped.
 	headerMarkerReason = "Nats-Marker-Reason"
+	// headerRollup with rollupSubject replaces every message of the subject.
+	headerRollup  = "Nats-Rollup"
+	rollupSubject = "sub"
 )
 
 // KindActivityResult is the HeaderKind of a result message. The engine's

@@ -64,6 +64,14 @@ func (ex *execution) publish(ctx context.Context, res *Result) bool {
 			ex.log.Error("result too large to publish; reporting a failure instead", slog.Any("error", err))
 			res = ex.tooLargeResult(res, err)
 			continue
+		case res.AttemptTimer != "" && isAPIError(err, errCodeSchedulerInvalid):
+			// The attempt timer's subject holds no schedule to purge but
+			// the engine's closed mark (the attempt timed out meanwhile):
+			// the result is stored without the purge, and ignored.
+			r := *res
+			r.AttemptTimer = ""
+			res = &r
+			continue
 		}
 		// Warn at the start of an outage and now and then during it,
 		// rather than on every retry.
@@ -78,6 +86,16 @@ func (ex *execution) publish(ctx context.Context, res *Result) bool {
 			return false
 		}
 	}
+}
+
+// errCodeSchedulerInvalid is JetStream's answer to a message that would
+// purge a schedule (Nats-Scheduler) on a subject whose last message is not
+// a schedule.
+const errCodeSchedulerInvalid jetstream.ErrorCode = 10212
+
+func isAPIError(err error, code jetstream.ErrorCode) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == code
 }
 
 func tooLarge(err error) bool {

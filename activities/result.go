@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/timers"
 )
 
 // Result is the outcome of one activity attempt, as carried by a result
@@ -28,6 +29,11 @@ type Result struct {
 	TraceParent string
 	// Duration is how long the handler ran (0 = not reported).
 	Duration time.Duration
+	// AttemptTimer is the task's attempt timer subject (Task.AttemptTimer),
+	// if any: the result message purges the timer's schedule as it is
+	// stored, so the timer cannot fire once the attempt has its result. It
+	// is not read back by ParseResult.
+	AttemptTimer string
 }
 
 // MsgID is the result message's JetStream de-duplication id:
@@ -53,6 +59,10 @@ func NewResultMsg(subject string, r *Result) *nats.Msg {
 		h.Set(HeaderDuration, r.Duration.String())
 	}
 	h.Set(headerMsgID, r.MsgID())
+	if r.AttemptTimer != "" {
+		h.Set(timers.HeaderScheduler, r.AttemptTimer)
+		h.Set(timers.HeaderScheduleNext, timers.SchedulePurge)
+	}
 
 	data := r.Output
 	if r.Failure != nil {

@@ -69,6 +69,10 @@ type Runner struct {
 	// heartbeats. Another Runner may have configured the consumer
 	// differently, so it is read back from the server.
 	ackWait atomic.Int64
+	// inbox is the stream of the attempt timers (closedByEngine), looked
+	// up on first use.
+	inboxMu sync.Mutex
+	inbox   jetstream.Stream
 }
 
 // NewRunner returns a Runner for activityType on queue in the namespace of

@@ -20,6 +20,9 @@ type Task struct {
 	// Optional timeouts; zero means none.
 	StartToClose    time.Duration
 	ScheduleToStart time.Duration
+	// AttemptTimer is the subject of the attempt's engine timer (empty:
+	// the engine enforces no attempt timeout; see NewAttemptTimerMsg).
+	AttemptTimer string
 	// Input is the JSON payload of the activity's arguments.
 	Input []byte
 	// W3C trace context of the scheduling workflow task, if any.
@@ -60,6 +63,7 @@ func NewTaskMsg(subject string, t *Task) *nats.Msg {
 	if !t.Deadline.IsZero() {
 		h.Set(HeaderDeadline, t.Deadline.UTC().Format(time.RFC3339Nano))
 	}
+	setOptional(h, HeaderAttemptTimer, t.AttemptTimer)
 	setOptional(h, HeaderTraceParent, t.TraceParent)
 	setOptional(h, HeaderTraceState, t.TraceState)
 	h.Set(headerMsgID, t.MsgID())
@@ -93,6 +97,7 @@ func ParseTask(h nats.Header, data []byte) (*Task, error) {
 		Reply:           p.subject(HeaderReply),
 		StartToClose:    p.duration(HeaderStartToClose),
 		ScheduleToStart: p.duration(HeaderScheduleToStart),
+		AttemptTimer:    p.optionalSubject(HeaderAttemptTimer),
 		TraceParent:     h.Get(HeaderTraceParent),
 		TraceState:      h.Get(HeaderTraceState),
 		Input:           data,

@@ -16,6 +16,10 @@ func WithTelemetry(t *telemetry.Telemetry) RunnerOption {
 	return func(o *runnerOptions) { o.telemetry = t }
 }
 
+// outcomeSkipped is the cairn.outcome of a redelivered task whose attempt
+// the engine had closed already: it was acknowledged without running.
+const outcomeSkipped = "skipped"
+
 func noFinish(*Result, bool) {}
 
 // trace starts the attempt's span and returns the context the handler runs

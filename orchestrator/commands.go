@@ -23,6 +23,21 @@ const workflowTimerName = "w"
 func userTimerName(id int64) string     { return "t" + strconv.FormatInt(id, 10) }
 func activityTimerName(id int64) string { return "a" + strconv.FormatInt(id, 10) }
 
+// attemptTimerName is the timer of one attempt of an activity (its
+// start-to-close and heartbeat timeouts, armed by the worker running it):
+// h<id>.<attempt>, so that every attempt has its own and attemptTimersName
+// matches them all.
+func attemptTimerName(id int64, attempt int) string {
+	return "h" + strconv.FormatInt(id, 10) + "." + strconv.Itoa(attempt)
+}
+func attemptTimersName(id int64) string { return "h" + strconv.FormatInt(id, 10) + ".*" }
+
+// hasAttemptTimer reports whether an activity's attempts are timed by the
+// engine: it has a start-to-close or a heartbeat timeout.
+func hasAttemptTimer(o history.ActivityOptions) bool {
+	return o.StartToClose > 0 || o.HeartbeatTimeout > 0
+}
+
 // commandKind is what a command does. Which event makes which command is
 // the table "Commands are derived from the batch's events" of
 // docs/design/engine.md.
@@ -41,6 +56,10 @@ const (
 	// taskdelay.<key>.<run>.<id> targeting the task subject, or the task
 	// message itself when the attempt is already due.
 	cmdActivityRetry
+	// cmdAttemptClosed marks an attempt that timed out as closed on its
+	// attempt timer's subject (replacing the schedule), so a worker handed
+	// its task again does not run it.
+	cmdAttemptClosed
 	// cmdAnnounceCancel tells a worker running an activity to stop (core
 	// NATS on subject, not stored, best effort).
 	cmdAnnounceCancel
@@ -74,10 +93,10 @@ const (
 )
 
 var commandKindNames = [...]string{cmdWorkflowTimeout: "workflow timeout", cmdActivityTask: "activity task",
-	cmdActivityTimeout: "activity timeout", cmdActivityRetry: "activity retry", cmdAnnounceCancel: "announce cancel",
-	cmdTimer: "timer", cmdDisarmTimer: "disarm timer", cmdPurge: "purge", cmdStartChild: "start child",
-	cmdCancelChild: "cancel child", cmdTerminateChild: "terminate child", cmdNotifyParent: "notify parent",
-	cmdContinueAsNew: "continue as new", cmdRetention: "retention", cmdSummary: "summary"}
+	cmdActivityTimeout: "activity timeout", cmdActivityRetry: "activity retry", cmdAttemptClosed: "attempt closed",
+	cmdAnnounceCancel: "announce cancel", cmdTimer: "timer", cmdDisarmTimer: "disarm timer", cmdPurge: "purge",
+	cmdStartChild: "start child", cmdCancelChild: "cancel child", cmdTerminateChild: "terminate child",
+	cmdNotifyParent: "notify parent", cmdContinueAsNew: "continue as new", cmdRetention: "retention", cmdSummary: "summary"}
 
 func (k commandKind) String() string {
 	if k > 0 && int(k) < len(commandKindNames) {
@@ -225,11 +244,11 @@ func (d deriver) eventCommands(ev *history.Event) []command {
 	case *history.ActivityScheduled:
 		return d.activityScheduled(ev, a)
 	case *history.ActivityRetrying:
-		return d.activityRetry(a)
+		return append(d.attemptClosed(a.ID, a.Attempt, a.Failure), d.activityRetry(a)...)
 	case *history.ActivityCompleted:
 		return d.activityTimerPurge(a.ID)
 	case *history.ActivityFailed:
-		return d.activityTimerPurge(a.ID)
+		return append(d.attemptClosed(a.ID, a.Attempt, a.Failure), d.activityTimerPurge(a.ID)...)
 	case *history.ActivityCancelRequested:
 		return d.activityCancel(a)
 	case *history.TimerStarted:
@@ -297,12 +316,31 @@ func (d deriver) activityTimerPurge(id int64) []command {
 	return nil
 }
 
+// attemptClosed marks an attempt that timed out (start-to-close or
+// heartbeat, reported by its attempt timer or by its worker) as closed on
+// its attempt timer's subject: the worker that held it may be dead, and
+// JetStream then hands its task to another worker after the consumer's
+// AckWait; that worker finds the mark and does not run the attempt again.
+// Other outcomes come with the worker's result, which purges the timer,
+// and the worker acknowledges its task.
+func (d deriver) attemptClosed(id int64, attempt int, f *history.Failure) []command {
+	sched := d.run.state.Activity(id)
+	if sched == nil || !hasAttemptTimer(sched.Options) || attempt < 1 || !activities.IsAttemptTimeout(f) {
+		return nil
+	}
+	return []command{{kind: cmdAttemptClosed, msg: activities.NewAttemptClosedMsg(
+		d.timerSubject(attemptTimerName(id, attempt)), d.runID, strconv.FormatInt(id, 10), attempt)}}
+}
+
 // activityCancel tells a worker running the activity to stop and drops
-// its timer and delayed retry.
+// its timers and delayed retry.
 func (d deriver) activityCancel(a *history.ActivityCancelRequested) []command {
 	id := strconv.FormatInt(a.ID, 10)
 	cmds := []command{{kind: cmdAnnounceCancel, subject: activities.CancelSubject(d.names, d.id, d.runID, id)}}
 	cmds = append(cmds, d.activityTimerPurge(a.ID)...)
+	if sched := d.run.state.Activity(a.ID); sched != nil && hasAttemptTimer(sched.Options) {
+		cmds = append(cmds, purgeCommand(d.names.InboxStream(), d.timerSubject(attemptTimersName(a.ID))))
+	}
 	return append(cmds, purgeCommand(d.names.TasksStream(), d.names.TaskDelaySubject(d.id, d.runID, id)))
 }
 
@@ -369,6 +407,9 @@ func (d deriver) taskMsg(a *history.ActivityScheduled, attempt int, scheduled, f
 	}
 	if s2c := a.Options.ScheduleToClose.D(); s2c > 0 {
 		t.Deadline = first.Add(s2c)
+	}
+	if hasAttemptTimer(a.Options) {
+		t.AttemptTimer = d.timerSubject(attemptTimerName(a.ID, attempt))
 	}
 	return activities.NewTaskMsg(d.names.TaskSubject(queue, a.ActivityType), t)
 }

@@ -64,6 +64,10 @@ func testConfig() commandConfig {
 var charge = &history.ActivityScheduled{ID: 3, ActivityType: "charge", Input: json.RawMessage(`{"cents":100}`),
 	Options: history.ActivityOptions{ScheduleToClose: history.Duration(10 * time.Minute), StartToClose: history.Duration(time.Minute)}}
 
+// heartbeatTimeout is the failure of an attempt whose heartbeat timer
+// fired.
+var heartbeatTimeout = (&activities.AttemptTimeout{Attempt: 2, Kind: "heartbeat"}).Failure()
+
 // want is what a command must be. Headers map a header to its value, ""
 // meaning absent.
 type want struct {
@@ -187,7 +191,8 @@ func TestCommandsOf(t *testing.T) {
 			check: func(t *testing.T, c command) {
 				task := taskOf(t, c)
 				if task.Attempt != 1 || !task.Scheduled.Equal(t0) || !task.Deadline.Equal(t0.Add(10*time.Minute)) ||
-					task.Reply != testInbox || string(task.Input) != `{"cents":100}` || task.StartToClose != time.Minute {
+					task.Reply != testInbox || string(task.Input) != `{"cents":100}` || task.StartToClose != time.Minute ||
+					task.AttemptTimer != "cairn.ns.timer.order=2F1.r1.h3.1" {
 					t.Errorf("task %+v", task)
 				}
 			}}, {kind: cmdActivityTimeout, subject: "cairn.ns.timer.order=2F1.r1.a3", at: t0.Add(10 * time.Minute),
@@ -198,7 +203,14 @@ func TestCommandsOf(t *testing.T) {
 		batch: history.Batch{ev(5, history.TypeActivityScheduled, &history.ActivityScheduled{ID: 4, ActivityType: "Ship It",
 			Options: history.ActivityOptions{TaskQueue: "other"}})},
 		want: []want{{kind: cmdActivityTask, subject: "cairn.ns.task.other.Ship=20It",
-			headers: map[string]string{"Nats-Msg-Id": "ns/order/1/r1/4/1", "Cairn-Deadline": ""}}},
+			headers: map[string]string{"Nats-Msg-Id": "ns/order/1/r1/4/1", "Cairn-Deadline": "", "Cairn-Attempt-Timer": ""}}},
+	}, {
+		name: "ActivityScheduled with a heartbeat timeout only: the task names its attempt timer",
+		batch: history.Batch{ev(5, history.TypeActivityScheduled, &history.ActivityScheduled{ID: 4, ActivityType: "beat",
+			Options: history.ActivityOptions{HeartbeatTimeout: history.Duration(time.Second)}})},
+		want: []want{{kind: cmdActivityTask, subject: "cairn.ns.task.q.beat",
+			headers: map[string]string{"Nats-Msg-Id": "ns/order/1/r1/4/1", "Cairn-Heartbeat-Timeout": "1s",
+				"Cairn-Attempt-Timer": "cairn.ns.timer.order=2F1.r1.h4.1"}}},
 	}, {
 		name: "ActivityRetrying later: schedule on taskdelay.<key>.<run>.<activity> targeting the task subject",
 		batch: history.Batch{ev(6, history.TypeActivityRetrying, &history.ActivityRetrying{ID: 3, Attempt: 1,
@@ -209,7 +221,7 @@ func TestCommandsOf(t *testing.T) {
 			check: func(t *testing.T, c command) {
 				task := taskOf(t, c)
 				if task.MsgID() != "ns/order/1/r1/3/2" || !task.Scheduled.Equal(t0.Add(30*time.Second)) ||
-					!task.Deadline.Equal(t0.Add(9*time.Minute)) {
+					!task.Deadline.Equal(t0.Add(9*time.Minute)) || task.AttemptTimer != "cairn.ns.timer.order=2F1.r1.h3.2" {
 					t.Errorf("task %+v", task)
 				}
 			}}},
@@ -219,6 +231,21 @@ func TestCommandsOf(t *testing.T) {
 		state: withCharge,
 		want: []want{{kind: cmdActivityRetry, subject: "cairn.ns.task.q.charge",
 			headers: map[string]string{"Nats-Msg-Id": "ns/order/1/r1/3/3", "Nats-Schedule": "", "Cairn-Attempt": "3"}}},
+	}, {
+		name: "ActivityRetrying after an attempt timeout: the attempt is marked closed on its timer, then the retry",
+		batch: history.Batch{ev(6, history.TypeActivityRetrying, &history.ActivityRetrying{ID: 3, Attempt: 2, NextAttemptAt: t0,
+			Failure: heartbeatTimeout})},
+		state: withCharge,
+		want: []want{{kind: cmdAttemptClosed, subject: "cairn.ns.timer.order=2F1.r1.h3.2",
+			headers: map[string]string{"Cairn-Kind": "activity.attempt.closed", "Cairn-Run": testRun, "Cairn-Activity-Id": "3",
+				"Cairn-Attempt": "2", "Nats-Rollup": "sub", "Nats-Schedule": "", "Nats-Msg-Id": ""}},
+			{kind: cmdActivityRetry, subject: "cairn.ns.task.q.charge", headers: map[string]string{"Cairn-Attempt": "3"}}},
+	}, {
+		name: "ActivityRetrying after another failure: the retry only (the worker's result purged the timer)",
+		batch: history.Batch{ev(6, history.TypeActivityRetrying, &history.ActivityRetrying{ID: 3, Attempt: 2, NextAttemptAt: t0,
+			Failure: &history.Failure{Type: history.FailureTimeout, Message: "late", Details: json.RawMessage(`{"kind":"schedule-to-start"}`)}})},
+		state: withCharge,
+		want:  []want{{kind: cmdActivityRetry, subject: "cairn.ns.task.q.charge", headers: map[string]string{"Cairn-Attempt": "3"}}},
 	}, {
 		name:  "ActivityRetrying of an activity the run does not know: nothing",
 		batch: history.Batch{ev(6, history.TypeActivityRetrying, &history.ActivityRetrying{ID: 8, Attempt: 1, NextAttemptAt: t0})},
@@ -273,6 +300,7 @@ func TestCommandsOf(t *testing.T) {
 		state: withCharge,
 		want: []want{{kind: cmdAnnounceCancel, subject: "cairn.ns.activity.cancel.order=2F1.r1.3"},
 			{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.timer.order=2F1.r1.a3"},
+			{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.timer.order=2F1.r1.h3.*"},
 			{kind: cmdPurge, stream: "cairn-ns-tasks", subject: "cairn.ns.taskdelay.order=2F1.r1.3"}},
 	}, {
 		name:  "activity closed (completed): purge of its schedule-to-close timer",
@@ -284,6 +312,19 @@ func TestCommandsOf(t *testing.T) {
 		batch: history.Batch{ev(8, history.TypeActivityFailed, &history.ActivityFailed{ID: 3, Attempt: 1})},
 		state: withCharge,
 		want:  []want{{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.timer.order=2F1.r1.a3"}},
+	}, {
+		name: "activity closed by an attempt timeout: the attempt is marked closed, its schedule-to-close timer purged",
+		batch: history.Batch{ev(8, history.TypeActivityFailed, &history.ActivityFailed{ID: 3, Attempt: 4,
+			Failure: (&activities.AttemptTimeout{Attempt: 4, Kind: "start-to-close"}).Failure()})},
+		state: withCharge,
+		want: []want{{kind: cmdAttemptClosed, subject: "cairn.ns.timer.order=2F1.r1.h3.4",
+			headers: map[string]string{"Cairn-Kind": "activity.attempt.closed", "Cairn-Attempt": "4"}},
+			{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.timer.order=2F1.r1.a3"}},
+	}, {
+		name: "attempt timeout of an activity without attempt timer: no mark",
+		batch: history.Batch{ev(8, history.TypeActivityFailed, &history.ActivityFailed{ID: 4, Attempt: 1,
+			Failure: heartbeatTimeout})},
+		state: fakeRun{activities: map[int64]*history.ActivityScheduled{4: {ID: 4, ActivityType: "x"}}},
 	}, {
 		name:  "activity closed without a schedule-to-close timer: nothing",
 		batch: history.Batch{ev(8, history.TypeActivityCompleted, &history.ActivityCompleted{ID: 4})},

@@ -88,8 +88,8 @@ func (w *Worker) send(ctx context.Context, set *commandSet, c command) error {
 		return c.err
 	}
 	switch c.kind {
-	case cmdWorkflowTimeout, cmdActivityTask, cmdActivityTimeout, cmdActivityRetry, cmdCancelChild, cmdNotifyParent,
-		cmdContinueAsNew, cmdRetention:
+	case cmdWorkflowTimeout, cmdActivityTask, cmdActivityTimeout, cmdActivityRetry, cmdAttemptClosed, cmdCancelChild,
+		cmdNotifyParent, cmdContinueAsNew, cmdRetention:
 		if err := w.publish(set, c.msg); err != nil && !c.bestEffort {
 			return err
 		}

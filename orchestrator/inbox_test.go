@@ -1,13 +1,17 @@
 package orchestrator
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/failconv"
 	"github.com/cairnhq/cairn/internal/store"
+	"github.com/cairnhq/cairn/sdk/failure"
 )
 
 // TestItemOf parses inbox messages as the store's constructors build them,
@@ -64,6 +68,21 @@ func TestItemOf(t *testing.T) {
 				t.Errorf("item %+v", it)
 			}
 		},
+	}, {
+		name: "attempt timeout", msg: activities.NewAttemptTimerMsg("cairn.ns.timer.order=2F1.r1.h3.2", testInbox, t0,
+			&activities.AttemptTimeout{Run: testRun, ActivityID: "3", Attempt: 2, Deliveries: 1, Kind: "heartbeat"}),
+		delivered: 1,
+		check: func(t *testing.T, it *item) {
+			a, ok := it.ev.Attributes.(*history.ActivityFailed)
+			if it.kind != store.KindAttemptTimeout || it.run != testRun || !ok || a.ID != 3 || a.Attempt != 2 || a.Deliveries != 1 {
+				t.Fatalf("item %+v, event %+v", it, it.ev.Attributes)
+			}
+			var te *failure.TimeoutError
+			if err := failconv.FromFailure(a.Failure); !errors.As(err, &te) || te.Kind != failure.TimeoutHeartbeat ||
+				!failconv.IsRetryable(a.Failure, nil) {
+				t.Errorf("failure %+v", a.Failure)
+			}
+		},
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,6 +94,11 @@ func TestItemOf(t *testing.T) {
 		})
 	}
 
+	badTimeout := activities.NewAttemptTimerMsg("s", testInbox, t0,
+		&activities.AttemptTimeout{Run: testRun, ActivityID: "3", Attempt: 2, Kind: "schedule-to-close"})
+	if _, err := itemOf(badTimeout.Header, nil, 1, time.Time{}); err == nil {
+		t.Error("an attempt timeout of kind schedule-to-close parsed")
+	}
 	bad := nats.NewMsg(testInbox)
 	bad.Header.Set(store.HeaderKind, "nonsense")
 	if _, err := itemOf(bad.Header, nil, 1, time.Time{}); err == nil {

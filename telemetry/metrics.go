@@ -156,7 +156,9 @@ func (t *Telemetry) ActivityScheduleToStart(ctx context.Context, activityType, q
 }
 
 // ActivityExecuted records an attempt's execution time; outcome is
-// completed, failed or timed_out and errorType the failure type, if any.
+// completed, failed, timed_out, handed_back or skipped (a redelivered
+// attempt the engine had closed, not run) and errorType the failure type,
+// if any.
 func (t *Telemetry) ActivityExecuted(ctx context.Context, activityType, queue, outcome, errorType string, d time.Duration) {
 	if t == nil {
 		return

@@ -12,6 +12,10 @@ const (
 	HeaderScheduleTarget = "Nats-Schedule-Target"
 	HeaderScheduler      = "Nats-Scheduler"
 	HeaderScheduleNext   = "Nats-Schedule-Next"
+	// SchedulePurge, as HeaderScheduleNext with HeaderScheduler naming a
+	// schedule's subject, on a message published to the schedule's stream,
+	// purges that schedule as the message is stored (ADR-51).
+	SchedulePurge = "purge"
 )
 
 // At formats a due time as an @at schedule. It keeps nanoseconds: a

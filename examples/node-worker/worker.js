@@ -61,8 +61,34 @@ async function handle(js, m) {
   const s2c = goDurationMs(h.get("Cairn-Start-To-Close"));
   if (s2c) deadline = Math.min(deadline, now + s2c);
   const s2s = goDurationMs(h.get("Cairn-Schedule-To-Start"));
+  const attemptTimer = h.get("Cairn-Attempt-Timer"), hbTimeout = goDurationMs(h.get("Cairn-Heartbeat-Timeout"));
+  let running = false; // while true, heartbeats move the attempt timer
 
-  const hb = setInterval(() => m.working(), ACK_WAIT_MS / 3); // +WPI heartbeats
+  // The attempt timer (protocol section 7.1): a schedule that times the
+  // attempt out in the engine if this process dies; due at the next
+  // heartbeat deadline or at the start-to-close deadline, whichever is first.
+  async function arm() {
+    let [due, kind] = [Infinity, ""];
+    if (hbTimeout) [due, kind] = [Date.now() + hbTimeout, "heartbeat"];
+    if (s2c && now + s2c <= due) [due, kind] = [now + s2c, "start-to-close"];
+    const th = headers();
+    th.set("Nats-Schedule", "@at " + new Date(due).toISOString());
+    th.set("Nats-Schedule-Target", reply);
+    th.set("Cairn-Protocol", "1");
+    th.set("Cairn-Kind", "activity.attempt.timeout");
+    th.set("Cairn-Run", run);
+    th.set("Cairn-Activity-Id", act);
+    th.set("Cairn-Attempt", attempt);
+    th.set("Cairn-Deliveries", String(m.info.redeliveryCount));
+    th.set("Cairn-Timeout-Kind", kind);
+    await js.publish(attemptTimer, new Uint8Array(0), { headers: th });
+  }
+
+  // This process is alive: +WPI, and move the attempt timer.
+  const hb = setInterval(() => {
+    m.working();
+    if (running && attemptTimer && hbTimeout) arm().catch((e) => console.error("moving the attempt timer failed:", e.message));
+  }, hbTimeout ? Math.min(ACK_WAIT_MS / 3, 0.8 * hbTimeout) : ACK_WAIT_MS / 3);
   try {
     let status, body;
     if (s2s && m.info.redeliveryCount === 1 && now > scheduled + s2s) {
@@ -72,6 +98,8 @@ async function handle(js, m) {
       [status, body] = ["failed", { type: "cairn.Timeout", message: "picked up after the deadline",
         nonRetryable: true, details: { kind: "schedule-to-close" } }];
     } else {
+      if (attemptTimer) await arm(); // before any activity code runs
+      running = true;
       let timer;
       const timeout = new Promise((_, rej) => {
         if (deadline < Infinity) timer = setTimeout(() => rej(Object.assign(new Error("attempt timed out"), { timeout: true })), deadline - now);
@@ -85,6 +113,7 @@ async function handle(js, m) {
           : ["failed", { type: e.name && e.name !== "Error" ? e.name : "cairn.Panic", message: String(e.message ?? e), stack: e.stack }];
       } finally {
         clearTimeout(timer);
+        running = false;
       }
     }
 
@@ -97,18 +126,29 @@ async function handle(js, m) {
     rh.set("Cairn-Status", status);
     rh.set("Cairn-Deliveries", String(m.info.redeliveryCount));
     if (h.has("traceparent")) rh.set("traceparent", h.get("traceparent"));
+    if (attemptTimer) { // the result purges the attempt timer as it is stored
+      rh.set("Nats-Scheduler", attemptTimer);
+      rh.set("Nats-Schedule-Next", "purge");
+    }
     const payload = new TextEncoder().encode(JSON.stringify(body));
     for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) { // until JetStream acknowledges
       try {
         await js.publish(reply, payload, { headers: rh, msgID: `${run}/${act}/${attempt}/result` });
         break;
       } catch (e) {
+        if (e.api_error?.err_code === 10212 && rh.has("Nats-Scheduler")) {
+          // The engine closed the attempt meanwhile: store the result
+          // without the purge (it will be ignored).
+          rh.delete("Nats-Scheduler");
+          rh.delete("Nats-Schedule-Next");
+          continue;
+        }
         console.error("publishing the result failed; retrying:", e.message);
         await sleep(delay);
       }
     }
     await m.ackAck(); // only after the result is stored
-    console.log(`${TYPE} ${h.get("Cairn-Workflow-Id")}/${act} attempt ${attempt}: ${status}`);
+    console.log(`${TYPE} ${h.get("Cairn-Workflow-Id")}/${act} attempt ${attempt}: ${status}${attemptTimer ? " (attempt timer armed)" : ""}`);
   } finally {
     clearInterval(hb);
   }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/cairnhq/cairn/internal/testutil"
 
 	"github.com/cairnhq/cairn/examples/order"
@@ -114,6 +116,24 @@ func TestNodeWorkerServesShip(t *testing.T) {
 	}
 	// The worker logs after its ack, which may be just after the result.
 	waitOutput(t, &lines, func(s string) bool { return strings.Contains(s, "Ship node-order-1/") }, "Ship served by node for node-order-1")
+	// Ship has a start-to-close timeout: the worker armed its attempt timer
+	// (a rejected schedule would have thrown) and the result purged it.
+	if !strings.Contains(lines.String(), "(attempt timer armed)") {
+		t.Fatalf("Ship ran without arming its attempt timer:\n%s", lines.String())
+	}
+	inbox, err := env.JetStream().Stream(wctx, env.Names().InboxStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := inbox.Info(wctx, jetstream.WithSubjectFilter(env.Names().TimerInstanceFilter("node-order-1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for subj := range info.State.Subjects {
+		if strings.Contains(subj, ".h") {
+			t.Fatalf("attempt timer %s left after the result", subj)
+		}
+	}
 
 	// A failure thrown in JavaScript comes back as a failure in Go, after
 	// the retry policy's attempts, and the order is compensated.

@@ -41,8 +41,8 @@ func TestScheduleToCloseEndsRetries(t *testing.T) {
 	var act *failure.ActivityError
 	var to *failure.TimeoutError
 	var app *failure.ApplicationError
-	if !errors.As(err, &act) || !(errors.As(err, &to) || errors.As(err, &app)) {
-		t.Fatalf("result %v", err)
+	if !errors.As(err, &act) || !(errors.As(err, &to) || errors.As(err, &app)) || act.RetryState != failure.RetryStateTimeout {
+		t.Fatalf("result %v (retry state %q)", err, act.RetryState)
 	}
 	events := checkHistory(t, c, "s2c")
 	if n := count(events, history.TypeActivityRetrying); n < 2 {

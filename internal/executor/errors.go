@@ -109,7 +109,10 @@ type ActivityFailure struct {
 	ActivityType string
 	ID           int64
 	Attempt      int
-	Failure      *history.Failure
+	// RetryState is why the engine stopped retrying (a RetryState* value);
+	// empty when the workflow canceled the activity.
+	RetryState string
+	Failure    *history.Failure
 }
 
 func (e *ActivityFailure) Error() string {

@@ -165,13 +165,17 @@ func (in *Instance) ActivityScheduledAt(id int64) time.Time {
 
 // HasSchedules reports whether the run ever created a durable schedule
 // (a timer, a schedule-to-close deadline, a delayed retry or an execution
-// timeout), so closing it needs to purge schedules.
+// timeout), or may have one left by a worker (the attempt timer of an
+// activity still open), so closing it needs to purge schedules. A closed
+// activity's attempt timers are gone: its result purged them, or they
+// fired (the mark of a last attempt that timed out stays until the
+// instance's retention ends).
 func (in *Instance) HasSchedules() bool {
 	if len(in.timers) > 0 || in.started.ExecutionTimeout > 0 || in.retried {
 		return true
 	}
 	for _, a := range in.activities {
-		if a.opts.ScheduleToClose > 0 {
+		if a.opts.ScheduleToClose > 0 || (!a.closed && (a.opts.StartToClose > 0 || a.opts.HeartbeatTimeout > 0)) {
 			return true
 		}
 	}
@@ -546,7 +550,8 @@ func (in *Instance) apply(ev *history.Event) {
 	case *history.ActivityFailed:
 		if act := in.activities[a.ID]; act != nil && !act.closed {
 			act.closed = true
-			act.future.Set(nil, &ActivityFailure{ActivityType: act.typ, ID: a.ID, Attempt: a.Attempt, Failure: a.Failure})
+			act.future.Set(nil, &ActivityFailure{ActivityType: act.typ, ID: a.ID, Attempt: a.Attempt,
+				RetryState: retryStateOf(act.opts, a.Attempt, a.Failure), Failure: a.Failure})
 		}
 	case *history.ActivityRetrying:
 		in.retried = true

@@ -17,9 +17,10 @@ import (
 // as sdk/failure writes them.
 type (
 	activityDetails struct {
-		ActivityType string `json:"activityType"`
-		ActivityID   string `json:"activityId"`
-		Attempt      int    `json:"attempt"`
+		ActivityType string             `json:"activityType"`
+		ActivityID   string             `json:"activityId"`
+		Attempt      int                `json:"attempt"`
+		RetryState   failure.RetryState `json:"retryState"`
 	}
 	workflowDetails struct {
 		WorkflowID   string `json:"workflowId"`
@@ -56,7 +57,8 @@ func FromFailure(f *history.Failure) error {
 	case failure.TypeActivity:
 		var d activityDetails
 		if json.Unmarshal(f.Details, &d) == nil {
-			return &failure.ActivityError{ActivityType: d.ActivityType, ActivityID: d.ActivityID, Attempt: d.Attempt, Cause: FromFailure(f.Cause)}
+			return &failure.ActivityError{ActivityType: d.ActivityType, ActivityID: d.ActivityID, Attempt: d.Attempt,
+				RetryState: d.RetryState, Cause: FromFailure(f.Cause)}
 		}
 	case failure.TypeWorkflow:
 		var d workflowDetails

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/cairnhq/cairn/activities"
 )
 
 // Headers of history and inbox messages (the activity ones are defined by
@@ -39,6 +41,9 @@ const (
 	KindStart           = "start"
 	KindActivityResult  = "activity.result"
 	KindActivityTimeout = "activity.timeout"
+	// KindAttemptTimeout is an attempt timer's fire (activities package):
+	// the attempt's start-to-close or heartbeat timeout passed.
+	KindAttemptTimeout  = activities.KindAttemptTimeout
 	KindTimerFired      = "timer.fired"
 	KindCancel          = "cancel"
 	KindTerminated      = "terminated"

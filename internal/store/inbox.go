@@ -155,6 +155,19 @@ func ParseInbox(h nats.Header, data []byte) (*Inbox, error) {
 		it.Event = &history.Event{Type: history.TypeActivityFailed, Attributes: &history.ActivityFailed{ID: id,
 			Failure: &history.Failure{Type: history.FailureTimeout, Message: "activity schedule-to-close timeout",
 				NonRetryable: true, Details: json.RawMessage(`{"kind":"schedule-to-close"}`)}}}
+	case KindAttemptTimeout:
+		a, err := activities.ParseAttemptTimeout(h)
+		if err != nil {
+			return nil, err
+		}
+		id, err := strconv.ParseInt(a.ActivityID, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("activity id %q: %w", a.ActivityID, err)
+		}
+		// The attempt failed like any other: the executor retries it per
+		// the retry policy, or ignores it if the attempt is over already.
+		it.Event = &history.Event{Type: history.TypeActivityFailed, Attributes: &history.ActivityFailed{
+			ID: id, Attempt: a.Attempt, Deliveries: a.Deliveries, Failure: a.Failure()}}
 	case KindTimerFired:
 		it.Event = &history.Event{Type: history.TypeTimerFired, Attributes: &history.TimerFired{ID: i64(h.Get(HeaderTimerID))}}
 	case KindCancel:

@@ -60,7 +60,7 @@ func Err(err error) error {
 		return nil
 	case *executor.ActivityFailure:
 		return &failure.ActivityError{ActivityType: e.ActivityType, ActivityID: itoa(e.ID), Attempt: e.Attempt,
-			Cause: failconv.FromFailure(e.Failure)}
+			RetryState: failure.RetryState(e.RetryState), Cause: failconv.FromFailure(e.Failure)}
 	case *executor.ChildFailure:
 		return &failure.WorkflowError{WorkflowID: e.WorkflowID, Run: e.Run, WorkflowType: e.WorkflowType,
 			Cause: failconv.FromFailure(e.Failure)}

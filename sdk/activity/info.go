@@ -34,8 +34,10 @@ func IsActivity(ctx context.Context) bool {
 // RecordHeartbeat tells cairn that the activity is alive and making
 // progress. Activities with a heartbeat timeout must call it more often than
 // that timeout, or their context is canceled and the attempt fails with a
-// heartbeat TimeoutError. Calls are rate-limited internally, so calling it
-// once per loop iteration is fine.
+// heartbeat TimeoutError. Heartbeats also reach the engine (at most every
+// 0.8 × the heartbeat timeout), which times the attempt out by itself if
+// they stop because the worker died. Calls are rate-limited internally, so
+// calling it once per loop iteration is fine.
 //
 // It returns the context's error once the attempt is over, and
 // ErrNotActivity outside an activity.

@@ -18,7 +18,7 @@
 //	*PanicError        history.FailurePanic, Message = panic value, Stack
 //	*CanceledError     history.FailureCanceled
 //	*TerminatedError   history.FailureTerminated, Message = reason
-//	*ActivityError     TypeActivity, Details {"activityType","activityId","attempt"}
+//	*ActivityError     TypeActivity, Details {"activityType","activityId","attempt","retryState"}
 //	*WorkflowError     TypeWorkflow, Details {"workflowId","run","workflowType"}
 //
 // Imports: the standard library and cairn/history only. The activity runner,

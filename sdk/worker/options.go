@@ -269,9 +269,11 @@ func WithName(name string) RegisterOption {
 // WithHeartbeatTimeout declares that the activity calls
 // activity.RecordHeartbeat at least every d (d must be positive): a worker
 // that stops doing so (it died or hangs) loses the task, which is
-// redelivered to another worker after d. Without it, the worker process
-// heartbeats for the activity while it runs. It applies to activities
-// only.
+// redelivered to another worker after d, as the same attempt. Without it,
+// the worker process heartbeats for the activity while it runs. It applies
+// to activities only. Attempts of activities scheduled with a
+// HeartbeatTimeout or StartToCloseTimeout (workflow.ActivityOptions) are
+// timed out by the engine from those whether or not this is set.
 func WithHeartbeatTimeout(d time.Duration) RegisterOption {
 	return func(r *registration) error {
 		if err := optcheck.Positive("WithHeartbeatTimeout", d); err != nil {

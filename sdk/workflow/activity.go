@@ -45,10 +45,15 @@ type ActivityOptions struct {
 	// ScheduleToStartTimeout bounds the wait for a worker to pick up an
 	// attempt.
 	ScheduleToStartTimeout time.Duration
-	// StartToCloseTimeout bounds one attempt.
+	// StartToCloseTimeout bounds one attempt. The engine enforces it even
+	// if the worker running the attempt dies: the attempt then fails with a
+	// start-to-close TimeoutError and is retried per RetryPolicy, counted
+	// as an attempt.
 	StartToCloseTimeout time.Duration
 	// HeartbeatTimeout fails an attempt whose activity stops calling
-	// activity.RecordHeartbeat for this long.
+	// activity.RecordHeartbeat for this long, or whose worker dies (the
+	// engine enforces it), with a heartbeat TimeoutError; the attempt is
+	// retried per RetryPolicy, counted as an attempt.
 	HeartbeatTimeout time.Duration
 	// RetryPolicy; nil means the default policy.
 	RetryPolicy *RetryPolicy

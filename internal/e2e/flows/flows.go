@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/workflow"
 )
 
@@ -69,4 +70,28 @@ func Scaled(ctx workflow.Context, id string) (int, error) {
 		return 0, err
 	}
 	return done + bonus, nil
+}
+
+// Hang is an activity whose first attempt never ends by itself: it
+// heartbeats until its context ends, so that its worker can be killed in
+// the middle of it. Later attempts return at once. Every execution is
+// recorded as <key>/attempt-<n>.
+func (r Recorder) Hang(ctx context.Context, key string) (string, error) {
+	attempt := activity.GetInfo(ctx).Attempt
+	if _, err := r.Record(ctx, fmt.Sprintf("%s/attempt-%d", key, attempt)); err != nil {
+		return "", err
+	}
+	if attempt > 1 {
+		return fmt.Sprintf("attempt %d", attempt), nil
+	}
+	for {
+		if err := activity.RecordHeartbeat(ctx); err != nil {
+			return "", err
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

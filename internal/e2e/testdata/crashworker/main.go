@@ -18,6 +18,7 @@ import (
 func main() {
 	url := flag.String("url", "", "NATS URL")
 	record := flag.String("record", "", "file that counts activity executions")
+	hang := flag.Bool("hang", false, "serve only the Hang activity (flows.Recorder.Hang)")
 	flag.Parse()
 	nc, err := streams.Connect(*url)
 	if err != nil {
@@ -29,9 +30,13 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	w.RegisterWorkflow(flows.Steps)
-	w.RegisterWorkflow(flows.Scaled)
-	w.RegisterActivity(flows.Recorder{Path: *record}.Record, worker.WithName("Record"), worker.WithHeartbeatTimeout(time.Second))
+	if *hang {
+		w.RegisterActivity(flows.Recorder{Path: *record}.Hang, worker.WithName("Hang"))
+	} else {
+		w.RegisterWorkflow(flows.Steps)
+		w.RegisterWorkflow(flows.Scaled)
+		w.RegisterActivity(flows.Recorder{Path: *record}.Record, worker.WithName("Record"), worker.WithHeartbeatTimeout(time.Second))
+	}
 	if err := w.Run(ctx); err != nil {
 		log.Fatal(err)
 	}
