@@ -37,7 +37,7 @@ func (w *Worker) commit(s *taskState, batch history.Batch) bool {
 	}
 	st := e.inst.Started()
 	head, err := w.store.Append(s.ctx, store.AppendRequest{WorkflowID: s.id, Prev: e.head, Run: s.run, Type: st.WorkflowType,
-		Queue: st.TaskQueue, Status: status, Batch: batch, Data: data, TaskTime: s.taskTime})
+		Queue: st.TaskQueue, Status: status, Batch: batch, Data: data, TaskTime: s.taskTime, InboxSeq: maxSeq(s.items)})
 	if err != nil {
 		w.commitFailed(s, err)
 		return false

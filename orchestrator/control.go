@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/store"
 )
 
 // control is the task's second phase: it applies the control items before
@@ -101,12 +102,49 @@ func recent(b history.Batch, now time.Time) bool {
 }
 
 // reemitAfterLoad reports whether the commands of an instance's last batch
-// are re-emitted: only after a load (cold), and only when the task holds a
-// redelivered message (a crash between append and publish leaves the
-// task's messages unacknowledged) or the batch is recent. Re-emitting older
-// batches on every load would re-run activities still executing elsewhere.
-func reemitAfterLoad(cold, redelivered bool, last history.Batch, now time.Time) bool {
-	return cold && (redelivered || recent(last, now))
+// are re-emitted: only after a load (cold), and only when they may not have
+// gone out. A task publishes its batch's commands before it acknowledges
+// its messages, so a crash in between leaves them unacknowledged: they
+// come back redelivered. When the head records the inbox messages of the
+// task that wrote it (Head.InboxSeq), that is exactly when one of them is
+// among the task's items again; otherwise (a batch a client appended, or
+// history from before the record) any redelivered message, or a batch
+// young enough that the streams still de-duplicate the re-emitted
+// commands, counts. Re-emitting when not needed re-runs activities whose
+// tasks were already taken (a server restart forgets the duplicate window
+// of tasks consumed and deleted).
+func reemitAfterLoad(cold bool, items []*item, head *store.Head, last history.Batch, now time.Time) bool {
+	if !cold {
+		return false
+	}
+	if head.InboxSeq > 0 {
+		for _, it := range items {
+			if it.redelivered && it.seq != 0 && it.seq <= head.InboxSeq {
+				return true
+			}
+		}
+		return false
+	}
+	return anyRedelivered(items) || recent(last, now)
+}
+
+// anyRedelivered reports whether any item came back.
+func anyRedelivered(items []*item) bool {
+	for _, it := range items {
+		if it.redelivered {
+			return true
+		}
+	}
+	return false
+}
+
+// maxSeq is the highest inbox stream sequence among items.
+func maxSeq(items []*item) uint64 {
+	var m uint64
+	for _, it := range items {
+		m = max(m, it.seq)
+	}
+	return m
 }
 
 // terminatesRun reports whether the items hold the terminated wake of run.
@@ -124,7 +162,7 @@ func terminatesRun(items []*item, run string) bool {
 // they may not have gone out, so a loaded closed run re-emits them too.
 func (w *Worker) closedRun(s *taskState) {
 	terminated := terminatesRun(s.items, s.e.head.Run)
-	if terminated || reemitAfterLoad(s.cold, s.redelivered, s.e.last, time.Now()) {
+	if terminated || reemitAfterLoad(s.cold, s.items, s.e.head, s.e.last, time.Now()) {
 		if err := w.reemitClose(s.ctx, s.e); err != nil {
 			s.log.Warn("emitting the commands of a closed run failed; will retry", "error", err)
 			s.retry(time.Second)
@@ -173,7 +211,7 @@ func (w *Worker) reemitClose(ctx context.Context, e *entry) error {
 // reemitLast re-emits the commands of a loaded instance's last batch when
 // reemitAfterLoad says so: they may not have gone out before a crash.
 func (w *Worker) reemitLast(s *taskState) bool {
-	if !reemitAfterLoad(s.cold, s.redelivered, s.e.last, time.Now()) {
+	if !reemitAfterLoad(s.cold, s.items, s.e.head, s.e.last, time.Now()) {
 		return true
 	}
 	s.ctx = s.tt.start(s.ctx)

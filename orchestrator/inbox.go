@@ -22,6 +22,8 @@ type item struct {
 	start       history.Batch
 	expectedSeq uint64
 	redelivered bool
+	// seq is the message's inbox stream sequence (0 if unknown).
+	seq uint64
 	// published is when the message was stored (zero if unknown).
 	published time.Time
 }
@@ -46,16 +48,16 @@ func parseItems(log *slog.Logger, msgs []jetstream.Msg) (items []*item, redelive
 // parseItem parses an inbox message (itemOf) and keeps it for its
 // acknowledgement.
 func parseItem(m jetstream.Msg) (*item, error) {
-	var delivered uint64
+	var delivered, seq uint64
 	var published time.Time
 	if md, err := m.Metadata(); err == nil {
-		delivered, published = md.NumDelivered, md.Timestamp
+		delivered, seq, published = md.NumDelivered, md.Sequence.Stream, md.Timestamp
 	}
 	it, err := itemOf(m.Headers(), m.Data(), delivered, published)
 	if err != nil {
 		return nil, err
 	}
-	it.msg = m
+	it.msg, it.seq = m, seq
 	return it, nil
 }
 

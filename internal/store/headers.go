@@ -32,6 +32,7 @@ const (
 	HeaderCallbackNonce = "Cairn-Callback-Nonce"
 	HeaderIdentity      = "Cairn-Identity"
 	HeaderTaskTime      = "Cairn-Task-Time-Us"
+	HeaderInboxSeq      = "Cairn-Inbox-Seq"
 	HeaderMsgID         = nats.MsgIdHdr
 	HeaderExpLastSubj   = nats.ExpectedLastSubjSeqHdr
 )

@@ -28,6 +28,11 @@ type Head struct {
 	LastEvent    int64
 	WorkflowType string
 	TaskQueue    string
+	// InboxSeq is the highest inbox stream sequence among the messages of
+	// the workflow task that wrote the last batch (0: not written by a
+	// workflow task, or unknown). Messages at or below it that come back
+	// mean that task stopped after its append, before its acknowledgement.
+	InboxSeq uint64
 	// Bytes is the stored size of the run's history when known (after a
 	// load or an append; 0 from a head read alone).
 	Bytes int64
@@ -85,6 +90,7 @@ func headOf(seq uint64, h nats.Header) *Head {
 		LastEvent:    i64(h.Get(HeaderLastEvent)),
 		WorkflowType: h.Get(HeaderType),
 		TaskQueue:    h.Get(HeaderQueue),
+		InboxSeq:     u64(h.Get(HeaderInboxSeq)),
 	}
 	if hd.RunStart == 0 {
 		hd.RunStart = seq
@@ -139,6 +145,9 @@ type AppendRequest struct {
 	// TaskTime is how long the task ran the code (recorded for cost
 	// accounting; 0 = not measured).
 	TaskTime time.Duration
+	// InboxSeq is the highest inbox stream sequence among the task's
+	// messages (see Head.InboxSeq; 0 = none).
+	InboxSeq uint64
 }
 
 // Append commits a batch if the instance's history still ends at req.Prev.
@@ -170,6 +179,9 @@ func (s *JetStream) Append(ctx context.Context, req AppendRequest) (*Head, error
 	if req.TaskTime > 0 {
 		m.Header.Set(HeaderTaskTime, strconv.FormatInt(req.TaskTime.Microseconds(), 10))
 	}
+	if req.InboxSeq > 0 {
+		m.Header.Set(HeaderInboxSeq, strconv.FormatUint(req.InboxSeq, 10))
+	}
 	if req.Prev != nil && !req.NewRun {
 		m.Header.Set(HeaderRunStart, strconv.FormatUint(req.Prev.RunStart, 10))
 	}
@@ -183,7 +195,8 @@ func (s *JetStream) Append(ctx context.Context, req AppendRequest) (*Head, error
 		}
 		return nil, fmt.Errorf("append history of %q run %s at event %d: %w", req.WorkflowID, req.Run, req.Batch[0].Seq, err)
 	}
-	h := &Head{Seq: ack.Sequence, Run: req.Run, Status: req.Status, LastEvent: last, WorkflowType: req.Type, TaskQueue: req.Queue}
+	h := &Head{Seq: ack.Sequence, Run: req.Run, Status: req.Status, LastEvent: last, WorkflowType: req.Type, TaskQueue: req.Queue,
+		InboxSeq: req.InboxSeq}
 	h.RunStart = ack.Sequence
 	h.Bytes = int64(len(data))
 	if req.Prev != nil && !req.NewRun {
