@@ -13,6 +13,7 @@ import (
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/e2e/flows"
+	"github.com/cairnhq/cairn/internal/testutil"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/testenv"
 )
@@ -89,4 +90,80 @@ func TestWorkerProcessSIGKILL(t *testing.T) {
 	if execs < 5*n {
 		t.Fatalf("only %d executions recorded", execs)
 	}
+}
+
+// buildCrashWorker builds the worker program the process tests run.
+func buildCrashWorker(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "crashworker")
+	build := exec.Command("go", "build", "-o", bin, "./testdata/crashworker")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build worker: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestWorkerProcessesSIGKILLShareAQueue runs three worker processes on
+// one queue and kills one of them with SIGKILL at random, several times,
+// starting a new one each time: the partitions of the dead process move
+// to the others within seconds, and every instance completes with the
+// right result and a clean history.
+func TestWorkerProcessesSIGKILLShareAQueue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs worker binaries")
+	}
+	bin := buildCrashWorker(t)
+	env := testenv.New(t)
+	record := filepath.Join(t.TempDir(), "executions")
+	startProc := func() *exec.Cmd {
+		cmd := exec.Command(bin, "-url", env.URL(), "-record", record)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	procs := []*exec.Cmd{startProc(), startProc(), startProc()}
+	t.Cleanup(func() {
+		for _, p := range procs {
+			_ = p.Process.Kill()
+			_ = p.Wait()
+		}
+	})
+	ctx := testCtx(t, 4*time.Minute)
+	c := env.Client(t)
+	// The workers register their types when they start; wait for that.
+	testutil.Eventually(t, 30*time.Second, func() error {
+		_, err := c.Start(ctx, client.StartOptions{ID: "procs-ready"}, flows.Scaled, "procs-ready")
+		return err
+	})
+	if err := c.Signal(ctx, "procs-ready", "", "bonus", 1000); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	started := make(chan error, 1)
+	go func() { started <- startScaled(ctx, c, "procs", n) }()
+	rng := rand.New(rand.NewPCG(7, 8))
+	midFlight := 0
+	for range 4 {
+		time.Sleep(time.Duration(200+rng.IntN(400)) * time.Millisecond)
+		i := rng.IntN(len(procs))
+		if err := procs[i].Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = procs[i].Wait()
+		if closedCount(t, c) < n {
+			midFlight++
+		}
+		procs[i] = startProc()
+	}
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	if midFlight == 0 {
+		t.Fatal("every SIGKILL came after all workflows closed")
+	}
+	// procs-ready ran its five steps too.
+	extra := checkScaled(t, ctx, c, "procs", n, record) - 5
+	t.Logf("%d instances on 3 processes, 4 SIGKILLs: %d steps ran more than once", n, extra)
 }
