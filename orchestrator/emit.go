@@ -42,6 +42,33 @@ func (w *Worker) emit(ctx context.Context, e *entry, batch history.Batch) error 
 	return w.sendCommands(ctx, commandsOf(batch, w.runInfo(ctx, e), w.commandConfig()))
 }
 
+// armLoadedTimers arms the in-process fast path of a loaded run's open
+// timers that are due within the local horizon. The worker that armed them
+// may be gone (the instance's partition moved, or this worker restarted),
+// and the server's schedule alone fires up to 250 ms late. The schedules
+// are in place already: nothing is published.
+func (w *Worker) armLoadedTimers(e *entry, batches []history.Batch) {
+	var d *deriver
+	for _, b := range batches {
+		for _, ev := range b {
+			a, ok := ev.Attributes.(*history.TimerStarted)
+			if !ok || !e.inst.TimerOpen(a.ID) {
+				continue
+			}
+			if d == nil {
+				nd := newDeriver(w.runInfo(context.Background(), e), w.commandConfig())
+				d = &nd
+			}
+			if c := d.timer(ev, a); c.timer != nil {
+				if c.timerTrace != nil {
+					w.rememberTimer(*c.timer, c.timerTrace)
+				}
+				w.local.Add(*c.timer, c.at)
+			}
+		}
+	}
+}
+
 // runInfo is what commandsOf needs of a live run, now.
 func (w *Worker) runInfo(ctx context.Context, e *entry) runInfo {
 	started := e.inst.Started()

@@ -165,6 +165,7 @@ func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) 
 	e.inst = inst
 	if c != nil {
 		c.put(e)
+		w.armLoadedTimers(e, batches)
 	}
 	return e, nil
 }

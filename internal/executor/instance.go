@@ -185,6 +185,13 @@ func (in *Instance) HasSchedules() bool {
 // StartTime returns when the run started.
 func (in *Instance) StartTime() time.Time { return in.startTime }
 
+// TimerOpen reports whether the run's timer id was started and has neither
+// fired nor been canceled.
+func (in *Instance) TimerOpen(id int64) bool {
+	t := in.timers[id]
+	return t != nil && !t.done
+}
+
 // LastSeq returns the sequence of the last event of the run.
 func (in *Instance) LastSeq() int64 { return in.lastSeq }
 
