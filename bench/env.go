@@ -28,7 +28,13 @@ const benchQueue = "bench"
 // env is one benchmark's world: a fresh embedded nats-server with file
 // storage in its own temporary directory on 127.0.0.1 (random port), the
 // provisioned default namespace, a worker running in this process on its own
-// connection, and a client on another connection.
+// connection (or worker processes, newProcEnv), and a client on another
+// connection.
+//
+// Everything but startServer and restartServer reaches the server through
+// url, so a cluster mode (embedded.StartCluster, streams with replicas) is a
+// change of startServer, of the provisioning in newEnv and of the worker
+// processes' options, not of the benchmarks.
 type env struct {
 	dir        string
 	syncAlways bool
@@ -44,6 +50,12 @@ type env struct {
 	w          *worker.Worker
 	stopWorker context.CancelFunc
 	workerDone chan error
+
+	// procs are the worker processes of newProcEnv, oldest first; the
+	// killed ones are removed.
+	procs    []*workerProc
+	nextProc int
+	members  *members
 }
 
 // newEnv starts the server, provisions the namespace, connects a client and
@@ -153,6 +165,17 @@ func (e *env) startWorker(ctx context.Context, register func(*worker.Worker), wo
 // close stops the worker, the connections and the server, and removes the
 // data directory.
 func (e *env) close() {
+	for _, p := range e.procs {
+		if !p.exited() {
+			if _, err := p.stop(context.Background()); err != nil {
+				p.kill()
+			}
+		}
+	}
+	e.procs = nil
+	if e.members != nil {
+		e.members.close()
+	}
 	if e.stopWorker != nil {
 		e.stopWorker()
 		select {

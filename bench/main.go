@@ -60,6 +60,10 @@ var (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "worker" {
+		workerMain(os.Args[2:]) // a worker process (proc.go)
+		return
+	}
 	var (
 		cfg        config
 		benchList  = flag.String("bench", "B1,B2,B3,B4,COLD,COMMIT", "comma-separated benchmarks to run")

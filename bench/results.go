@@ -85,7 +85,7 @@ func metricDefs(cfg config) []metricDef {
 	}
 	for _, b := range benchmarks {
 		d = append(d,
-			metricDef{b.name + ".cpu_self", "load", b.name + ": CPU used by this process", "% of machine", 0, nil},
+			metricDef{b.name + ".cpu_self", "load", b.name + ": CPU used by this process and its worker processes", "% of machine", 0, nil},
 			metricDef{b.name + ".cpu_others", "load", b.name + ": CPU used by other processes (shared VM)", "% of machine", 0, nil})
 	}
 	return d
