@@ -30,6 +30,7 @@ type config struct {
 	b4Sleep                     time.Duration
 	coldN, coldIter             int
 	commitDur                   time.Duration
+	scaleProcs                  []int
 	timeout                     time.Duration
 }
 
@@ -46,6 +47,7 @@ var benchmarks = []benchmark{
 	{"B4", "1,000 workflows sleeping 1 s: total time and timer lateness", runB4},
 	{"COLD", "cold load and replay of a ~1,000-event history", runCOLD},
 	{"COMMIT", "raw commit alternatives: single conditional message vs atomic batch", runCOMMIT},
+	{"SCALE", "B2 with the worker in 1, 2 and 4 processes: throughput, conflicts, redeliveries", runSCALE},
 }
 
 // mode is a persistence mode of the server.
@@ -66,7 +68,8 @@ func main() {
 	}
 	var (
 		cfg        config
-		benchList  = flag.String("bench", "B1,B2,B3,B4,COLD,COMMIT", "comma-separated benchmarks to run")
+		benchList  = flag.String("bench", "B1,B2,B3,B4,COLD,COMMIT,SCALE", "comma-separated benchmarks to run")
+		scaleProcs = flag.String("scale-procs", "1,2,4", "SCALE worker process counts; ratios are to the first")
 		syncAlways = flag.Bool("sync-always", false, "run only with the server's fsync on every write (=false: only default persistence); unset: both modes")
 		runs       = flag.Int("runs", 3, "runs per benchmark and mode; figures are medians")
 		out        = flag.String("out", "bench/RESULTS.md", "results file (empty: do not write)")
@@ -111,6 +114,13 @@ func main() {
 			log.Fatalf("unknown benchmark %q", name)
 		}
 		selected = append(selected, benchmarks[i])
+	}
+	for _, f := range strings.Split(*scaleProcs, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || n < 1 {
+			log.Fatalf("-scale-procs: %q is not a process count", f)
+		}
+		cfg.scaleProcs = append(cfg.scaleProcs, n)
 	}
 	if *runs < 1 {
 		log.Fatal("-runs must be at least 1")
