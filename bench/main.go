@@ -31,6 +31,9 @@ type config struct {
 	coldN, coldIter             int
 	commitDur                   time.Duration
 	scaleProcs                  []int
+	failoverN, failoverKills    int
+	tkN                         int
+	tkSleep, tkSleepLong        time.Duration
 	timeout                     time.Duration
 }
 
@@ -48,6 +51,8 @@ var benchmarks = []benchmark{
 	{"COLD", "cold load and replay of a ~1,000-event history", runCOLD},
 	{"COMMIT", "raw commit alternatives: single conditional message vs atomic batch", runCOMMIT},
 	{"SCALE", "B2 with the worker in 1, 2 and 4 processes: throughput, conflicts, redeliveries", runSCALE},
+	{"FAILOVER", "2 worker processes, one SIGKILLed: time until its instances progress again", runFAILOVER},
+	{"TIMERKILL", "timer lateness when the worker that armed the timers is SIGKILLed", runTIMERKILL},
 }
 
 // mode is a persistence mode of the server.
@@ -63,12 +68,12 @@ var (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "worker" {
-		workerMain(os.Args[2:]) // a worker process (proc.go)
+		workerMain(os.Args[2:]) // a worker process of SCALE, FAILOVER, TIMERKILL (proc.go)
 		return
 	}
 	var (
 		cfg        config
-		benchList  = flag.String("bench", "B1,B2,B3,B4,COLD,COMMIT,SCALE", "comma-separated benchmarks to run")
+		benchList  = flag.String("bench", "B1,B2,B3,B4,COLD,COMMIT,SCALE,FAILOVER,TIMERKILL", "comma-separated benchmarks to run")
 		scaleProcs = flag.String("scale-procs", "1,2,4", "SCALE worker process counts; ratios are to the first")
 		syncAlways = flag.Bool("sync-always", false, "run only with the server's fsync on every write (=false: only default persistence); unset: both modes")
 		runs       = flag.Int("runs", 3, "runs per benchmark and mode; figures are medians")
@@ -90,6 +95,11 @@ func main() {
 	flag.IntVar(&cfg.coldN, "cold-n", 500, "COLD sequential activities (2n+2 events)")
 	flag.IntVar(&cfg.coldIter, "cold-iter", 10, "COLD loads per run (median)")
 	flag.DurationVar(&cfg.commitDur, "commit-dur", 2*time.Second, "COMMIT duration of each variant")
+	flag.IntVar(&cfg.failoverN, "failover-n", 200, "FAILOVER instances waiting on a signal, per kill")
+	flag.IntVar(&cfg.failoverKills, "failover-kills", 3, "FAILOVER kills per run")
+	flag.IntVar(&cfg.tkN, "timerkill-n", 200, "TIMERKILL sleeping workflows of each sleep")
+	flag.DurationVar(&cfg.tkSleep, "timerkill-sleep", 2*time.Second, "TIMERKILL short sleep (due before the dead worker's partitions move)")
+	flag.DurationVar(&cfg.tkSleepLong, "timerkill-sleep-long", 8*time.Second, "TIMERKILL long sleep (due after they moved); 0: none")
 	flag.IntVar(&shards, "shards", 0, "orchestrator shards of the worker (0: the engine's default, 16×GOMAXPROCS); a what-if knob")
 	flag.StringVar(&waiter, "waiter", "client", "how results are awaited: client (WorkflowRun.Get, the figures of record) or head (what-if: notification-safe head-only wait, see waiter.go)")
 	flag.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "timeout of one benchmark run")
@@ -121,6 +131,9 @@ func main() {
 			log.Fatalf("-scale-procs: %q is not a process count", f)
 		}
 		cfg.scaleProcs = append(cfg.scaleProcs, n)
+	}
+	if cfg.failoverN < 1 || cfg.failoverKills < 1 || cfg.tkN < 1 || cfg.tkSleep <= 0 {
+		log.Fatal("-failover-n, -failover-kills, -timerkill-n and -timerkill-sleep must be positive")
 	}
 	if *runs < 1 {
 		log.Fatal("-runs must be at least 1")
