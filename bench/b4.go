@@ -15,8 +15,8 @@ import (
 // measures the total time from the first start to the last result, and the
 // lateness of every timer: the time its TimerFired event was recorded
 // minus the FireAt of its TimerStarted event, both read from history.
-func runB4(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
-	e, err := newEnv(ctx, syncAlways, registerAll)
+func runB4(ctx context.Context, cfg *config, m mode) (metrics, error) {
+	e, err := newEnv(ctx, m, registerAll)
 	if err != nil {
 		return nil, err
 	}

@@ -32,15 +32,16 @@ const benchQueue = "bench"
 // connection.
 //
 // Everything but startServer and restartServer reaches the server through
-// url, so a cluster mode (embedded.StartCluster, streams with replicas) is a
-// change of startServer, of the provisioning in newEnv and of the worker
-// processes' options, not of the benchmarks.
+// url, and every benchmark gets its server from the mode it runs in, so a
+// cluster mode (embedded.StartCluster, streams with replicas) is a change of
+// mode, startServer, the provisioning in newEnv and the worker processes'
+// flags, not of the benchmarks.
 type env struct {
-	dir        string
-	syncAlways bool
-	srv        *embedded.Server
-	port       int
-	url        string
+	dir  string
+	mode mode
+	srv  *embedded.Server
+	port int
+	url  string
 
 	nc     *nats.Conn // the client's connection
 	js     jetstream.JetStream
@@ -60,12 +61,12 @@ type env struct {
 
 // newEnv starts the server, provisions the namespace, connects a client and
 // (unless register is nil) starts a worker with what register registers.
-func newEnv(ctx context.Context, syncAlways bool, register func(*worker.Worker), wopts ...worker.Option) (*env, error) {
+func newEnv(ctx context.Context, m mode, register func(*worker.Worker), wopts ...worker.Option) (*env, error) {
 	dir, err := os.MkdirTemp("", "cairn-bench-")
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir, syncAlways: syncAlways, port: -1}
+	e := &env{dir: dir, mode: m, port: -1}
 	if err := e.startServer(ctx); err != nil {
 		e.close()
 		return nil, err
@@ -99,7 +100,7 @@ func newEnv(ctx context.Context, syncAlways bool, register func(*worker.Worker),
 
 func (e *env) startServer(ctx context.Context) error {
 	srv, err := embedded.StartServer(ctx, embedded.WithDataDir(e.dir), embedded.WithPort(e.port),
-		embedded.WithSyncAlways(e.syncAlways))
+		embedded.WithSyncAlways(e.mode.syncAlways))
 	if err != nil {
 		return err
 	}

@@ -26,8 +26,8 @@ const takenOver = time.Second
 // more than takenOver after the kill was the dead worker's; the round's
 // failover is the close of its last instance. A new process then replaces
 // the dead one, and the next round starts once the partitions are placed.
-func runFAILOVER(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
-	e, err := newProcEnv(ctx, syncAlways, 2)
+func runFAILOVER(ctx context.Context, cfg *config, m mode) (metrics, error) {
+	e, err := newProcEnv(ctx, m, 2)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ type config struct {
 type benchmark struct {
 	name string
 	desc string
-	run  func(ctx context.Context, cfg *config, syncAlways bool) (metrics, error)
+	run  func(ctx context.Context, cfg *config, m mode) (metrics, error)
 }
 
 var benchmarks = []benchmark{
@@ -55,7 +55,8 @@ var benchmarks = []benchmark{
 	{"TIMERKILL", "timer lateness when the worker that armed the timers is SIGKILLed", runTIMERKILL},
 }
 
-// mode is a persistence mode of the server.
+// mode is how the benchmarks' server runs: its persistence. A cluster mode
+// (nodes, replicas) belongs here too, read by startServer and newEnv.
 type mode struct {
 	name       string
 	syncAlways bool
@@ -163,7 +164,7 @@ func main() {
 				ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 				t := time.Now()
 				c0 := sampleCPU()
-				got, err := b.run(ctx, &cfg, m.syncAlways)
+				got, err := b.run(ctx, &cfg, m)
 				self, others := cpuShares(c0, sampleCPU())
 				cancel()
 				if err != nil {

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 func TestWorkerProcesses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	e, err := newProcEnv(ctx, false, 2)
+	e, err := newProcEnv(ctx, modeDefault, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@ import (
 // newProcEnv is newEnv with the worker in n separate processes (proc.go):
 // this process holds only the server and the client. It returns once every
 // process serves the queue and the partitions are placed (settle).
-func newProcEnv(ctx context.Context, syncAlways bool, n int) (*env, error) {
-	e, err := newEnv(ctx, syncAlways, nil)
+func newProcEnv(ctx context.Context, m mode, n int) (*env, error) {
+	e, err := newEnv(ctx, m, nil)
 	if err != nil {
 		return nil, err
 	}

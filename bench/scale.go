@@ -19,29 +19,29 @@ import (
 //   - naks: negative acknowledgements of task messages (server advisories);
 //   - cold: tasks that found the instance outside the sticky cache, beyond
 //     the one start task of each workflow (which always does).
-func runSCALE(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
-	m := metrics{}
+func runSCALE(ctx context.Context, cfg *config, m mode) (metrics, error) {
+	out := metrics{}
 	var base float64
 	for i, n := range cfg.scaleProcs {
-		r, err := scaleOnce(ctx, cfg, syncAlways, n)
+		r, err := scaleOnce(ctx, cfg, m, n)
 		if err != nil {
 			return nil, fmt.Errorf("%d worker process(es): %w", n, err)
 		}
 		k := fmt.Sprintf("SCALE.p%d.", n)
 		for name, v := range r {
-			m[k+name] = v
+			out[k+name] = v
 		}
 		if i == 0 {
 			base = r["wf_per_s"]
 		} else {
-			m[k+"ratio"] = r["wf_per_s"] / base
+			out[k+"ratio"] = r["wf_per_s"] / base
 		}
 	}
-	return m, nil
+	return out, nil
 }
 
-func scaleOnce(ctx context.Context, cfg *config, syncAlways bool, n int) (metrics, error) {
-	e, err := newProcEnv(ctx, syncAlways, n)
+func scaleOnce(ctx context.Context, cfg *config, m mode, n int) (metrics, error) {
+	e, err := newProcEnv(ctx, m, n)
 	if err != nil {
 		return nil, err
 	}

@@ -23,8 +23,8 @@ import (
 // in-process timer for it). Lateness is TimerFired's time − FireAt, read
 // from every history, as in B4; the surviving worker's own timers are in
 // the same figures, on time.
-func runTIMERKILL(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
-	e, err := newProcEnv(ctx, syncAlways, 2)
+func runTIMERKILL(ctx context.Context, cfg *config, m mode) (metrics, error) {
+	e, err := newProcEnv(ctx, m, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func runTIMERKILL(ctx context.Context, cfg *config, syncAlways bool) (metrics, e
 		return nil, err
 	}
 
-	m := metrics{}
+	out := metrics{}
 	dueBefore := 0
 	for gi, g := range groups {
 		late := make([]float64, 0, cfg.tkN)
@@ -86,15 +86,15 @@ func runTIMERKILL(ctx context.Context, cfg *config, syncAlways bool) (metrics, e
 			late = append(late, ms(l))
 		}
 		k := "TIMERKILL." + g.name + "."
-		m[k+"late_p50_ms"] = percentile(late, 50)
-		m[k+"late_p99_ms"] = percentile(late, 99)
-		m[k+"late_max_ms"] = percentile(late, 100)
-		m[k+"waited"] = float64(waited)
+		out[k+"late_p50_ms"] = percentile(late, 50)
+		out[k+"late_p99_ms"] = percentile(late, 99)
+		out[k+"late_max_ms"] = percentile(late, 100)
+		out[k+"waited"] = float64(waited)
 	}
-	m["TIMERKILL.due_before_kill"] = float64(dueBefore)
+	out["TIMERKILL.due_before_kill"] = float64(dueBefore)
 	if last, moved := adv.pinsSince(tKill); !last.IsZero() {
-		m["TIMERKILL.pin_s"] = last.Sub(tKill).Seconds()
-		m["TIMERKILL.partitions"] = float64(moved)
+		out["TIMERKILL.pin_s"] = last.Sub(tKill).Seconds()
+		out["TIMERKILL.partitions"] = float64(moved)
 	}
-	return m, nil
+	return out, nil
 }
