@@ -105,7 +105,7 @@ func metricDefs(cfg config) []metricDef {
 	}
 	d = append(d,
 		metricDef{"FAILOVER.last_med_s", "FAILOVER", fmt.Sprintf("kill → last instance of the dead worker's partitions closed, median of %d kills", cfg.failoverKills), "s", 2, nil},
-		metricDef{"FAILOVER.last_max_s", "FAILOVER", "the same, worst kill", "s", 2, nil},
+		metricDef{"FAILOVER.last_max_s", "FAILOVER", "the same, worst of the run's kills", "s", 2, nil},
 		metricDef{"FAILOVER.pin_med_s", "FAILOVER", "kill → last partition pinned to the survivor (advisory), median", "s", 2, nil},
 		metricDef{"FAILOVER.partitions", "FAILOVER", fmt.Sprintf("partitions taken over per kill (of %d), median", streams.DefaultPartitions), "count", 0, nil},
 		metricDef{"FAILOVER.affected", "FAILOVER", fmt.Sprintf("instances in them (of %d signalled), median", cfg.failoverN), "count", 0, nil},
