@@ -11,8 +11,8 @@ import (
 // runB1 measures the latency of one workflow of 10 sequential no-op
 // activities, start to result, with nothing else running: workflows are
 // started one after the other, after a warm-up.
-func runB1(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
-	e, err := newEnv(ctx, syncAlways, registerAll)
+func runB1(ctx context.Context, cfg *config, m mode) (metrics, error) {
+	e, err := newEnv(ctx, m, registerAll)
 	if err != nil {
 		return nil, err
 	}

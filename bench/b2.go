@@ -13,8 +13,8 @@ import (
 // started concurrently by cfg.b2Pool goroutines that each start a workflow
 // and wait for its result before taking the next. The figure is
 // workflows / wall time from the first start to the last result.
-func runB2(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
-	e, err := newEnv(ctx, syncAlways, registerAll)
+func runB2(ctx context.Context, cfg *config, m mode) (metrics, error) {
+	e, err := newEnv(ctx, m, registerAll)
 	if err != nil {
 		return nil, err
 	}

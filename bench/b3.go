@@ -13,8 +13,8 @@ import (
 // runB3 measures one workflow that fans out cfg.b3N no-op activities at
 // once and awaits them all, start to result. It runs cfg.b3Iter times per
 // server (after a small warm-up) and reports the median.
-func runB3(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
-	e, err := newEnv(ctx, syncAlways, registerAll)
+func runB3(ctx context.Context, cfg *config, m mode) (metrics, error) {
+	e, err := newEnv(ctx, m, registerAll)
 	if err != nil {
 		return nil, err
 	}

@@ -15,8 +15,8 @@ import (
 // measures the total time from the first start to the last result, and the
 // lateness of every timer: the time its TimerFired event was recorded
 // minus the FireAt of its TimerStarted event, both read from history.
-func runB4(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
-	e, err := newEnv(ctx, syncAlways, registerAll)
+func runB4(ctx context.Context, cfg *config, m mode) (metrics, error) {
+	e, err := newEnv(ctx, m, registerAll)
 	if err != nil {
 		return nil, err
 	}
@@ -80,21 +80,9 @@ func runB4(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
 	late := make([]float64, 0, cfg.b4N)
 	early := 0
 	for _, id := range ids {
-		evs, err := e.client.History(ctx, id, "")
+		fireAt, fired, err := timerTimes(ctx, e, id)
 		if err != nil {
 			return nil, err
-		}
-		var fireAt, fired time.Time
-		for _, ev := range evs {
-			switch a := ev.Attributes.(type) {
-			case *history.TimerStarted:
-				fireAt = a.FireAt
-			case *history.TimerFired:
-				fired = ev.Time
-			}
-		}
-		if fireAt.IsZero() || fired.IsZero() {
-			return nil, fmt.Errorf("%s: no TimerStarted/TimerFired pair in history", id)
 		}
 		l := fired.Sub(fireAt)
 		if l < 0 {
@@ -115,4 +103,26 @@ func runB4(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
 		"B4.late_max_ms": percentile(late, 100),
 		"B4.early":       float64(early),
 	}, nil
+}
+
+// timerTimes reads from the history of id the due time of its timer
+// (TimerStarted.FireAt) and when the fire was recorded (the TimerFired
+// event's time).
+func timerTimes(ctx context.Context, e *env, id string) (fireAt, fired time.Time, err error) {
+	evs, err := e.client.History(ctx, id, "")
+	if err != nil {
+		return fireAt, fired, err
+	}
+	for _, ev := range evs {
+		switch a := ev.Attributes.(type) {
+		case *history.TimerStarted:
+			fireAt = a.FireAt
+		case *history.TimerFired:
+			fired = ev.Time
+		}
+	}
+	if fireAt.IsZero() || fired.IsZero() {
+		return fireAt, fired, fmt.Errorf("%s: no TimerStarted/TimerFired pair in history", id)
+	}
+	return fireAt, fired, nil
 }

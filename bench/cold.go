@@ -21,8 +21,8 @@ import (
 // the run, JSON decoding), then executor.New + Replay of the workflow code.
 // Both are timed separately, cfg.coldIter times, and once more after a
 // server restart.
-func runCOLD(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
-	e, err := newEnv(ctx, syncAlways, registerAll)
+func runCOLD(ctx context.Context, cfg *config, m mode) (metrics, error) {
+	e, err := newEnv(ctx, m, registerAll)
 	if err != nil {
 		return nil, err
 	}

@@ -41,8 +41,8 @@ var commitPayload = []byte(`[{"seq":41,"time":"2026-01-01T00:00:00.000000001Z","
 
 const atomicStream = "BENCH_ATOMIC"
 
-func runCOMMIT(ctx context.Context, cfg *config, syncAlways bool) (metrics, error) {
-	e, err := newEnv(ctx, syncAlways, nil)
+func runCOMMIT(ctx context.Context, cfg *config, m mode) (metrics, error) {
+	e, err := newEnv(ctx, m, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -40,15 +40,20 @@ func sampleCPU() cpuSample {
 		}
 		f.Close()
 	}
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	// Children: the worker processes of SCALE, FAILOVER and TIMERKILL,
+	// counted once they have exited and been waited for (within the run).
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if syscall.Getrusage(who, &ru) == nil {
+			s.self += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
 	}
 	return s
 }
 
 // cpuShares returns, between two samples, the share of the machine's CPU
-// capacity (all cores) used by this process and by everything else, in %.
+// capacity (all cores) used by this process (with its exited worker
+// processes) and by everything else, in %.
 func cpuShares(a, b cpuSample) (self, others float64) {
 	wall := b.at.Sub(a.at)
 	if wall <= 0 || b.total <= a.total {

@@ -28,13 +28,20 @@ const benchQueue = "bench"
 // env is one benchmark's world: a fresh embedded nats-server with file
 // storage in its own temporary directory on 127.0.0.1 (random port), the
 // provisioned default namespace, a worker running in this process on its own
-// connection, and a client on another connection.
+// connection (or worker processes, newProcEnv), and a client on another
+// connection.
+//
+// Everything but startServer and restartServer reaches the server through
+// url, and every benchmark gets its server from the mode it runs in, so a
+// cluster mode (embedded.StartCluster, streams with replicas) is a change of
+// mode, startServer, the provisioning in newEnv and the worker processes'
+// flags, not of the benchmarks.
 type env struct {
-	dir        string
-	syncAlways bool
-	srv        *embedded.Server
-	port       int
-	url        string
+	dir  string
+	mode mode
+	srv  *embedded.Server
+	port int
+	url  string
 
 	nc     *nats.Conn // the client's connection
 	js     jetstream.JetStream
@@ -44,16 +51,22 @@ type env struct {
 	w          *worker.Worker
 	stopWorker context.CancelFunc
 	workerDone chan error
+
+	// procs are the worker processes of newProcEnv, oldest first; the
+	// killed ones are removed.
+	procs    []*workerProc
+	nextProc int
+	members  *members
 }
 
 // newEnv starts the server, provisions the namespace, connects a client and
 // (unless register is nil) starts a worker with what register registers.
-func newEnv(ctx context.Context, syncAlways bool, register func(*worker.Worker), wopts ...worker.Option) (*env, error) {
+func newEnv(ctx context.Context, m mode, register func(*worker.Worker), wopts ...worker.Option) (*env, error) {
 	dir, err := os.MkdirTemp("", "cairn-bench-")
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir, syncAlways: syncAlways, port: -1}
+	e := &env{dir: dir, mode: m, port: -1}
 	if err := e.startServer(ctx); err != nil {
 		e.close()
 		return nil, err
@@ -87,7 +100,7 @@ func newEnv(ctx context.Context, syncAlways bool, register func(*worker.Worker),
 
 func (e *env) startServer(ctx context.Context) error {
 	srv, err := embedded.StartServer(ctx, embedded.WithDataDir(e.dir), embedded.WithPort(e.port),
-		embedded.WithSyncAlways(e.syncAlways))
+		embedded.WithSyncAlways(e.mode.syncAlways))
 	if err != nil {
 		return err
 	}
@@ -153,6 +166,17 @@ func (e *env) startWorker(ctx context.Context, register func(*worker.Worker), wo
 // close stops the worker, the connections and the server, and removes the
 // data directory.
 func (e *env) close() {
+	for _, p := range e.procs {
+		if !p.exited() {
+			if _, err := p.stop(context.Background()); err != nil {
+				p.kill()
+			}
+		}
+	}
+	e.procs = nil
+	if e.members != nil {
+		e.members.close()
+	}
 	if e.stopWorker != nil {
 		e.stopWorker()
 		select {

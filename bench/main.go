@@ -30,13 +30,17 @@ type config struct {
 	b4Sleep                     time.Duration
 	coldN, coldIter             int
 	commitDur                   time.Duration
+	scaleProcs                  []int
+	failoverN, failoverKills    int
+	tkN                         int
+	tkSleep, tkSleepLong        time.Duration
 	timeout                     time.Duration
 }
 
 type benchmark struct {
 	name string
 	desc string
-	run  func(ctx context.Context, cfg *config, syncAlways bool) (metrics, error)
+	run  func(ctx context.Context, cfg *config, m mode) (metrics, error)
 }
 
 var benchmarks = []benchmark{
@@ -46,9 +50,13 @@ var benchmarks = []benchmark{
 	{"B4", "1,000 workflows sleeping 1 s: total time and timer lateness", runB4},
 	{"COLD", "cold load and replay of a ~1,000-event history", runCOLD},
 	{"COMMIT", "raw commit alternatives: single conditional message vs atomic batch", runCOMMIT},
+	{"SCALE", "B2 with the worker in 1, 2 and 4 processes: throughput, conflicts, redeliveries", runSCALE},
+	{"FAILOVER", "2 worker processes, one SIGKILLed: time until its instances progress again", runFAILOVER},
+	{"TIMERKILL", "timer lateness when the worker that armed the timers is SIGKILLed", runTIMERKILL},
 }
 
-// mode is a persistence mode of the server.
+// mode is how the benchmarks' server runs: its persistence. A cluster mode
+// (nodes, replicas) belongs here too, read by startServer and newEnv.
 type mode struct {
 	name       string
 	syncAlways bool
@@ -60,9 +68,14 @@ var (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "worker" {
+		workerMain(os.Args[2:]) // a worker process of SCALE, FAILOVER, TIMERKILL (proc.go)
+		return
+	}
 	var (
 		cfg        config
-		benchList  = flag.String("bench", "B1,B2,B3,B4,COLD,COMMIT", "comma-separated benchmarks to run")
+		benchList  = flag.String("bench", "B1,B2,B3,B4,COLD,COMMIT,SCALE,FAILOVER,TIMERKILL", "comma-separated benchmarks to run")
+		scaleProcs = flag.String("scale-procs", "1,2,4", "SCALE worker process counts; ratios are to the first")
 		syncAlways = flag.Bool("sync-always", false, "run only with the server's fsync on every write (=false: only default persistence); unset: both modes")
 		runs       = flag.Int("runs", 3, "runs per benchmark and mode; figures are medians")
 		out        = flag.String("out", "bench/RESULTS.md", "results file (empty: do not write)")
@@ -83,6 +96,11 @@ func main() {
 	flag.IntVar(&cfg.coldN, "cold-n", 500, "COLD sequential activities (2n+2 events)")
 	flag.IntVar(&cfg.coldIter, "cold-iter", 10, "COLD loads per run (median)")
 	flag.DurationVar(&cfg.commitDur, "commit-dur", 2*time.Second, "COMMIT duration of each variant")
+	flag.IntVar(&cfg.failoverN, "failover-n", 200, "FAILOVER instances waiting on a signal, per kill")
+	flag.IntVar(&cfg.failoverKills, "failover-kills", 3, "FAILOVER kills per run")
+	flag.IntVar(&cfg.tkN, "timerkill-n", 200, "TIMERKILL sleeping workflows of each sleep")
+	flag.DurationVar(&cfg.tkSleep, "timerkill-sleep", 2*time.Second, "TIMERKILL short sleep (due before the dead worker's partitions move)")
+	flag.DurationVar(&cfg.tkSleepLong, "timerkill-sleep-long", 8*time.Second, "TIMERKILL long sleep (due after they moved); 0: none")
 	flag.IntVar(&shards, "shards", 0, "orchestrator shards of the worker (0: the engine's default, 16×GOMAXPROCS); a what-if knob")
 	flag.StringVar(&waiter, "waiter", "client", "how results are awaited: client (WorkflowRun.Get, the figures of record) or head (what-if: notification-safe head-only wait, see waiter.go)")
 	flag.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "timeout of one benchmark run")
@@ -107,6 +125,16 @@ func main() {
 			log.Fatalf("unknown benchmark %q", name)
 		}
 		selected = append(selected, benchmarks[i])
+	}
+	for _, f := range strings.Split(*scaleProcs, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || n < 1 {
+			log.Fatalf("-scale-procs: %q is not a process count", f)
+		}
+		cfg.scaleProcs = append(cfg.scaleProcs, n)
+	}
+	if cfg.failoverN < 1 || cfg.failoverKills < 1 || cfg.tkN < 1 || cfg.tkSleep <= 0 {
+		log.Fatal("-failover-n, -failover-kills, -timerkill-n and -timerkill-sleep must be positive")
 	}
 	if *runs < 1 {
 		log.Fatal("-runs must be at least 1")
@@ -136,7 +164,7 @@ func main() {
 				ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 				t := time.Now()
 				c0 := sampleCPU()
-				got, err := b.run(ctx, &cfg, m.syncAlways)
+				got, err := b.run(ctx, &cfg, m)
 				self, others := cpuShares(c0, sampleCPU())
 				cancel()
 				if err != nil {

@@ -47,6 +47,13 @@ func Sleep(ctx workflow.Context, d time.Duration) error {
 	return workflow.Sleep(ctx, d)
 }
 
+// AwaitSignal waits for the signal "go" and returns its payload plus in
+// (FAILOVER).
+func AwaitSignal(ctx workflow.Context, in int) (int, error) {
+	v, err := workflow.ReceiveSignal[int](ctx, "go")
+	return in + v, err
+}
+
 // LongHistory runs n sequential no-op activities and then sleeps for an
 // hour, so it stays running with 2n+2 events in history (COLD).
 func LongHistory(ctx workflow.Context, n int) error {
@@ -63,5 +70,6 @@ func registerAll(w *worker.Worker) {
 	w.RegisterWorkflow(FanOut)
 	w.RegisterWorkflow(Sleep)
 	w.RegisterWorkflow(LongHistory)
+	w.RegisterWorkflow(AwaitSignal)
 	w.RegisterActivity(Noop)
 }
