@@ -185,7 +185,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := streams.Ensure(ctx, js, w.opts.Namespace); err != nil {
+	var provision []streams.Option
+	if w.opts.Replicas > 0 {
+		provision = append(provision, streams.WithReplicas(w.opts.Replicas))
+	}
+	if err := streams.Ensure(ctx, js, w.opts.Namespace, provision...); err != nil {
 		return err
 	}
 	names := streams.NewNames(w.opts.Namespace)
