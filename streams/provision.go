@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -19,6 +20,32 @@ const (
 	// WorkersTTL is how long a worker entry lives without a heartbeat.
 	WorkersTTL = 30 * time.Second
 )
+
+// A JetStream API request goes unanswered when the JetStream meta leader or
+// the stream's leader changes while it is in flight (a node of a cluster
+// stops, or the whole cluster has just restarted and is still electing).
+// Provisioning is idempotent, so a step that timed out is tried again, each
+// attempt bounded by apiTimeout, apiAttempts times at most.
+const (
+	apiTimeout  = 5 * time.Second
+	apiAttempts = 6
+)
+
+// retryTimeouts runs step until it ends in anything but a timeout of its
+// own (ctx still live), at most apiAttempts times.
+func retryTimeouts(ctx context.Context, step func(context.Context) error) error {
+	var err error
+	for range apiAttempts {
+		actx, cancel := context.WithTimeout(ctx, apiTimeout)
+		err = step(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil ||
+			!(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)) {
+			return err
+		}
+	}
+	return err
+}
 
 // ensureAttempts bounds the read-create-update loop of one stream. Losing a
 // creation race costs one extra attempt; more only happens if someone keeps
@@ -133,12 +160,12 @@ func Ensure(ctx context.Context, js jetstream.JetStream, ns string, opts ...Opti
 	}
 	names := NewNames(ns)
 	for _, cfg := range append(streamConfigs(names, o), schedulesStreamConfig(names, o)) {
-		if err := ensureStream(ctx, js, cfg); err != nil {
+		if err := retryTimeouts(ctx, func(ctx context.Context) error { return ensureStream(ctx, js, cfg) }); err != nil {
 			return err
 		}
 	}
 	for _, cfg := range append(bucketConfigs(names, o), schedulesBucketConfig(names, o)) {
-		if err := ensureBucket(ctx, js, cfg); err != nil {
+		if err := retryTimeouts(ctx, func(ctx context.Context) error { return ensureBucket(ctx, js, cfg) }); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -53,7 +54,8 @@ type clusterNode struct {
 // StartCluster starts an n-node JetStream cluster (n ≥ 2; odd sizes keep a
 // quorum with the most nodes down: 3 nodes survive the loss of one, 5 of
 // two) and waits until it has elected a JetStream meta leader and every
-// node is current, at most a minute or until ctx ends.
+// node is current and healthy (the streams and consumers of a restarted
+// cluster have leaders), at most a minute or until ctx ends.
 //
 // The options are those of StartServer, applied to every node, except:
 // WithDataDir is the parent of the nodes' directories; WithPort is the
@@ -174,8 +176,8 @@ func (c *Cluster) startNode(ctx context.Context, i int) error {
 }
 
 // waitReady waits until a running node is the meta leader, the leader
-// knows every node as a peer and every running node is current (node ≥ 0:
-// only that node must be current, after a restart).
+// knows every node as a peer and every running node is current and healthy
+// (node ≥ 0: only that node must be, after its restart).
 func (c *Cluster) waitReady(ctx context.Context, node int) error {
 	deadline := time.Now().Add(clusterReadyTimeout)
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -215,8 +217,18 @@ func (c *Cluster) notReady(node int) string {
 		}
 	}
 	for i, nd := range c.nodes {
-		if (node < 0 || i == node) && nd.srv != nil && !nd.srv.inner.JetStreamIsCurrent() {
-			return fmt.Sprintf("node %s is not current", nd.cfg.name)
+		if (node >= 0 && i != node) || nd.srv == nil {
+			continue
+		}
+		if !nd.srv.inner.JetStreamIsCurrent() {
+			return fmt.Sprintf("node %s is not current with the meta leader", nd.cfg.name)
+		}
+		// The health check of a node is what orchestrators probe before
+		// sending it traffic: every stream and consumer it holds has a
+		// leader and is caught up. After a restart of the whole cluster
+		// their groups elect leaders only now.
+		if h := nd.srv.inner.Healthz(nil); h.StatusCode != http.StatusOK {
+			return fmt.Sprintf("node %s is not healthy: %s", nd.cfg.name, h.Error)
 		}
 	}
 	return ""
@@ -271,9 +283,9 @@ func (c *Cluster) StopNode(i int) {
 }
 
 // RestartNode starts stopped node i again on its ports and data, and
-// waits until it has caught up with the JetStream meta group (its streams
-// catch up in the background; stream info tells when a replica is
-// current). It fails if another process took one of the node's ports.
+// waits until it has caught up with the JetStream meta group and is
+// healthy: its replicas of every stream and consumer have caught up. It
+// fails if another process took one of the node's ports.
 func (c *Cluster) RestartNode(ctx context.Context, i int) error {
 	if err := c.startNode(ctx, i); err != nil {
 		return fmt.Errorf("%w: %w", ErrServerStart, err)
