@@ -27,7 +27,7 @@ const (
 	envServer        = "CAIRN_SERVER"
 	// envNATSURL is the NATS tools' variable, used when CAIRN_SERVER is
 	// not set.
-	envNATSURL   = "NATS_URL"
+	envNATSURL   = streams.EnvURL
 	envNamespace = "CAIRN_NAMESPACE"
 	// opTimeout bounds every command that does not wait for a run.
 	opTimeout = 30 * time.Second
