@@ -161,7 +161,7 @@ func (s *JetStream) Append(ctx context.Context, req AppendRequest) (*Head, error
 		m.Header.Set(HeaderRunStart, strconv.FormatUint(req.Prev.RunStart, 10))
 	}
 	m.Header.Set(HeaderMsgID, s.names.InstanceKey(req.WorkflowID)+"/"+req.Run+"/"+strconv.FormatInt(req.Batch[0].Seq, 10))
-	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(expected))
+	ack, err := s.publish(ctx, m, jetstream.WithExpectLastSequencePerSubject(expected))
 	if err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
