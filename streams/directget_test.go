@@ -265,3 +265,39 @@ func TestReadSubjectLargeMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestLastMsgFromLeader(t *testing.T) {
+	s := startTestServer(t, "")
+	nc, js := connect(t, s.ClientURL())
+	ctx := testCtx(t)
+	if err := Ensure(ctx, js, "lead"); err != nil {
+		t.Fatal(err)
+	}
+	n := NewNames("lead")
+	if _, err := LastMsgFromLeader(ctx, nc, n.HistoryStream(), n.HistorySubject("none")); !errors.Is(err, ErrMsgNotFound) {
+		t.Fatalf("missing subject: %v", err)
+	}
+	for i := range 3 {
+		m := nats.NewMsg(n.HistorySubject("wf"))
+		m.Header.Set("Cairn-Run", fmt.Sprint("r", i))
+		m.Data = []byte(fmt.Sprint("batch ", i))
+		if _, err := js.PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := LastMsgFromLeader(ctx, nc, n.HistoryStream(), n.HistorySubject("wf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := LastMsg(ctx, nc, n.HistoryStream(), n.HistorySubject("wf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Seq != want.Seq || got.Subject != want.Subject || string(got.Data) != "batch 2" ||
+		got.Header.Get("Cairn-Run") != "r2" || !got.Time.Equal(want.Time) {
+		t.Fatalf("from the leader %+v, direct %+v", got, want)
+	}
+	if _, err := LastMsgFromLeader(ctx, nc, "no-such-stream", "x"); err == nil {
+		t.Fatal("missing stream: no error")
+	}
+}

@@ -78,3 +78,37 @@ func TestAppendRacingItsDuplicateOnACluster(t *testing.T) {
 		}
 	}
 }
+
+// TestReadYourWritesOnACluster: what one process appends, another reads at
+// once, whichever replica answers its direct gets: the head comes from the
+// stream's leader and a load reads until it reaches it. A stale head or
+// load would make a worker drop the result of an activity it does not know.
+func TestReadYourWritesOnACluster(t *testing.T) {
+	stores := clusterStores(t, "ryw", 2)
+	w, r := stores[0], stores[1]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	now := time.Now().UTC()
+	const rounds = 300
+	var head *Head
+	for i := range rounds {
+		req := AppendRequest{WorkflowID: "wf", Prev: head, Run: "r1", Type: "T", Queue: "q", Status: history.StatusRunning,
+			Batch: history.Batch{{Seq: int64(i + 1), Time: now, Type: history.TypeWorkflowStarted,
+				Attributes: &history.WorkflowStarted{WorkflowType: "T", WorkflowID: "wf", Run: "r1", TaskQueue: "q"}}}}
+		if i > 0 {
+			req.Batch[0].Type, req.Batch[0].Attributes = history.TypeTimerStarted, &history.TimerStarted{ID: int64(i)}
+		}
+		var err error
+		if head, err = w.Append(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.Head(ctx, "wf")
+		if err != nil || got.Seq != head.Seq {
+			t.Fatalf("round %d: head %+v, %v; appended at %d", i, got, err, head.Seq)
+		}
+		loaded, batches, err := r.Load(ctx, "wf")
+		if err != nil || loaded.Seq != head.Seq || len(batches) != i+1 {
+			t.Fatalf("round %d: load %+v with %d batches, %v; appended at %d", i, loaded, len(batches), err, head.Seq)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -52,8 +53,12 @@ func New(nc *nats.Conn, js jetstream.JetStream, names streams.Names) *JetStream 
 func (s *JetStream) Names() streams.Names { return s.names }
 
 // Head returns the head of an instance's history, or nil if it has none.
+// The stream's leader answers, so the head reflects every acknowledged
+// append: a follower of a replicated stream may lag behind, and a worker
+// acting on a stale head would drop as unknown the result of an activity
+// scheduled by the append it has not seen.
 func (s *JetStream) Head(ctx context.Context, workflowID string) (*Head, error) {
-	m, err := streams.LastMsg(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
+	m, err := streams.LastMsgFromLeader(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
 	if errors.Is(err, streams.ErrMsgNotFound) {
 		return nil, nil
 	}
@@ -80,15 +85,18 @@ func headOf(seq uint64, h nats.Header) *Head {
 }
 
 // Load returns the head and the batches of the current run of an instance;
-// a nil head means the instance has no history.
+// a nil head means the instance has no history. The head comes from the
+// stream's leader (Head) and the batches from direct gets, which any
+// replica answers: a read that ends before the head, from a replica that
+// has not applied the latest appends yet, is done again.
 func (s *JetStream) Load(ctx context.Context, workflowID string) (*Head, []history.Batch, error) {
 	head, err := s.Head(ctx, workflowID)
 	if err != nil || head == nil {
 		return head, nil, err
 	}
-	msgs, err := streams.ReadSubject(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID), head.RunStart)
+	msgs, err := s.readUpTo(ctx, workflowID, head)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read history of %q: %w", workflowID, err)
+		return nil, nil, err
 	}
 	batches := make([]history.Batch, 0, len(msgs))
 	for _, m := range msgs {
@@ -106,6 +114,42 @@ func (s *JetStream) Load(ctx context.Context, workflowID string) (*Head, []histo
 		head.TaskTime += taskTimeOf(m.Header)
 	}
 	return head, batches, nil
+}
+
+// A replica that answers a read before it has applied the head it is asked
+// to reach catches up within milliseconds; the read is done again, a few
+// times, on whichever replica answers next.
+const (
+	laggingReadAttempts = 10
+	laggingReadFirst    = 5 * time.Millisecond
+	laggingReadMax      = 200 * time.Millisecond
+)
+
+// readUpTo reads the messages of an instance's current run, from
+// head.RunStart, until it has read head itself.
+func (s *JetStream) readUpTo(ctx context.Context, workflowID string, head *Head) ([]streams.StoredMsg, error) {
+	wait := laggingReadFirst
+	for attempt := 1; ; attempt++ {
+		msgs, err := streams.ReadSubject(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID), head.RunStart)
+		if err != nil {
+			return nil, fmt.Errorf("read history of %q: %w", workflowID, err)
+		}
+		if slices.ContainsFunc(msgs, func(m streams.StoredMsg) bool { return m.Seq == head.Seq }) {
+			return msgs, nil
+		}
+		if attempt == laggingReadAttempts {
+			return nil, fmt.Errorf("read history of %q: the replicas answering have not reached its head, stream sequence %d, after %d reads",
+				workflowID, head.Seq, attempt)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("read history of %q: %w", workflowID, ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, laggingReadMax)
+	}
 }
 
 // AppendRequest is one conditional append.
