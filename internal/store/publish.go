@@ -34,14 +34,41 @@ func isMsgIDInProcess(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeMsgIDInProcess
 }
 
+// A publish whose reply is lost, as every publish in flight when a
+// stream's leader changes, would hold its caller for JetStream's whole
+// request timeout (5 s) before it is asked again. Each attempt is bounded
+// by publishAttemptTimeout instead, and a timed-out one is tried again:
+// every message the store publishes carries a Nats-Msg-Id, so a retry of a
+// publish that was stored is a duplicate, not a second message.
+const (
+	publishAttemptTimeout = 2 * time.Second
+	publishAttempts       = 3
+)
+
 // publish is js.PublishMsg that asks again while the server reports the
 // message's id in process, so that a duplicate racing its original ends as
-// a duplicate acknowledgement, as it does on a single server.
+// a duplicate acknowledgement, as it does on a single server, and after an
+// attempt whose reply did not come in time. m must carry a Nats-Msg-Id.
 func (s *JetStream) publish(ctx context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
 	wait := inProcessFirstWait
-	for attempt := 1; ; attempt++ {
-		ack, err := s.js.PublishMsg(ctx, m, opts...)
-		if !isMsgIDInProcess(err) || attempt == inProcessAttempts {
+	timeouts, inProcess := 0, 0
+	for {
+		actx, cancel := context.WithTimeout(ctx, publishAttemptTimeout)
+		ack, err := s.js.PublishMsg(actx, m, opts...)
+		cancel()
+		switch {
+		case err == nil || ctx.Err() != nil:
+			return ack, err
+		case isMsgIDInProcess(err):
+			if inProcess++; inProcess == inProcessAttempts {
+				return ack, err
+			}
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout):
+			if timeouts++; timeouts == publishAttempts {
+				return ack, err
+			}
+			continue
+		default:
 			return ack, err
 		}
 		t := time.NewTimer(wait)
