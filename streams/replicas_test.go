@@ -36,6 +36,9 @@ func replicasOf(ctx context.Context, js jetstream.JetStream, ns string) (map[str
 	if err != nil {
 		return nil, err
 	}
+	if info.Cluster == nil {
+		return nil, fmt.Errorf("consumer %s: no cluster information yet", n.SchedulerConsumer())
+	}
 	got["consumer "+n.SchedulerConsumer()] = 1 + len(info.Cluster.Replicas)
 	return got, nil
 }
