@@ -88,16 +88,49 @@ func headOf(seq uint64, h nats.Header) *Head {
 // a nil head means the instance has no history. The head comes from the
 // stream's leader (Head) and the batches from direct gets, which any
 // replica answers: a read that ends before the head, from a replica that
-// has not applied the latest appends yet, is done again.
+// has not applied the latest appends yet, is done again, with the head read
+// again too (the instance may have been purged or appended to meanwhile).
 func (s *JetStream) Load(ctx context.Context, workflowID string) (*Head, []history.Batch, error) {
-	head, err := s.Head(ctx, workflowID)
-	if err != nil || head == nil {
-		return head, nil, err
+	wait := laggingReadFirst
+	for attempt := 1; ; attempt++ {
+		head, err := s.Head(ctx, workflowID)
+		if err != nil || head == nil {
+			return head, nil, err
+		}
+		msgs, err := streams.ReadSubject(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID), head.RunStart)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read history of %q: %w", workflowID, err)
+		}
+		if slices.ContainsFunc(msgs, func(m streams.StoredMsg) bool { return m.Seq == head.Seq }) {
+			return s.runOf(workflowID, head, msgs)
+		}
+		if attempt == laggingReadAttempts {
+			return nil, nil, fmt.Errorf("read history of %q: the replicas answering have not reached its head, stream sequence %d, after %d reads",
+				workflowID, head.Seq, attempt)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, fmt.Errorf("read history of %q: %w", workflowID, ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, laggingReadMax)
 	}
-	msgs, err := s.readUpTo(ctx, workflowID, head)
-	if err != nil {
-		return nil, nil, err
-	}
+}
+
+// A replica that answers a read before it has applied the head it is asked
+// to reach catches up within milliseconds; the read is done again, a few
+// times, on whichever replica answers next.
+const (
+	laggingReadAttempts = 10
+	laggingReadFirst    = 5 * time.Millisecond
+	laggingReadMax      = 200 * time.Millisecond
+)
+
+// runOf decodes the batches of the run that ends at head from msgs, the
+// messages read from head.RunStart on.
+func (s *JetStream) runOf(workflowID string, head *Head, msgs []streams.StoredMsg) (*Head, []history.Batch, error) {
 	batches := make([]history.Batch, 0, len(msgs))
 	for _, m := range msgs {
 		if m.Seq > head.Seq {
@@ -114,42 +147,6 @@ func (s *JetStream) Load(ctx context.Context, workflowID string) (*Head, []histo
 		head.TaskTime += taskTimeOf(m.Header)
 	}
 	return head, batches, nil
-}
-
-// A replica that answers a read before it has applied the head it is asked
-// to reach catches up within milliseconds; the read is done again, a few
-// times, on whichever replica answers next.
-const (
-	laggingReadAttempts = 10
-	laggingReadFirst    = 5 * time.Millisecond
-	laggingReadMax      = 200 * time.Millisecond
-)
-
-// readUpTo reads the messages of an instance's current run, from
-// head.RunStart, until it has read head itself.
-func (s *JetStream) readUpTo(ctx context.Context, workflowID string, head *Head) ([]streams.StoredMsg, error) {
-	wait := laggingReadFirst
-	for attempt := 1; ; attempt++ {
-		msgs, err := streams.ReadSubject(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID), head.RunStart)
-		if err != nil {
-			return nil, fmt.Errorf("read history of %q: %w", workflowID, err)
-		}
-		if slices.ContainsFunc(msgs, func(m streams.StoredMsg) bool { return m.Seq == head.Seq }) {
-			return msgs, nil
-		}
-		if attempt == laggingReadAttempts {
-			return nil, fmt.Errorf("read history of %q: the replicas answering have not reached its head, stream sequence %d, after %d reads",
-				workflowID, head.Seq, attempt)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("read history of %q: %w", workflowID, ctx.Err())
-		case <-t.C:
-		}
-		wait = min(2*wait, laggingReadMax)
-	}
 }
 
 // AppendRequest is one conditional append.
