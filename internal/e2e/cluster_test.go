@@ -20,14 +20,15 @@ import (
 	"github.com/cairnhq/cairn/testenv"
 )
 
-// TestClusterNodeLossAndLeaderChanges runs two waves of workflows (five
+// TestClusterNodeLossAndLeaderChanges runs three waves of workflows (five
 // activities and a timer each) on a 3-node cluster at R3: during the first
-// the node leading the history stream stops; during the second it comes
-// back, and then the inbox, tasks and history streams and their consumers
-// hand over their leadership. Every run completes with its result, no history
-// holds a duplicate or a gap, and every activity closed in history ran.
+// the node leading the history stream stops, during the second it comes
+// back, during the third the inbox, tasks and history streams and their
+// consumers hand over their leadership. Every run completes with its
+// result, no history holds a duplicate or a gap, and every activity closed
+// in history ran.
 func TestClusterNodeLossAndLeaderChanges(t *testing.T) {
-	const wave = 50
+	const wave = 35
 	env := testenv.New(t, testenv.WithCluster(3))
 	cl := env.Cluster()
 	names := env.Names()
@@ -76,16 +77,20 @@ func TestClusterNodeLossAndLeaderChanges(t *testing.T) {
 		"runs progress with a node down")
 	t.Logf("%d batches committed with the node down, %v after the stop", committed(ctx, env)-atStop, time.Since(stopped))
 
-	// The node's return, and leader changes without a node loss.
-	base := start("moves")
+	// The node's return.
+	underWay(start("return"))
 	restarted := time.Now()
+	running = 2*wave - closedCount(t, c)
 	if err := cl.RestartNode(ctx, leader); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s back and caught up in %v, %v after the stop", cl.NodeName(leader), time.Since(restarted), time.Since(stopped))
-	underWay(base)
+	t.Logf("%s back and caught up in %v (%v after the stop) with %d runs running", cl.NodeName(leader),
+		time.Since(restarted), time.Since(stopped), running)
+
+	// Leader changes without a node loss.
+	underWay(start("moves"))
 	moved := time.Now()
-	if running = 2*wave - closedCount(t, c); running == 0 {
+	if running = 3*wave - closedCount(t, c); running == 0 {
 		t.Fatal("every run closed before the leaders moved; the test proved nothing")
 	}
 	for _, stream := range []string{names.InboxStream(), names.TasksStream(), names.HistoryStream()} {
