@@ -35,14 +35,19 @@ const (
 // directory (node-1, node-2, ...) and keeps its client and route ports for
 // life, so a stopped node restarts on the same ports and data and rejoins.
 //
+// The nodes reach each other through proxies of the cluster, one per
+// ordered pair of nodes, so that KillNode can cut a node off before it
+// stops, as a crash or a network partition would.
+//
 // Its methods are safe for concurrent use. Nodes are numbered from 0 in
 // the API; their names (and directories) count from 1.
 type Cluster struct {
 	base   serverConfig
 	prefix string
 
-	mu    sync.Mutex
-	nodes []*clusterNode
+	mu      sync.Mutex
+	nodes   []*clusterNode
+	proxies map[[2]int]*routeProxy // [dialing node, target node]
 }
 
 type clusterNode struct {
@@ -125,9 +130,50 @@ func (c *Cluster) configure(n int) error {
 		}
 		routes[i] = &url.URL{Scheme: "nats-route", Host: net.JoinHostPort(dialHost(c.base.host), strconv.Itoa(routePorts[i]))}
 	}
+	// Each node dials the others through a proxy of its own per target,
+	// and itself directly (a server recognises and drops a route to
+	// itself). Every node lists as many routes as there are nodes, which
+	// is how many JetStream peers it expects.
+	proxies := map[[2]int]*routeProxy{}
+	fail := func(err error) error {
+		for _, p := range proxies {
+			p.close()
+		}
+		return err
+	}
+	nodeRoutes := make([][]*url.URL, n)
+	for d := range n {
+		for t := range n {
+			if d == t {
+				nodeRoutes[d] = append(nodeRoutes[d], routes[t])
+				continue
+			}
+			p, err := newRouteProxy(dialHost(c.base.host), routes[t].Host)
+			if err != nil {
+				return fail(fmt.Errorf("route proxy: %w", err))
+			}
+			proxies[[2]int{d, t}] = p
+			nodeRoutes[d] = append(nodeRoutes[d], &url.URL{Scheme: "nats-route", Host: p.addr()})
+		}
+	}
+	// A server also dials the route address other servers gossip about a
+	// third one it has no route to yet; that connection would bypass the
+	// proxies. Each node gossips a port nobody listens on, so such a dial
+	// fails (once: gossiped routes are not retried) and the configured
+	// routes, through the proxies, are the only ones.
+	advertise := make([]string, n)
+	for i := range n {
+		port, err := freePort(c.base.host)
+		if err != nil {
+			return fail(err)
+		}
+		advertise[i] = net.JoinHostPort(dialHost(c.base.host), strconv.Itoa(port))
+	}
+
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.nodes = make([]*clusterNode, n)
+	c.proxies = proxies
 	for i := range n {
 		cfg := c.base
 		cfg.name = c.prefix + "-" + strconv.Itoa(i+1)
@@ -135,7 +181,8 @@ func (c *Cluster) configure(n int) error {
 		cfg.port = clientPorts[i]
 		cfg.clusterName = DefaultClusterName
 		cfg.routePort = routePorts[i]
-		cfg.routes = routes
+		cfg.routes = nodeRoutes[i]
+		cfg.routeAdvertise = advertise[i]
 		c.nodes[i] = &clusterNode{cfg: cfg}
 	}
 	return nil
@@ -282,11 +329,33 @@ func (c *Cluster) StopNode(i int) {
 	}
 }
 
+// KillNode cuts node i off from the other nodes, then shuts it down: the
+// others see it vanish without the handover of StopNode, as after a crash
+// of its process or a network partition, and elect new leaders for what it
+// led once they miss its heartbeats (nats-server's election timeout is 4 to
+// 9 seconds). Its clients are disconnected. RestartNode brings it back.
+func (c *Cluster) KillNode(i int) {
+	c.cutNode(i, true)
+	c.StopNode(i)
+}
+
+// cutNode cuts or restores every route connection of node i.
+func (c *Cluster) cutNode(i int, cut bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for pair, p := range c.proxies {
+		if pair[0] == i || pair[1] == i {
+			p.setCut(cut)
+		}
+	}
+}
+
 // RestartNode starts stopped node i again on its ports and data, and
 // waits until it has caught up with the JetStream meta group and is
 // healthy: its replicas of every stream and consumer have caught up. It
 // fails if another process took one of the node's ports.
 func (c *Cluster) RestartNode(ctx context.Context, i int) error {
+	c.cutNode(i, false)
 	if err := c.startNode(ctx, i); err != nil {
 		return fmt.Errorf("%w: %w", ErrServerStart, err)
 	}
@@ -296,14 +365,22 @@ func (c *Cluster) RestartNode(ctx context.Context, i int) error {
 	return nil
 }
 
-// Shutdown stops every running node, concurrently, and waits until they
-// have stopped. Calling it again is a no-op.
+// Shutdown stops every running node, concurrently, waits until they have
+// stopped, and closes the route proxies: the cluster cannot be restarted.
+// Calling it again is a no-op.
 func (c *Cluster) Shutdown() {
 	var wg sync.WaitGroup
 	for i := range c.Size() {
 		wg.Go(func() { c.StopNode(i) })
 	}
 	wg.Wait()
+	c.mu.Lock()
+	proxies := c.proxies
+	c.proxies = nil
+	c.mu.Unlock()
+	for _, p := range proxies {
+		p.close()
+	}
 }
 
 // freePort returns a port of host that was free a moment ago: the kernel

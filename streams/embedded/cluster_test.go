@@ -56,6 +56,20 @@ func leaderOf(ctx context.Context, t *testing.T, c *Cluster, js jetstream.JetStr
 }
 
 func TestClusterSurvivesTheLossOfALeader(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		lose func(c *Cluster, i int)
+	}{
+		{"stopped", (*Cluster).StopNode},
+		{"killed", (*Cluster).KillNode},
+	} {
+		t.Run(tc.name, func(t *testing.T) { loseALeader(t, tc.lose) })
+	}
+}
+
+// loseALeader stops or kills the node leading an R3 stream, publishes and
+// reads while it is away, and brings it back.
+func loseALeader(t *testing.T, lose func(c *Cluster, i int)) {
 	start := time.Now()
 	c := startTestCluster(t, 3)
 	t.Logf("cluster ready in %v", time.Since(start))
@@ -98,12 +112,12 @@ func TestClusterSurvivesTheLossOfALeader(t *testing.T) {
 	// among the two left and the client moves to one of them.
 	leader := leaderOf(ctx, t, c, js, n.HistoryStream())
 	stopped := time.Now()
-	c.StopNode(leader)
+	lose(c, leader)
 	c.StopNode(leader) // no-op
 	if c.Node(leader) != nil {
 		t.Fatal("stopped node still returned")
 	}
-	testutil.Eventually(t, 30*time.Second, func() error {
+	testutil.Eventually(t, 60*time.Second, func() error {
 		// A request to the old leader may go unanswered: bound each try.
 		ctx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()

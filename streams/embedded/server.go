@@ -40,6 +40,9 @@ type serverConfig struct {
 	clusterName string
 	routePort   int
 	routes      []*url.URL
+	// routeAdvertise is the route address this node gossips to the
+	// others; see Cluster.configure for why nobody listens there.
+	routeAdvertise string
 }
 
 func defaultServerConfig() serverConfig {
@@ -133,7 +136,7 @@ func startServer(ctx context.Context, cfg serverConfig) (*Server, error) {
 		NoLog:  !cfg.logging,
 	}
 	if cfg.clusterName != "" {
-		sopts.Cluster = server.ClusterOpts{Name: cfg.clusterName, Host: cfg.host, Port: cfg.routePort}
+		sopts.Cluster = server.ClusterOpts{Name: cfg.clusterName, Host: cfg.host, Port: cfg.routePort, Advertise: cfg.routeAdvertise}
 		sopts.Routes = cfg.routes
 	}
 	inner, err := server.NewServer(sopts)
