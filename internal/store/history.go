@@ -120,10 +120,11 @@ func (s *JetStream) Load(ctx context.Context, workflowID string) (*Head, []histo
 }
 
 // A replica that answers a read before it has applied the head it is asked
-// to reach catches up within milliseconds; the read is done again, a few
-// times, on whichever replica answers next.
+// to reach catches up within milliseconds, or a second or two on a loaded
+// machine; the read is done again, for about 3 s, on whichever replica
+// answers next.
 const (
-	laggingReadAttempts = 10
+	laggingReadAttempts = 20
 	laggingReadFirst    = 5 * time.Millisecond
 	laggingReadMax      = 200 * time.Millisecond
 )
