@@ -22,7 +22,8 @@ import (
 
 // TestClusterNodeLossAndLeaderChanges runs three waves of workflows (five
 // activities and a timer each) on a 3-node cluster at R3: during the first
-// the node leading the history stream stops, during the second it comes
+// the node leading the history stream is killed (cut off from the others,
+// then stopped, without handing its leaderships over), during the second it comes
 // back, during the third the inbox, tasks and history streams and their
 // consumers hand over their leadership. Every run completes with its
 // result, no history holds a duplicate or a gap, and every activity closed
@@ -62,20 +63,20 @@ func TestClusterNodeLossAndLeaderChanges(t *testing.T) {
 	// Node loss and return.
 	underWay(start("loss"))
 	leader := streamLeader(ctx, t, env, names.HistoryStream())
-	t.Logf("stopping %s, leader of %s (inbox led by %s, tasks by %s)", cl.NodeName(leader), names.HistoryStream(),
+	t.Logf("killing %s, leader of %s (inbox led by %s, tasks by %s)", cl.NodeName(leader), names.HistoryStream(),
 		cl.NodeName(streamLeader(ctx, t, env, names.InboxStream())), cl.NodeName(streamLeader(ctx, t, env, names.TasksStream())))
 	atStop, running := committed(ctx, env), wave-closedCount(t, c)
 	stopped := time.Now()
-	cl.StopNode(leader)
-	t.Logf("node stopped in %v with %d runs of the wave running", time.Since(stopped), running)
+	cl.KillNode(leader)
+	t.Logf("node killed in %v with %d runs of the wave running", time.Since(stopped), running)
 	if running == 0 {
-		t.Fatal("every run closed before the node stopped; the test proved nothing")
+		t.Fatal("every run closed before the node was killed; the test proved nothing")
 	}
 	// The two nodes left keep a quorum: runs move on without the third,
 	// each running one committing at least its close.
 	testutil.EventuallyTrue(t, time.Minute, func() bool { return committed(ctx, env) >= atStop+uint64(running) },
 		"runs progress with a node down")
-	t.Logf("%d batches committed with the node down, %v after the stop", committed(ctx, env)-atStop, time.Since(stopped))
+	t.Logf("%d batches committed with the node down, %v after the kill", committed(ctx, env)-atStop, time.Since(stopped))
 
 	// The node's return.
 	underWay(start("return"))
@@ -84,7 +85,7 @@ func TestClusterNodeLossAndLeaderChanges(t *testing.T) {
 	if err := cl.RestartNode(ctx, leader); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s back and caught up in %v (%v after the stop) with %d runs running", cl.NodeName(leader),
+	t.Logf("%s back and caught up in %v (%v after the kill) with %d runs running", cl.NodeName(leader),
 		time.Since(restarted), time.Since(stopped), running)
 
 	// Leader changes without a node loss.
@@ -120,7 +121,7 @@ func TestClusterNodeLossAndLeaderChanges(t *testing.T) {
 		t.Fatalf("only %d executions for %d completed activities", execs, 5*len(ids))
 	}
 	times := commitTimes(ctx, t, env)
-	t.Logf("longest pause in history commits: %v while the node stopped, %v while it came back, %v while the leaders moved",
+	t.Logf("longest pause in history commits: %v after the kill, %v while the node came back, %v while the leaders moved",
 		longestPause(times, stopped, restarted), longestPause(times, restarted, moved), longestPause(times, moved, moved.Add(20*time.Second)))
 }
 
