@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/streams"
 )
 
 // TriggersBucket is the KV bucket holding the triggers of namespace ns.
@@ -27,14 +29,41 @@ type Store struct {
 }
 
 // OpenStore opens the triggers bucket of ns, creating it if it is missing
-// (idempotent; concurrent creators agree).
+// (idempotent; concurrent creators agree). The bucket has as many replicas
+// as the namespace's streams (one before the namespace is provisioned), and
+// follows them when an operator scales the namespace.
 func OpenStore(ctx context.Context, js jetstream.JetStream, ns string) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	cfg := jetstream.KeyValueConfig{
 		Bucket:      TriggersBucket(ns),
 		Description: "cairn: CloudEvents triggers of namespace " + ns,
 		History:     5,
 		Storage:     jetstream.FileStorage,
-	})
+	}
+	replicas, err := streams.NamespaceReplicas(ctx, js, ns)
+	if err != nil {
+		return nil, fmt.Errorf("events: triggers bucket: %w", err)
+	}
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	switch {
+	case err == nil:
+		st, err := kv.Status(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("events: triggers bucket: %w", err)
+		}
+		have := st.Config()
+		cfg.Replicas = have.Replicas
+		if replicas > 0 {
+			cfg.Replicas = replicas
+		}
+		if have.History == cfg.History && have.Replicas == cfg.Replicas {
+			return &Store{kv: kv}, nil
+		}
+	case errors.Is(err, jetstream.ErrBucketNotFound):
+		cfg.Replicas = max(replicas, 1)
+	default:
+		return nil, fmt.Errorf("events: triggers bucket: %w", err)
+	}
+	kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("events: triggers bucket: %w", err)
 	}

@@ -266,18 +266,38 @@ func TestReadSubjectLargeMessages(t *testing.T) {
 	}
 }
 
-func TestLeaderLastSeq(t *testing.T) {
-	_, nc, js := ensured(t, "ll")
-	n := NewNames("ll")
+func TestLastMsgFromLeader(t *testing.T) {
+	s := startTestServer(t, "")
+	nc, js := connect(t, s.ClientURL())
 	ctx := testCtx(t)
-	if seq, err := LeaderLastSeq(ctx, nc, n.HistoryStream(), n.HistorySubject("none")); err != nil || seq != 0 {
-		t.Fatalf("empty subject: seq %d, err %v", seq, err)
+	if err := Ensure(ctx, js, "lead"); err != nil {
+		t.Fatal(err)
 	}
-	seqs := publishHistory(t, js, n, "wf-1", 3, 2)
-	if seq, err := LeaderLastSeq(ctx, nc, n.HistoryStream(), n.HistorySubject("wf-1")); err != nil || seq != seqs[2] {
-		t.Fatalf("seq %d, err %v; want %d", seq, err, seqs[2])
+	n := NewNames("lead")
+	if _, err := LastMsgFromLeader(ctx, nc, n.HistoryStream(), n.HistorySubject("none")); !errors.Is(err, ErrMsgNotFound) {
+		t.Fatalf("missing subject: %v", err)
 	}
-	if _, err := LeaderLastSeq(ctx, nc, "no-such-stream", "x"); err == nil {
-		t.Fatal("a missing stream gave no error")
+	for i := range 3 {
+		m := nats.NewMsg(n.HistorySubject("wf"))
+		m.Header.Set("Cairn-Run", fmt.Sprint("r", i))
+		m.Data = []byte(fmt.Sprint("batch ", i))
+		if _, err := js.PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := LastMsgFromLeader(ctx, nc, n.HistoryStream(), n.HistorySubject("wf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := LastMsg(ctx, nc, n.HistoryStream(), n.HistorySubject("wf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Seq != want.Seq || got.Subject != want.Subject || string(got.Data) != "batch 2" ||
+		got.Header.Get("Cairn-Run") != "r2" || !got.Time.Equal(want.Time) {
+		t.Fatalf("from the leader %+v, direct %+v", got, want)
+	}
+	if _, err := LastMsgFromLeader(ctx, nc, "no-such-stream", "x"); err == nil {
+		t.Fatal("missing stream: no error")
 	}
 }

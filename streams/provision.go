@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -20,6 +21,32 @@ const (
 	WorkersTTL = 30 * time.Second
 )
 
+// A JetStream API request goes unanswered when the JetStream meta leader or
+// the stream's leader changes while it is in flight (a node of a cluster
+// stops, or the whole cluster has just restarted and is still electing).
+// Provisioning is idempotent, so a step that timed out is tried again, each
+// attempt bounded by apiTimeout, apiAttempts times at most.
+const (
+	apiTimeout  = 5 * time.Second
+	apiAttempts = 6
+)
+
+// retryTimeouts runs step until it ends in anything but a timeout of its
+// own (ctx still live), at most apiAttempts times.
+func retryTimeouts(ctx context.Context, step func(context.Context) error) error {
+	var err error
+	for range apiAttempts {
+		actx, cancel := context.WithTimeout(ctx, apiTimeout)
+		err = step(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil ||
+			!(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)) {
+			return err
+		}
+	}
+	return err
+}
+
 // ensureAttempts bounds the read-create-update loop of one stream. Losing a
 // creation race costs one extra attempt; more only happens if someone keeps
 // deleting the stream while we create it.
@@ -29,6 +56,8 @@ const ensureAttempts = 5
 type Option func(*provisionOptions) error
 
 type provisionOptions struct {
+	// replicas is 0 unless WithReplicas was given: missing streams and
+	// buckets get one replica, existing ones keep theirs.
 	replicas        int
 	storage         jetstream.StorageType
 	maxMsgSize      int32
@@ -38,15 +67,18 @@ type provisionOptions struct {
 
 func defaultProvisionOptions() provisionOptions {
 	return provisionOptions{
-		replicas:        1,
 		storage:         jetstream.FileStorage,
 		maxMsgSize:      -1,
 		duplicateWindow: DefaultDuplicateWindow,
 	}
 }
 
-// WithReplicas sets the replica count of all streams and buckets (1..5; the
-// default is 1). More than one needs a clustered server.
+// WithReplicas sets the replica count of all streams and buckets (1..5),
+// scaling existing ones up or down to it. More than one needs a clustered
+// server with at least n nodes. Without it, Ensure creates missing streams
+// and buckets with one replica and leaves the count of existing ones alone,
+// so a worker starting on a namespace an operator provisioned at R3 does not
+// scale it down.
 func WithReplicas(n int) Option {
 	return func(o *provisionOptions) error {
 		if n < 1 || n > 5 {
@@ -110,7 +142,8 @@ func WithDuplicateWindow(d time.Duration) Option {
 //
 // It is idempotent and safe to run concurrently from many processes; every
 // worker and client may call it at startup. Processes passing different
-// options race and the last update wins, so deployments should agree on them.
+// options race and the last update wins, so deployments should agree on them;
+// the replica count is only changed by those passing WithReplicas.
 //
 // An existing stream that cannot be turned into the wanted one (another
 // retention policy or storage type, a mirror) is left untouched and reported
@@ -127,16 +160,33 @@ func Ensure(ctx context.Context, js jetstream.JetStream, ns string, opts ...Opti
 	}
 	names := NewNames(ns)
 	for _, cfg := range append(streamConfigs(names, o), schedulesStreamConfig(names, o)) {
-		if err := ensureStream(ctx, js, cfg); err != nil {
+		if err := retryTimeouts(ctx, func(ctx context.Context) error { return ensureStream(ctx, js, cfg) }); err != nil {
 			return err
 		}
 	}
 	for _, cfg := range append(bucketConfigs(names, o), schedulesBucketConfig(names, o)) {
-		if err := ensureBucket(ctx, js, cfg); err != nil {
+		if err := retryTimeouts(ctx, func(ctx context.Context) error { return ensureBucket(ctx, js, cfg) }); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// NamespaceReplicas returns the replica count of namespace ns, read from its
+// history stream, or 0 if the namespace is not provisioned. Buckets that
+// live beside the namespace (the CloudEvents triggers) follow it.
+func NamespaceReplicas(ctx context.Context, js jetstream.JetStream, ns string) (int, error) {
+	if err := ValidateNamespace(ns); err != nil {
+		return 0, err
+	}
+	s, err := js.Stream(ctx, NewNames(ns).HistoryStream())
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("streams: replicas of namespace %q: %w", ns, err)
+	}
+	return s.CachedInfo().Config.Replicas, nil
 }
 
 // streamConfigs returns the wanted configuration of the three streams.
@@ -249,7 +299,11 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		s, err := js.Stream(ctx, cfg.Name)
 		switch {
 		case errors.Is(err, jetstream.ErrStreamNotFound):
-			_, err = js.CreateStream(ctx, cfg)
+			create := cfg
+			if create.Replicas == 0 {
+				create.Replicas = 1
+			}
+			_, err = js.CreateStream(ctx, create)
 			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 				lastErr = err
 				continue // somebody else created it first; check theirs
@@ -265,13 +319,17 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		if err := checkCompatible(have, cfg); err != nil {
 			return err
 		}
-		if !needsUpdate(have, cfg) {
+		update := cfg
+		if update.Replicas == 0 {
+			update.Replicas = have.Replicas
+		}
+		if !needsUpdate(have, update) {
 			// Updating a stream while another process creates a consumer
 			// on it races inside nats-server 2.15 (fileStore.UpdateConfig
 			// against ConsumerStore); an unchanged stream is left alone.
 			return nil
 		}
-		_, err = js.UpdateStream(ctx, cfg)
+		_, err = js.UpdateStream(ctx, update)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			lastErr = err
 			continue // deleted under us; create it
@@ -318,13 +376,23 @@ func checkCompatible(have, want jetstream.StreamConfig) error {
 }
 
 // ensureBucket makes the KV bucket exist with cfg, retrying a lost creation
-// race like ensureStream does.
+// race like ensureStream does. A cfg without replicas keeps those of an
+// existing bucket and creates a missing one with one.
 func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) error {
 	if kv, err := js.KeyValue(ctx, cfg.Bucket); err == nil {
-		if st, err := kv.Status(ctx); err == nil && st.History() == int64(cfg.History) && st.TTL() == cfg.TTL {
-			// Unchanged: leave it alone (see ensureStream for why).
-			return nil
+		if st, err := kv.Status(ctx); err == nil {
+			have := st.Config()
+			if cfg.Replicas == 0 {
+				cfg.Replicas = have.Replicas
+			}
+			if have.History == cfg.History && have.TTL == cfg.TTL && have.Replicas == cfg.Replicas {
+				// Unchanged: leave it alone (see ensureStream for why).
+				return nil
+			}
 		}
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
 	}
 	var err error
 	for range ensureAttempts {

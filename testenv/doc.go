@@ -4,8 +4,9 @@
 // in a temporary directory on a random loopback port, a client connection,
 // and a provisioned namespace, all torn down by t.Cleanup. It can stop and
 // restart the server on the same data directory and port to test crash
-// recovery and reconnection. env.go holds it; helpers for workers and
-// clients live in their own files.
+// recovery and reconnection. WithCluster runs it on a JetStream cluster of
+// embedded nodes instead, to test node loss and leader changes. env.go
+// holds it; helpers for workers and clients live in their own files.
 //
 // WorkflowEnv (workflowenv*.go) unit-tests workflow code without a server,
 // on a virtual clock that skips ahead whenever the workflow only waits for

@@ -29,6 +29,7 @@ type Option func(*config)
 type config struct {
 	namespace  string
 	syncAlways bool
+	nodes      int // 0: a single server
 }
 
 // WithNamespace provisions ns instead of DefaultNamespace.
@@ -42,6 +43,15 @@ func WithSyncAlways() Option {
 	return func(c *config) { c.syncAlways = true }
 }
 
+// WithCluster runs the environment on a JetStream cluster of n embedded
+// nodes (n ≥ 2; 3 is the usual) instead of a single server, and provisions
+// the namespace with min(n, 3) replicas. URL is then the list of the
+// nodes' URLs, Cluster stops and restarts nodes, and StopServer,
+// StartServer and Restart are not available.
+func WithCluster(n int) Option {
+	return func(c *config) { c.nodes = n }
+}
+
 // Env is a running test environment. Its methods are safe for concurrent
 // use, but stopping and starting the server is meant to be driven by the
 // test goroutine.
@@ -52,10 +62,11 @@ type Env struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 
-	mu   sync.Mutex
-	srv  *embedded.Server // nil while stopped
-	port int              // chosen by the first start, reused by restarts
-	url  string
+	mu      sync.Mutex
+	srv     *embedded.Server // nil while stopped
+	port    int              // chosen by the first start, reused by restarts
+	url     string
+	cluster *embedded.Cluster // with WithCluster only
 }
 
 // New starts a server, connects, and provisions the namespace. Everything is
@@ -76,7 +87,11 @@ func New(t testing.TB, opts ...Option) *Env {
 		names: streams.NewNames(cfg.namespace),
 		port:  -1,
 	}
-	e.StartServer(t)
+	if cfg.nodes != 0 {
+		e.startCluster(t)
+	} else {
+		e.StartServer(t)
+	}
 	// Registered after TempDir and before any connection, so it runs after
 	// every connection closed and before the directory is removed.
 	t.Cleanup(e.stop)
@@ -89,13 +104,34 @@ func New(t testing.TB, opts ...Option) *Env {
 	e.js = js
 	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
 	defer cancel()
-	if err := streams.Ensure(ctx, js, cfg.namespace); err != nil {
+	var provision []streams.Option
+	if cfg.nodes != 0 {
+		provision = append(provision, streams.WithReplicas(min(cfg.nodes, 3)))
+	}
+	if err := streams.Ensure(ctx, js, cfg.namespace, provision...); err != nil {
 		t.Fatalf("testenv: provision namespace %q: %v", cfg.namespace, err)
 	}
 	return e
 }
 
-// URL is the client URL. It stays the same across restarts.
+// startCluster starts the WithCluster nodes.
+func (e *Env) startCluster(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
+	defer cancel()
+	c, err := embedded.StartCluster(ctx, e.cfg.nodes, embedded.WithDataDir(e.dir), embedded.WithSyncAlways(e.cfg.syncAlways))
+	if err != nil {
+		t.Fatalf("testenv: start cluster: %v", err)
+	}
+	e.cluster, e.url = c, c.ClientURLs()
+}
+
+// Cluster is the WithCluster cluster, to stop and restart its nodes; nil
+// without WithCluster.
+func (e *Env) Cluster() *embedded.Cluster { return e.cluster }
+
+// URL is the client URL (with WithCluster, the comma-separated URLs of
+// every node). It stays the same across restarts.
 func (e *Env) URL() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -117,7 +153,8 @@ func (e *Env) Names() streams.Names { return e.names }
 // Dir is the server's data directory.
 func (e *Env) Dir() string { return e.dir }
 
-// Server is the running server, or nil while it is stopped.
+// Server is the running server, or nil while it is stopped or with
+// WithCluster.
 func (e *Env) Server() *embedded.Server {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -142,6 +179,9 @@ func (e *Env) StopServer(t testing.TB) {
 	t.Helper()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.cluster != nil {
+		t.Fatalf("testenv: StopServer: the environment is a cluster; stop nodes with Cluster().StopNode")
+	}
 	if e.srv == nil {
 		t.Fatalf("testenv: StopServer: server is not running")
 	}
@@ -156,6 +196,9 @@ func (e *Env) StartServer(t testing.TB) {
 	t.Helper()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.cluster != nil {
+		t.Fatalf("testenv: StartServer: the environment is a cluster; restart nodes with Cluster().RestartNode")
+	}
 	if e.srv != nil {
 		t.Fatalf("testenv: StartServer: server is already running")
 	}
@@ -188,10 +231,13 @@ func (e *Env) Restart(t testing.TB) {
 	e.StartServer(t)
 }
 
-// stop shuts the server down if it runs; for cleanup.
+// stop shuts the server or the cluster down; for cleanup.
 func (e *Env) stop() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.cluster != nil {
+		e.cluster.Shutdown()
+	}
 	if e.srv != nil {
 		e.srv.Shutdown()
 		e.srv = nil

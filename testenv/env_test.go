@@ -98,3 +98,21 @@ func TestStopAndStart(t *testing.T) {
 		t.Fatalf("publish after start: %v", err)
 	}
 }
+
+func TestClusterEnv(t *testing.T) {
+	e := New(t, WithCluster(3))
+	if e.Cluster() == nil || e.Server() != nil || e.Cluster().ClientURLs() != e.URL() {
+		t.Fatalf("cluster %v, server %v, url %q", e.Cluster(), e.Server(), e.URL())
+	}
+	s, err := e.JetStream().Stream(t.Context(), e.Names().HistoryStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.CachedInfo().Config.Replicas; r != 3 {
+		t.Fatalf("history stream replicas = %d, want 3", r)
+	}
+	// A worker and a client work on the list of URLs.
+	if !e.NewConn(t).IsConnected() {
+		t.Fatal("new connection not connected")
+	}
+}

@@ -30,6 +30,9 @@ const (
 	// devLockFile, in the data directory, is locked while dev runs.
 	devLockFile = "cairn-dev.lock"
 	defaultPort = 4222
+	// clusterReplicas is the replica count of a clustered cairn dev
+	// namespace unless --replicas says otherwise.
+	clusterReplicas = 3
 	// demoQueue is the task queue of the demo worker.
 	demoQueue = "default"
 	// demoOrderID is the id of the order --demo-start starts.
@@ -46,6 +49,7 @@ const (
 
 const devUsage = `Usage:
   cairn dev [--data DIR] [--host HOST] [--port PORT] [--namespace NS] [--sync-always]
+            [--cluster 1|3|5] [--replicas N]
             [--no-demo | --demo-start] [--log-level LEVEL] [--http ADDR|auto|off] [--triggers FILE]
             [--metrics ADDR|auto|off]
 
@@ -56,6 +60,12 @@ examples/order (workflow Workflow; activities Charge, Refund, Reserve,
 Release, Ship). It runs until interrupted (SIGINT or SIGTERM), then stops the
 worker and then the server. Data survives restarts: start it again on the
 same DIR and running workflows resume, timers included.
+
+With --cluster 3 (or 5) the embedded NATS is a JetStream cluster of that
+many nodes on HOST, each with its own store under DIR/node-1, DIR/node-2,
+...: node 1 listens on PORT (a free port if the default is taken), the
+others and the cluster routes on free ports, and the namespace is
+provisioned with 3 replicas unless --replicas says otherwise.
 `
 
 // devConfig is the parsed command line of cairn dev.
@@ -65,9 +75,16 @@ type devConfig struct {
 	port       int // -1: any free port
 	namespace  string
 	syncAlways bool
-	demo       bool
-	demoStart  bool
-	logLevel   slog.Level
+	// cluster is the number of embedded NATS nodes (1: a single server);
+	// replicas the namespace's replica count.
+	cluster  int
+	replicas int
+	// portGiven is false when port is the default, which a clustered
+	// dev replaces with a free port if it is taken.
+	portGiven bool
+	demo      bool
+	demoStart bool
+	logLevel  slog.Level
 
 	// httpAddr is the CloudEvents HTTP endpoint's --http value; triggers
 	// the --triggers file (see events.go).
@@ -87,6 +104,8 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	c.fs.IntVar(&cfg.port, "port", defaultPort, "NATS client `port` (-1 or 0 picks a free port)")
 	c.fs.StringVar(&cfg.namespace, "namespace", defaultNamespace, "cairn `namespace` to provision and serve")
 	c.fs.BoolVar(&cfg.syncAlways, "sync-always", false, "fsync every write (survives OS crashes and power loss; slower)")
+	c.fs.IntVar(&cfg.cluster, "cluster", 1, "number of embedded NATS `nodes`: 1, or a cluster of 3 or 5 on free ports")
+	c.fs.IntVar(&cfg.replicas, "replicas", 0, "replica `count` of the namespace's streams and buckets, 1-5 (default 1, or 3 with --cluster)")
 	c.fs.BoolVar(&noDemo, "no-demo", false, "do not run the demo worker")
 	c.fs.BoolVar(&cfg.demoStart, "demo-start", false, "start one demo order (id "+demoOrderID+") at startup")
 	c.fs.StringVar(&cfg.httpAddr, "http", "auto", "CloudEvents HTTP endpoint `address`; auto: HOST:4280 (a free port with --port -1); off: none")
@@ -97,6 +116,25 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cfg.demo = !noDemo
+	cfg.portGiven = given(c.fs, "port")
+	switch cfg.cluster {
+	case 1, 3, 5:
+	default:
+		return usageErrorf(c.name, "--cluster %d: want 1 (a single server), 3 or 5", cfg.cluster)
+	}
+	if !given(c.fs, "replicas") {
+		cfg.replicas = min(cfg.cluster, clusterReplicas)
+	}
+	if cfg.replicas < 1 || cfg.replicas > 5 {
+		return usageErrorf(c.name, "--replicas %d: want 1-5", cfg.replicas)
+	}
+	if cfg.replicas > cfg.cluster {
+		size := 3
+		if cfg.replicas > 3 {
+			size = 5
+		}
+		return usageErrorf(c.name, "--replicas %d needs at least as many NATS nodes: add --cluster %d", cfg.replicas, size)
+	}
 	if err := cfg.logLevel.UnmarshalText([]byte(level)); err != nil {
 		return usageErrorf(c.name, "--log-level %q: want debug, info, warn or error", level)
 	}
@@ -127,6 +165,12 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 			err = nil // interrupted while starting
 		}
 	}()
+	if cfg.cluster > 1 && !cfg.portGiven && cfg.port > 0 && portInUse(cfg.host, cfg.port) {
+		// A demo cluster next to a running 'cairn dev': every port free,
+		// HTTP and metrics included (they follow --port -1).
+		log.Info("the default NATS port is taken; node 1 listens on a free port", "port", cfg.port)
+		cfg.port = -1
+	}
 	// OpenTelemetry from the OTEL_* environment; flushed after everything
 	// else has stopped.
 	metricsAddr, explicitMetrics := resolveMetrics(cfg.metricsAddr, cfg.host, cfg.port < 0)
@@ -152,26 +196,16 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	if cfg.port > 0 && portInUse(cfg.host, cfg.port) {
 		return portBusyError(cfg)
 	}
-	log.Debug("starting nats-server", "data", dir, "host", cfg.host, "port", cfg.port, "sync_always", cfg.syncAlways)
-	srv, err := embedded.StartServer(ctx,
-		embedded.WithDataDir(dir),
-		embedded.WithHost(cfg.host),
-		embedded.WithPort(cfg.port),
-		embedded.WithSyncAlways(cfg.syncAlways),
-		embedded.WithLogger(cfg.logLevel <= slog.LevelDebug),
-	)
+	srv, err := startDevNATS(ctx, cfg, dir, log)
 	if err != nil {
-		if cfg.port > 0 && (strings.Contains(err.Error(), "address already in use") || portInUse(cfg.host, cfg.port)) {
-			return portBusyError(cfg)
-		}
-		return fmt.Errorf("start embedded NATS server: %w", err)
+		return err
 	}
 	defer func() {
-		srv.Shutdown()
+		srv.shutdown()
 		log.Info("nats-server stopped")
 	}()
-	url := srv.ClientURL()
-	log.Info("nats-server ready", "url", url, "data", dir)
+	url := srv.url
+	log.Info("nats-server ready", "url", url, "data", dir, "nodes", cfg.cluster)
 
 	nc, err := streams.Connect(url, nats.Name("cairn-dev"))
 	if err != nil {
@@ -182,10 +216,11 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
-	if err := streams.Ensure(ctx, js, cfg.namespace); err != nil {
+	// cairn dev owns its server, so it sets the replica count outright.
+	if err := streams.Ensure(ctx, js, cfg.namespace, streams.WithReplicas(cfg.replicas)); err != nil {
 		return fmt.Errorf("provision namespace %q: %w", cfg.namespace, err)
 	}
-	log.Debug("namespace provisioned", "namespace", cfg.namespace)
+	log.Debug("namespace provisioned", "namespace", cfg.namespace, "replicas", cfg.replicas)
 
 	// The demo worker runs in the background; done closes when Run
 	// returns, with its error in workerErr.
@@ -249,7 +284,7 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	}
 	defer stopScheduler()
 
-	printBanner(stdout, cfg, url, dir)
+	printBanner(stdout, cfg, srv, dir)
 	printTelemetryBanner(stdout, tel)
 	printEventsBanner(stdout, cfg.namespace, evs)
 
@@ -271,6 +306,51 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 		}
 		return fmt.Errorf("demo worker: %w", err)
 	}
+}
+
+// devNATS is the embedded NATS of cairn dev: one server, or a cluster.
+type devNATS struct {
+	url      string // client URLs, comma-separated for a cluster
+	nodes    []string
+	shutdown func()
+}
+
+// startDevNATS starts the embedded server, or the --cluster nodes in
+// DIR/node-1, DIR/node-2, ...
+func startDevNATS(ctx context.Context, cfg devConfig, dir string, log *slog.Logger) (*devNATS, error) {
+	opts := []embedded.ServerOption{
+		embedded.WithDataDir(dir),
+		embedded.WithHost(cfg.host),
+		embedded.WithPort(cfg.port),
+		embedded.WithSyncAlways(cfg.syncAlways),
+		embedded.WithLogger(cfg.logLevel <= slog.LevelDebug),
+	}
+	log.Debug("starting nats-server", "data", dir, "host", cfg.host, "port", cfg.port, "sync_always", cfg.syncAlways, "nodes", cfg.cluster)
+	var (
+		n   *devNATS
+		err error
+	)
+	if cfg.cluster > 1 {
+		var c *embedded.Cluster
+		if c, err = embedded.StartCluster(ctx, cfg.cluster, opts...); err == nil {
+			n = &devNATS{url: c.ClientURLs(), shutdown: c.Shutdown}
+			for i := range c.Size() {
+				n.nodes = append(n.nodes, c.NodeName(i))
+			}
+		}
+	} else {
+		var srv *embedded.Server
+		if srv, err = embedded.StartServer(ctx, opts...); err == nil {
+			n = &devNATS{url: srv.ClientURL(), shutdown: srv.Shutdown}
+		}
+	}
+	if err != nil {
+		if cfg.port > 0 && (strings.Contains(err.Error(), "address already in use") || portInUse(cfg.host, cfg.port)) {
+			return nil, portBusyError(cfg)
+		}
+		return nil, fmt.Errorf("start embedded NATS server: %w", err)
+	}
+	return n, nil
 }
 
 // portInUse reports whether host:port cannot be listened on because it is
@@ -320,12 +400,16 @@ func cliHint(cfg devConfig, url, cmd string) string {
 	return s
 }
 
-func printBanner(w io.Writer, cfg devConfig, url, dir string) {
+func printBanner(w io.Writer, cfg devConfig, srv *devNATS, dir string) {
+	url := srv.url
 	tw := newTable(w)
 	fmt.Fprintln(w, "cairn dev is running")
 	fmt.Fprintln(w)
 	fmt.Fprintf(tw, "  NATS URL:\t%s\n", url)
-	fmt.Fprintf(tw, "  namespace:\t%s\n", cfg.namespace)
+	if len(srv.nodes) > 0 {
+		fmt.Fprintf(tw, "  cluster:\t%d nodes (%s), a store each under the data directory\n", len(srv.nodes), strings.Join(srv.nodes, ", "))
+	}
+	fmt.Fprintf(tw, "  namespace:\t%s (%s)\n", cfg.namespace, replicasText(cfg.replicas))
 	fmt.Fprintf(tw, "  data:\t%s\n", dir)
 	if cfg.demo {
 		fmt.Fprintf(tw, "  worker:\ttask queue %q, examples/order: workflow Workflow; activities Charge, Refund, Reserve, Release, Ship\n", demoQueue)
@@ -344,6 +428,13 @@ func printBanner(w io.Writer, cfg devConfig, url, dir string) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Stop with Ctrl-C. Running workflows resume when 'cairn dev' starts again on the same data directory.")
+}
+
+func replicasText(n int) string {
+	if n == 1 {
+		return "1 replica"
+	}
+	return fmt.Sprintf("%d replicas", n)
 }
 
 // startDemoOrder starts the demo order of --demo-start.

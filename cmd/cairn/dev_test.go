@@ -2,12 +2,19 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/streams"
 )
 
 // devProcess is 'cairn dev' running in a goroutine.
@@ -192,4 +199,65 @@ func TestDevDataDirInUse(t *testing.T) {
 	dir := t.TempDir()
 	startDev(t, "--data", dir, "--port", "-1", "--no-demo", "--log-level", "error")
 	wantFail(t, exitError, "is in use by another process", "dev", "--data", dir, "--port", "-1", "--no-demo")
+}
+
+// TestDevCluster: 'cairn dev --cluster 3' runs three nodes with the
+// namespace at R3, and every command takes the list of their URLs.
+func TestDevCluster(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dev := startDev(t, "--cluster", "3", "--data", dir, "--port", "-1", "--log-level", "warn", "--http", "off", "--metrics", "off")
+	urls := strings.Split(dev.url, ",")
+	if len(urls) != 3 {
+		t.Fatalf("banner URL %q is not a list of 3", dev.url)
+	}
+	banner := dev.stdout.String()
+	for _, want := range []string{"cluster:", "3 nodes (node-1, node-2, node-3)", "default (3 replicas)", "--server " + dev.url} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	for _, node := range []string{"node-1", "node-2", "node-3"} {
+		if _, err := os.Stat(filepath.Join(dir, node, "jetstream")); err != nil {
+			t.Errorf("store of %s: %v", node, err)
+		}
+	}
+
+	mustCLI(t, dev.wf("start", "--type", "Workflow", "--id", "order-1", "--input", orderInput("1", 0))...)
+	// Any one live URL of the list is enough.
+	r := mustCLI(t, "workflow", "--server", "nats://127.0.0.1:1,"+urls[2], "result", "--id", "order-1", "--timeout", "30s")
+	if !strings.Contains(r.stdout, `"tracking": "trk_1"`) {
+		t.Fatalf("result: %s", r)
+	}
+
+	// cairn server provisions another namespace on the cluster at R3; its
+	// triggers bucket follows the namespace.
+	srv := startProcess(t, "server", "--server", dev.url, "--namespace", "other", "--replicas", "3", "--http", "off", "--log-level", "warn")
+	eventually(t, func() string {
+		if !strings.Contains(srv.stdout.String(), "cairn server is running") {
+			return fmt.Sprintf("no banner:\n%s\n%s", srv.stdout, srv.stderr)
+		}
+		return ""
+	})
+	nc, err := streams.Connect(dev.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{"default", "other"} {
+		n := streams.NewNames(ns)
+		for _, stream := range []string{n.HistoryStream(), n.InboxStream(), n.TasksStream(), "KV_" + n.InstancesBucket(), "KV_cairn-" + ns + "-triggers"} {
+			s, err := js.Stream(t.Context(), stream)
+			if err != nil {
+				t.Fatalf("%s: %v", stream, err)
+			}
+			if r := s.CachedInfo().Config.Replicas; r != 3 {
+				t.Errorf("%s has %d replicas, want 3", stream, r)
+			}
+		}
+	}
 }

@@ -184,20 +184,28 @@ func resolveHTTP(flagValue, host string, anyPort bool) string {
 // --- cairn server --------------------------------------------------------------
 
 const serverUsage = `Usage:
-  cairn server [--nats URL] [--namespace NS] [--http ADDR] [--triggers FILE] [--log-level LEVEL] [--metrics ADDR]
+  cairn server [--nats URL[,URL...]] [--namespace NS] [--replicas N] [--http ADDR] [--triggers FILE]
+               [--log-level LEVEL] [--metrics ADDR]
 
-Serves CloudEvents for a cairn namespace on an existing NATS server (no
-embedded NATS): events published to cairn.<ns>.events.> and POSTed to
-http://ADDR/v1/events start workflows and send signals according to the
-triggers (stored in the KV bucket cairn-<ns>-triggers; FILE adds or replaces
-some at startup), and the service bindings of FILE serve their activities.
-Run several for availability: they share the events (NATS queue group).
+Serves CloudEvents for a cairn namespace on an existing NATS server or
+cluster (no embedded NATS): events published to cairn.<ns>.events.> and
+POSTed to http://ADDR/v1/events start workflows and send signals according
+to the triggers (stored in the KV bucket cairn-<ns>-triggers; FILE adds or
+replaces some at startup), and the service bindings of FILE serve their
+activities. Run several for availability: they share the events (NATS queue
+group).
+
+It provisions the namespace: missing streams and buckets are created,
+with N replicas (--replicas; 1 without it), and --replicas scales existing
+ones to N; without it their replica count is left alone.
 `
 
 func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("cairn server", serverUsage, stdout)
 	g := defaultGlobals()
-	c.fs.StringVar(&g.server, "nats", g.server, "NATS server `URL` (env "+envServer+")")
+	c.fs.StringVar(&g.server, "nats", g.server, serverFlagUsage)
+	c.fs.StringVar(&g.server, "server", g.server, "the same as --nats: NATS server `URL` or list")
+	replicas := c.fs.Int("replicas", 0, "replica `count` of the namespace's streams and buckets, 1-5 (default: 1 for what is created, what exists keeps its count)")
 	c.fs.StringVar(&g.namespace, "namespace", g.namespace, "cairn `namespace` (env "+envNamespace+")")
 	httpAddr := c.fs.String("http", fmt.Sprintf("127.0.0.1:%d", defaultHTTPPort), "`address` of the CloudEvents HTTP endpoint, or off")
 	triggers := c.fs.String("triggers", "", "JSON `file` of triggers and service bindings to load at startup")
@@ -208,6 +216,9 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if err := g.check(c.name); err != nil {
 		return err
+	}
+	if given(c.fs, "replicas") && (*replicas < 1 || *replicas > 5) {
+		return usageErrorf(c.name, "--replicas %d: want 1-5", *replicas)
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
@@ -228,6 +239,12 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return &cliError{err: err, msg: fmt.Sprintf("cannot reach a NATS server at %s: %v", g.server, err)}
 	}
 	defer nc.Close()
+	if err := provision(ctx, nc, g.namespace, *replicas); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	svc, err := startEvents(ctx, nc, g.namespace, resolveHTTP(*httpAddr, "127.0.0.1", false), *triggers, log)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -252,6 +269,24 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "  rejected events:     %s\n", cloudevents.RejectedSubject(g.namespace))
 	<-ctx.Done()
 	log.Info("shutting down")
+	return nil
+}
+
+// provision creates or updates the namespace's streams and buckets, with
+// the given replica count (0: one for what is created, what exists keeps
+// its count).
+func provision(ctx context.Context, nc *nats.Conn, ns string, replicas int) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	var opts []streams.Option
+	if replicas > 0 {
+		opts = append(opts, streams.WithReplicas(replicas))
+	}
+	if err := streams.Ensure(ctx, js, ns, opts...); err != nil {
+		return fmt.Errorf("provision namespace %q: %w", ns, err)
+	}
 	return nil
 }
 

@@ -153,6 +153,13 @@ func (c *command) parse(args []string) error {
 	return nil
 }
 
+// given reports whether the flag name was set on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 func (c *command) printUsage(w io.Writer) {
 	fmt.Fprint(w, strings.TrimLeft(c.usage, "\n"))
 	fmt.Fprintln(w, "\nFlags:")

@@ -226,6 +226,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"dev", "--port", "70000"}, "--port"},
 		{[]string{"dev", "--log-level", "loud"}, "--log-level"},
 		{[]string{"dev", "--no-demo", "--demo-start"}, "--demo-start"},
+		{[]string{"dev", "--cluster", "2"}, "--cluster 2: want 1 (a single server), 3 or 5"},
+		{[]string{"dev", "--replicas", "3"}, "add --cluster 3"},
+		{[]string{"dev", "--cluster", "3", "--replicas", "4"}, "add --cluster 5"},
+		{[]string{"dev", "--cluster", "3", "--replicas", "0"}, "--replicas 0: want 1-5"},
+		{[]string{"server", "--replicas", "6"}, "--replicas 6: want 1-5"},
+		{[]string{"workflow", "list", "--server", " , "}, "--server must not be empty"},
 		{[]string{"version", "extra"}, "unexpected argument"},
 	} {
 		r := cli(t, tc.args...)

@@ -25,7 +25,10 @@ const (
 	defaultServer    = "nats://127.0.0.1:4222"
 	defaultNamespace = "default"
 	envServer        = "CAIRN_SERVER"
-	envNamespace     = "CAIRN_NAMESPACE"
+	// envNATSURL is the NATS tools' variable, used when CAIRN_SERVER is
+	// not set.
+	envNATSURL   = streams.EnvURL
+	envNamespace = "CAIRN_NAMESPACE"
 	// opTimeout bounds every command that does not wait for a run.
 	opTimeout = 30 * time.Second
 	// defaultListLimit caps list output unless --limit says otherwise.
@@ -65,6 +68,8 @@ func defaultGlobals() globalFlags {
 	g := globalFlags{server: defaultServer, namespace: defaultNamespace}
 	if v := os.Getenv(envServer); v != "" {
 		g.server = v
+	} else if v := os.Getenv(envNATSURL); v != "" {
+		g.server = v
 	}
 	if v := os.Getenv(envNamespace); v != "" {
 		g.namespace = v
@@ -73,12 +78,15 @@ func defaultGlobals() globalFlags {
 }
 
 func (g *globalFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.server, "server", g.server, "NATS server `URL` (env "+envServer+")")
+	fs.StringVar(&g.server, "server", g.server, serverFlagUsage)
 	fs.StringVar(&g.namespace, "namespace", g.namespace, "cairn `namespace` (env "+envNamespace+")")
 }
 
+// serverFlagUsage describes --server (and cairn server's --nats).
+const serverFlagUsage = "NATS server `URL`, or a comma-separated list of a cluster's URLs (env " + envServer + " or " + envNATSURL + ")"
+
 func (g *globalFlags) check(cmd string) error {
-	if g.server == "" {
+	if strings.Trim(g.server, ", \t") == "" {
 		return usageErrorf(cmd, "--server must not be empty")
 	}
 	if err := streams.ValidateNamespace(g.namespace); err != nil {

@@ -338,6 +338,17 @@ func TestEnvironment(t *testing.T) {
 	wantFail(t, exitError, `namespace "other" does not exist`, "workflow", "list")
 	// Flags win over the environment.
 	mustCLI(t, "workflow", "list", "--namespace", "default")
+
+	// Without CAIRN_SERVER, NATS_URL is read, a list as nats.go takes it
+	// (a client tries every URL until one answers).
+	t.Setenv(envServer, "")
+	t.Setenv(envNATSURL, "nats://127.0.0.1:1, "+e.url)
+	r = mustCLI(t, "workflow", "list", "--namespace", "default")
+	if !strings.Contains(r.stdout, "order-1") {
+		t.Fatalf("list via %s:\n%s", envNATSURL, r.stdout)
+	}
+	t.Setenv(envNATSURL, "nats://127.0.0.1:1")
+	wantFail(t, exitError, "cannot reach a NATS server at nats://127.0.0.1:1", "workflow", "list")
 }
 
 func TestExecutionTimeout(t *testing.T) {

@@ -76,7 +76,7 @@ func (s *JetStream) CompleteCallback(ctx context.Context, tok *history.CallbackT
 		id += "/hb/" + nuid.Next()
 	}
 	m.Header.Set(HeaderMsgID, id)
-	_, err = s.js.PublishMsg(ctx, m)
+	_, err = s.publish(ctx, m)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -57,8 +58,12 @@ func New(nc *nats.Conn, js jetstream.JetStream, names streams.Names) *JetStream 
 func (s *JetStream) Names() streams.Names { return s.names }
 
 // Head returns the head of an instance's history, or nil if it has none.
+// The stream's leader answers, so the head reflects every acknowledged
+// append: a follower of a replicated stream may lag behind, and a worker
+// acting on a stale head would drop as unknown the result of an activity
+// scheduled by the append it has not seen.
 func (s *JetStream) Head(ctx context.Context, workflowID string) (*Head, error) {
-	m, err := streams.LastMsg(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
+	m, err := streams.LastMsgFromLeader(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
 	if errors.Is(err, streams.ErrMsgNotFound) {
 		return nil, nil
 	}
@@ -71,8 +76,12 @@ func (s *JetStream) Head(ctx context.Context, workflowID string) (*Head, error) 
 // IsHead reports whether the history of an instance still ends at head
 // (nil: the instance has none), asking the stream's leader.
 func (s *JetStream) IsHead(ctx context.Context, workflowID string, head *Head) (bool, error) {
-	seq, err := streams.LeaderLastSeq(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
-	if err != nil {
+	var seq uint64
+	m, err := streams.LastMsgFromLeader(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
+	switch {
+	case err == nil:
+		seq = m.Seq
+	case !errors.Is(err, streams.ErrMsgNotFound):
 		return false, fmt.Errorf("confirm history head of %q: %w", workflowID, err)
 	}
 	if head == nil {
@@ -99,16 +108,53 @@ func headOf(seq uint64, h nats.Header) *Head {
 }
 
 // Load returns the head and the batches of the current run of an instance;
-// a nil head means the instance has no history.
+// a nil head means the instance has no history. The head comes from the
+// stream's leader (Head) and the batches from direct gets, which any
+// replica answers: a read that ends before the head, from a replica that
+// has not applied the latest appends yet, is done again, with the head read
+// again too (the instance may have been purged or appended to meanwhile).
 func (s *JetStream) Load(ctx context.Context, workflowID string) (*Head, []history.Batch, error) {
-	head, err := s.Head(ctx, workflowID)
-	if err != nil || head == nil {
-		return head, nil, err
+	wait := laggingReadFirst
+	for attempt := 1; ; attempt++ {
+		head, err := s.Head(ctx, workflowID)
+		if err != nil || head == nil {
+			return head, nil, err
+		}
+		msgs, err := streams.ReadSubject(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID), head.RunStart)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read history of %q: %w", workflowID, err)
+		}
+		if slices.ContainsFunc(msgs, func(m streams.StoredMsg) bool { return m.Seq == head.Seq }) {
+			return s.runOf(workflowID, head, msgs)
+		}
+		if attempt == laggingReadAttempts {
+			return nil, nil, fmt.Errorf("read history of %q: the replicas answering have not reached its head, stream sequence %d, after %d reads",
+				workflowID, head.Seq, attempt)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, fmt.Errorf("read history of %q: %w", workflowID, ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, laggingReadMax)
 	}
-	msgs, err := streams.ReadSubject(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID), head.RunStart)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read history of %q: %w", workflowID, err)
-	}
+}
+
+// A replica that answers a read before it has applied the head it is asked
+// to reach catches up within milliseconds, or a second or two on a loaded
+// machine; the read is done again, for about 3 s, on whichever replica
+// answers next.
+const (
+	laggingReadAttempts = 20
+	laggingReadFirst    = 5 * time.Millisecond
+	laggingReadMax      = 200 * time.Millisecond
+)
+
+// runOf decodes the batches of the run that ends at head from msgs, the
+// messages read from head.RunStart on.
+func (s *JetStream) runOf(workflowID string, head *Head, msgs []streams.StoredMsg) (*Head, []history.Batch, error) {
 	batches := make([]history.Batch, 0, len(msgs))
 	for _, m := range msgs {
 		if m.Seq > head.Seq {
@@ -186,7 +232,7 @@ func (s *JetStream) Append(ctx context.Context, req AppendRequest) (*Head, error
 		m.Header.Set(HeaderRunStart, strconv.FormatUint(req.Prev.RunStart, 10))
 	}
 	m.Header.Set(HeaderMsgID, s.names.InstanceKey(req.WorkflowID)+"/"+req.Run+"/"+strconv.FormatInt(req.Batch[0].Seq, 10))
-	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(expected))
+	ack, err := s.publish(ctx, m, jetstream.WithExpectLastSequencePerSubject(expected))
 	if err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||

@@ -115,7 +115,7 @@ func (s *JetStream) Start(ctx context.Context, req StartRequest) (*StartResult, 
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.js.PublishMsg(ctx, wake); err != nil {
+		if _, err := s.publish(ctx, wake); err != nil {
 			return nil, fmt.Errorf("start %q: publish start: %w", req.WorkflowID, err)
 		}
 		nh, err := s.Append(ctx, AppendRequest{WorkflowID: req.WorkflowID, Prev: head, NewRun: head != nil, Run: run,
@@ -161,7 +161,7 @@ func (s *JetStream) Terminate(ctx context.Context, workflowID, run, reason strin
 			return nil, err
 		}
 		key := s.names.InstanceKey(workflowID)
-		_, err = s.js.PublishMsg(ctx, NewTerminated(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run))
+		_, err = s.publish(ctx, NewTerminated(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run))
 		return nh, err
 	}
 	return nil, fmt.Errorf("terminate %q: too much contention", workflowID)
@@ -180,7 +180,7 @@ func (s *JetStream) Signal(ctx context.Context, workflowID, run, name, id string
 	// The caller's trace context travels with the event; the worker links
 	// the event's span to it.
 	InjectTrace(ctx, m.Header)
-	_, err = s.js.PublishMsg(ctx, m)
+	_, err = s.publish(ctx, m)
 	return err
 }
 
@@ -219,6 +219,6 @@ func (s *JetStream) Cancel(ctx context.Context, workflowID, run, reason string) 
 		return err
 	}
 	key := s.names.InstanceKey(workflowID)
-	_, err = s.js.PublishMsg(ctx, NewCancel(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, reason))
+	_, err = s.publish(ctx, NewCancel(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, reason))
 	return err
 }

@@ -39,6 +39,6 @@ func (s *JetStream) pauseOrResume(ctx context.Context, kind, workflowID, run, re
 	m.Header.Set(HeaderIdentity, identity)
 	m.Header.Set(HeaderMsgID, kind+"/"+s.names.InstanceKey(workflowID)+"/"+head.Run+"/"+hex.EncodeToString(b))
 	InjectTrace(ctx, m.Header)
-	_, err = s.js.PublishMsg(ctx, m)
+	_, err = s.publish(ctx, m)
 	return err
 }

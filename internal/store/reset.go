@@ -106,7 +106,7 @@ func (s *JetStream) Reset(ctx context.Context, req ResetRequest) (*ResetResult, 
 		wake.Header.Set(HeaderKind, KindReset)
 		wake.Header.Set(HeaderRun, newRun)
 		wake.Header.Set(HeaderMsgID, "reset/"+key+"/"+newRun)
-		if _, err := s.js.PublishMsg(ctx, wake); err != nil {
+		if _, err := s.publish(ctx, wake); err != nil {
 			return nil, fmt.Errorf("reset %q: publish wake: %w", req.WorkflowID, err)
 		}
 		msgs := make([]*nats.Msg, 0, 2)
@@ -136,7 +136,7 @@ func (s *JetStream) Reset(ctx context.Context, req ResetRequest) (*ResetResult, 
 			return nil, fmt.Errorf("reset %q: %w", req.WorkflowID, err)
 		}
 		if res.Terminated != "" {
-			_, _ = s.js.PublishMsg(ctx, NewTerminated(inbox, key, res.Terminated))
+			_, _ = s.publish(ctx, NewTerminated(inbox, key, res.Terminated))
 		}
 		return res, nil
 	}
@@ -162,7 +162,7 @@ func (s *JetStream) publishAtomic(ctx context.Context, batchID string, msgs []*n
 	if len(msgs) == 1 {
 		exp, _ := strconv.ParseUint(msgs[0].Header.Get(HeaderExpLastSubj), 10, 64)
 		msgs[0].Header.Del(HeaderExpLastSubj)
-		_, err := s.js.PublishMsg(ctx, msgs[0], jetstream.WithExpectLastSequencePerSubject(exp))
+		_, err := s.publish(ctx, msgs[0], jetstream.WithExpectLastSequencePerSubject(exp))
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {

@@ -28,6 +28,9 @@ type Options struct {
 	TracerProvider      trace.TracerProvider
 	MeterProvider       metric.MeterProvider
 	NoTelemetry         bool
+	// Replicas is the replica count Run provisions the namespace with; 0
+	// keeps what exists (one for what it creates).
+	Replicas int
 }
 
 // Engine returns a worker option (it is assignable to worker.Option) that

@@ -65,7 +65,11 @@ func New(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	if o.provision {
-		if err := streams.Ensure(ctx, js, o.namespace); err != nil {
+		var provision []streams.Option
+		if o.replicas > 0 {
+			provision = append(provision, streams.WithReplicas(o.replicas))
+		}
+		if err := streams.Ensure(ctx, js, o.namespace, provision...); err != nil {
 			return nil, err
 		}
 	}

@@ -32,6 +32,8 @@ func TestNewValidatesOptions(t *testing.T) {
 		{"nil logger", client.WithLogger(nil), "WithLogger"},
 		{"nil tracer provider", client.WithTracerProvider(nil), "WithTracerProvider"},
 		{"empty identity", client.WithIdentity(""), "WithIdentity"},
+		{"zero replicas", client.WithReplicas(0), "WithReplicas"},
+		{"six replicas", client.WithReplicas(6), "WithReplicas"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

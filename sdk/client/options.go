@@ -28,6 +28,9 @@ type options struct {
 	maxPayload int
 	logger     *slog.Logger
 	provision  bool
+	// replicas is what New provisions the namespace with; 0 keeps what
+	// exists (one for what it creates).
+	replicas int
 	// tracerProvider receives the spans of starts (nil: the global one).
 	tracerProvider trace.TracerProvider
 	// identity names the caller in operator events (pause, resume).
@@ -105,6 +108,21 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 			return optcheck.Invalid("WithTracerProvider", nil, "must not be nil")
 		}
 		o.tracerProvider = tp
+		return nil
+	}
+}
+
+// WithReplicas makes New provision the namespace's streams and buckets
+// with n replicas (1..5), scaling existing ones to n; more than one needs a
+// NATS cluster of at least n nodes. Without it New creates what is missing
+// with one replica and leaves the replica count of what exists alone. It
+// has no effect with WithoutProvisioning.
+func WithReplicas(n int) Option {
+	return func(o *options) error {
+		if n < 1 || n > 5 {
+			return optcheck.Invalid("WithReplicas", n, "must be 1..5")
+		}
+		o.replicas = n
 		return nil
 	}
 }

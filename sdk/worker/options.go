@@ -46,6 +46,21 @@ func WithNamespace(ns string) Option {
 	}
 }
 
+// WithReplicas makes Run provision the namespace's streams and buckets with
+// n replicas (1..5), scaling existing ones to n; more than one needs a NATS
+// cluster of at least n nodes. Without it Run creates what is missing with
+// one replica and leaves the replica count of what exists alone, so workers
+// never undo an operator's choice.
+func WithReplicas(n int) Option {
+	return func(o *options) error {
+		if n < 1 || n > 5 {
+			return optcheck.Invalid("WithReplicas", n, "must be 1..5")
+		}
+		o.Replicas = n
+		return nil
+	}
+}
+
 // WithDataConverter replaces the JSON payload converter; dc must not be
 // nil. Clients and every worker of a namespace must use the same one.
 func WithDataConverter(dc converter.DataConverter) Option {

@@ -27,6 +27,11 @@ import (
 	"github.com/cairnhq/cairn/telemetry"
 )
 
+// asyncPublishTimeout bounds the wait for the acknowledgement of each
+// asynchronous publish of the engine (the commands of a workflow task), as
+// JetStream's default request timeout bounds synchronous ones.
+const asyncPublishTimeout = 5 * time.Second
+
 // ErrAlreadyRegistered is wrapped by the error Run returns when a workflow
 // or activity name was registered twice on the same Worker.
 var ErrAlreadyRegistered = errors.New("already registered")
@@ -181,11 +186,18 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.checkRegistrations(); err != nil {
 		return err
 	}
-	js, err := jetstream.New(w.nc)
+	// A publish whose acknowledgement is lost (the stream's leader changed
+	// while it was in flight) must fail in time, or the workflow task
+	// waiting for it would wait forever, and with it every task behind it.
+	js, err := jetstream.New(w.nc, jetstream.WithPublishAsyncTimeout(asyncPublishTimeout))
 	if err != nil {
 		return err
 	}
-	if err := streams.Ensure(ctx, js, w.opts.Namespace); err != nil {
+	var provision []streams.Option
+	if w.opts.Replicas > 0 {
+		provision = append(provision, streams.WithReplicas(w.opts.Replicas))
+	}
+	if err := streams.Ensure(ctx, js, w.opts.Namespace, provision...); err != nil {
 		return err
 	}
 	names := streams.NewNames(w.opts.Namespace)

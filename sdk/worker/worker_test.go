@@ -58,6 +58,9 @@ func TestNewValidatesOptions(t *testing.T) {
 		{"build id", worker.WithBuildID("v1.2.3"), ""},
 		{"retention forever", worker.WithRetention(0), ""},
 		{"without telemetry", worker.WithoutTelemetry(), ""},
+		{"replicas", worker.WithReplicas(3), ""},
+		{"zero replicas", worker.WithReplicas(0), "WithReplicas"},
+		{"six replicas", worker.WithReplicas(6), "WithReplicas"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

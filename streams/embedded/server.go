@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -32,6 +33,24 @@ type serverConfig struct {
 	maxPayload int32
 	name       string
 	logging    bool
+
+	// Set by StartCluster only: the cluster name, this node's route port
+	// and the route URLs of every node (itself included, so that the
+	// server expects as many JetStream peers as there are nodes).
+	clusterName string
+	routePort   int
+	routes      []*url.URL
+	// routeAdvertise is the route address this node gossips to the
+	// others; see Cluster.configure for why nobody listens there.
+	routeAdvertise string
+}
+
+func defaultServerConfig() serverConfig {
+	return serverConfig{
+		host:       DefaultServerHost,
+		port:       -1,
+		maxPayload: DefaultMaxPayload,
+	}
 }
 
 // WithDataDir sets the JetStream store directory. It is required: a server
@@ -65,6 +84,8 @@ func WithMaxPayload(bytes int32) ServerOption {
 }
 
 // WithServerName sets the server name (default: the generated server id).
+// For StartCluster it is the prefix of the node names (default "node":
+// node-1, node-2, ...).
 func WithServerName(name string) ServerOption {
 	return func(c *serverConfig) { c.name = name }
 }
@@ -84,14 +105,15 @@ type Server struct {
 // with JetStream enabled (at most 10s, or until ctx ends). On any failure the
 // server is shut down and the error wraps ErrServerStart.
 func StartServer(ctx context.Context, opts ...ServerOption) (*Server, error) {
-	cfg := serverConfig{
-		host:       DefaultServerHost,
-		port:       -1,
-		maxPayload: DefaultMaxPayload,
-	}
+	cfg := defaultServerConfig()
 	for _, opt := range opts {
 		opt(&cfg)
 	}
+	return startServer(ctx, cfg)
+}
+
+// startServer starts one server, standalone or a node of a cluster.
+func startServer(ctx context.Context, cfg serverConfig) (*Server, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrServerStart, err)
 	}
@@ -113,6 +135,10 @@ func StartServer(ctx context.Context, opts ...ServerOption) (*Server, error) {
 		NoSigs: true,
 		NoLog:  !cfg.logging,
 	}
+	if cfg.clusterName != "" {
+		sopts.Cluster = server.ClusterOpts{Name: cfg.clusterName, Host: cfg.host, Port: cfg.routePort, Advertise: cfg.routeAdvertise}
+		sopts.Routes = cfg.routes
+	}
 	inner, err := server.NewServer(sopts)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrServerStart, err)
@@ -120,7 +146,7 @@ func StartServer(ctx context.Context, opts ...ServerOption) (*Server, error) {
 	// Always install our logger, even when silent: the server reports fatal
 	// start errors (port in use, unusable store) only through Fatalf, and the
 	// stock logger's Fatalf would exit the whole process.
-	logger := newServerLogger(cfg.logging)
+	logger := newServerLogger(cfg.logging, cfg.name)
 	inner.SetLogger(logger, false, false)
 
 	started := make(chan struct{})

@@ -15,10 +15,16 @@ type serverLogger struct {
 	fatal chan string // buffered: the first fatal message
 }
 
-func newServerLogger(enabled bool) *serverLogger {
+// newServerLogger returns a logger; name (may be empty) tells the nodes of
+// a cluster apart in the output.
+func newServerLogger(enabled bool, name string) *serverLogger {
 	l := &serverLogger{fatal: make(chan string, 1)}
 	if enabled {
-		l.out = log.New(os.Stderr, "nats-server ", log.LstdFlags|log.Lmicroseconds)
+		prefix := "nats-server "
+		if name != "" {
+			prefix += name + " "
+		}
+		l.out = log.New(os.Stderr, prefix, log.LstdFlags|log.Lmicroseconds)
 	}
 	return l
 }
