@@ -4,6 +4,17 @@
 // below. It is the only writer of history besides the start and terminate
 // calls of clients, which use the same conditional append.
 //
+// # Many workers on one queue
+//
+// A queue's inbox is split into partitions, each pulled by one worker at a
+// time: the server pins each partition's consumer to one puller, and the
+// queue's workers agree on who pulls what by announcing themselves
+// (partitions.go). A worker that dies loses its pins within seconds; one
+// that stops hands them over at once. Correctness never rests on that
+// agreement: a copy of an instance that another worker moved on is caught
+// by the conditional append when it appends, and is never trusted to drop
+// a message it cannot place (stale.go).
+//
 // # Commit protocol
 //
 // A workflow task for instance X (task, in task.go) runs in phases, each a
@@ -13,7 +24,9 @@
 //  1. the inbox messages pending for X are taken and parsed (parseItems;
 //     the consumer is filtered on the queue's inbox subjects only, never on
 //     timer schedules);
-//  2. resolve: gets X from the cache, or builds a new run from its start
+//  2. resolve: gets X from the cache (unless the copy predates this
+//     worker's hold on X's partition, or cannot place a message while
+//     history has moved on), or builds a new run from its start
 //     wake, or loads its history with direct gets and replays it; start
 //     wakes complete the starts their clients left unfinished;
 //  3. control: holds back early reset wakes and drops messages for an
