@@ -292,8 +292,10 @@ func (ps *partitions) startLocked(p int) {
 
 // releaseLocked stops pulling partition p and, when the server pins it to
 // this worker, unpins it so that its new owner's pulls take it at once.
+// The messages already in the client's buffer are still handed to the
+// shards (drained), rather than left to wait out the ack wait.
 func (ps *partitions) releaseLocked(p int) {
-	ps.running[p].Stop()
+	ps.running[p].Drain()
 	ps.running[p] = nil
 	ps.owned--
 	ps.epochs[p].Add(1)

@@ -125,9 +125,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	shards := make([]chan jetstream.Msg, w.opts.Shards)
 	held := newHolder()
 	w.parts = newPartitions(w, cons, func(_ int, m jetstream.Msg) {
+		hm := held.hold(m)
 		select {
-		case shards[w.shardOf(m.Subject())] <- held.hold(m):
+		case shards[w.shardOf(m.Subject())] <- hm:
 		case <-ctx.Done():
+			// Stopping: back to the server at once, for the partition's
+			// next owner.
+			_ = hm.Nak()
 		}
 	})
 	for _, c := range caches {
