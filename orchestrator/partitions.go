@@ -131,25 +131,7 @@ func (ps *partitions) Owned() int {
 func (ps *partitions) run(ctx context.Context, ready func()) error {
 	subject := ps.w.names.MembersSubject(ps.w.queue)
 	sub, err := ps.w.nc.Subscribe(subject, func(m *nats.Msg) {
-		id := m.Header.Get(headerMember)
-		if id == "" || id == ps.self {
-			return
-		}
-		ps.mu.Lock()
-		if types := m.Header.Get(headerMemberTypes); types != "" && types != ps.types && !ps.warned[id] {
-			ps.warned[id] = true
-			ps.w.log.Warn("another worker of the queue serves other workflow types; instances of a type "+
-				"the owner of their partition does not serve are parked until one that does owns it", "member", id)
-		}
-		_, known := ps.members[id]
-		if m.Header.Get(headerMemberLeave) != "" {
-			delete(ps.members, id)
-			known = !known // a leave changes the view when the member was known
-		} else {
-			ps.members[id] = time.Now()
-		}
-		ps.mu.Unlock()
-		if !known {
+		if ps.heard(m) {
 			ps.reconcile(ctx)
 		}
 	})
@@ -173,6 +155,29 @@ func (ps *partitions) run(ctx context.Context, ready func()) error {
 			ps.reconcile(ctx)
 		}
 	}
+}
+
+// heard takes a member's announcement and reports whether it changed the
+// members this worker knows (a member joined or left).
+func (ps *partitions) heard(m *nats.Msg) bool {
+	id := m.Header.Get(headerMember)
+	if id == "" || id == ps.self {
+		return false
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if types := m.Header.Get(headerMemberTypes); types != "" && types != ps.types && !ps.warned[id] {
+		ps.warned[id] = true
+		ps.w.log.Warn("another worker of the queue serves other workflow types; instances of a type "+
+			"the owner of their partition does not serve are parked until one that does owns it", "member", id)
+	}
+	_, known := ps.members[id]
+	if m.Header.Get(headerMemberLeave) != "" {
+		delete(ps.members, id)
+		return known
+	}
+	ps.members[id] = time.Now()
+	return !known
 }
 
 func (ps *partitions) announce(leave bool) {

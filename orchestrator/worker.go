@@ -85,22 +85,12 @@ func (w *Worker) CacheLen() int {
 }
 
 // Run consumes the queue's inbox until ctx is canceled. Instances in
-// flight finish their current task; anything not acknowledged is
-// redelivered to another worker.
+// flight finish their current task; anything not acknowledged is handed
+// back to the server for the partitions' next owners.
 func (w *Worker) Run(ctx context.Context) error {
-	var err error
-	if w.inbox, err = w.js.Stream(ctx, w.names.InboxStream()); err != nil {
-		return fmt.Errorf("orchestrator: inbox stream: %w", err)
-	}
-	if w.tasks, err = w.js.Stream(ctx, w.names.TasksStream()); err != nil {
-		return fmt.Errorf("orchestrator: tasks stream: %w", err)
-	}
-	if w.summaries, err = store.NewSummaries(ctx, w.js, w.names); err != nil {
-		return err
-	}
-	cons, err := streams.EnsureOrchestratorConsumers(ctx, w.js, w.names, w.queue, w.opts.Partitions, w.opts.AckWait)
+	cons, err := w.open(ctx)
 	if err != nil {
-		return fmt.Errorf("orchestrator: consumers: %w", err)
+		return err
 	}
 	stopRetention, err := w.runRetention(ctx)
 	if err != nil {
@@ -109,6 +99,69 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer stopRetention()
 	w.local = timers.NewLocal(w.fireLocal)
 	defer w.local.Close()
+	w.caches = w.newCaches()
+	defer func() {
+		for _, c := range w.caches {
+			c.clear()
+		}
+	}()
+	defer w.runSummaryWriter(ctx)()
+
+	held := newHolder()
+	shards, queries, waitShards := w.startShards(ctx)
+	w.parts = newPartitions(w, cons, func(_ int, m jetstream.Msg) {
+		hm := held.hold(m)
+		select {
+		case shards[w.shardOf(m.Subject())] <- hm:
+		case <-ctx.Done():
+			// Stopping: back to the server at once, for the partition's
+			// next owner.
+			_ = hm.Nak()
+		}
+	})
+	defer w.observe(w.parts.backlog)()
+	qsub, err := w.serveQueries(ctx, queries)
+	if err != nil {
+		return fmt.Errorf("orchestrator: queries: %w", err)
+	}
+	defer qsub.Unsubscribe()
+	partsDone, err := w.pullPartitions(ctx)
+	if err != nil {
+		return err
+	}
+	go held.run(ctx, w.opts.AckWait)
+	w.confirmSubscriptions(ctx)
+	w.readyOnce.Do(func() { close(w.ready) })
+	<-ctx.Done()
+	<-partsDone
+	waitShards()
+	held.handBack()
+	return nil
+}
+
+// open finds the namespace's streams and summaries and makes the queue's
+// workflow task consumers.
+func (w *Worker) open(ctx context.Context) ([]jetstream.Consumer, error) {
+	var err error
+	if w.inbox, err = w.js.Stream(ctx, w.names.InboxStream()); err != nil {
+		return nil, fmt.Errorf("orchestrator: inbox stream: %w", err)
+	}
+	if w.tasks, err = w.js.Stream(ctx, w.names.TasksStream()); err != nil {
+		return nil, fmt.Errorf("orchestrator: tasks stream: %w", err)
+	}
+	if w.summaries, err = store.NewSummaries(ctx, w.js, w.names); err != nil {
+		return nil, err
+	}
+	cons, err := streams.EnsureOrchestratorConsumers(ctx, w.js, w.names, w.queue, w.opts.Partitions, w.opts.AckWait)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: consumers: %w", err)
+	}
+	return cons, nil
+}
+
+// newCaches makes one cache per shard; a copy is stamped with its
+// partition's epoch as it is cached (partitions.go).
+func (w *Worker) newCaches() []*cache {
 	evict := func(e *entry) {
 		w.local.RemoveInstance(e.id)
 		w.forgetTimer(timers.Key{Instance: e.id})
@@ -120,33 +173,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	caches := make([]*cache, w.opts.Shards)
 	for i := range caches {
 		caches[i] = newCache(perShard, evict)
+		caches[i].stamp = func(e *entry) { e.epoch = w.parts.epoch(e.id) }
 	}
-	w.caches = caches
-	shards := make([]chan jetstream.Msg, w.opts.Shards)
-	held := newHolder()
-	w.parts = newPartitions(w, cons, func(_ int, m jetstream.Msg) {
-		hm := held.hold(m)
-		select {
-		case shards[w.shardOf(m.Subject())] <- hm:
-		case <-ctx.Done():
-			// Stopping: back to the server at once, for the partition's
-			// next owner.
-			_ = hm.Nak()
-		}
-	})
-	for _, c := range caches {
-		c.stamp = func(e *entry) { e.epoch = w.parts.epoch(e.id) }
-	}
-	defer w.observe(w.parts.backlog)()
-	defer func() {
-		for _, c := range caches {
-			c.clear()
-		}
-	}()
+	return caches
+}
 
+// runSummaryWriter runs the background summary writes (w.bg) and returns
+// the function that stops it. Writes outlive the task context by a little,
+// so a stopping worker still records the runs it closed.
+func (w *Worker) runSummaryWriter(ctx context.Context) (stop func()) {
 	w.bg = make(chan func(context.Context), 4096)
-	// Summary writes outlive the task context by a little, so a stopping
-	// worker still records the runs it closed.
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
 	bgDone := make(chan struct{})
 	go func() {
@@ -155,7 +191,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			f(bgCtx)
 		}
 	}()
-	defer func() {
+	return func() {
 		close(w.bg)
 		select {
 		case <-bgDone:
@@ -164,9 +200,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			<-bgDone
 		}
 		bgCancel()
-	}()
+	}
+}
 
-	queries := make([]chan *queryReq, w.opts.Shards)
+// startShards starts the shard goroutines, each with its inbox and query
+// channels and its cache; wait returns once they have stopped (ctx ended).
+func (w *Worker) startShards(ctx context.Context) (shards []chan jetstream.Msg, queries []chan *queryReq, wait func()) {
+	shards = make([]chan jetstream.Msg, w.opts.Shards)
+	queries = make([]chan *queryReq, w.opts.Shards)
 	var wg sync.WaitGroup
 	for i := range shards {
 		shards[i] = make(chan jetstream.Msg, 256)
@@ -175,43 +216,36 @@ func (w *Worker) Run(ctx context.Context) error {
 		go func(ch chan jetstream.Msg, qch chan *queryReq, c *cache) {
 			defer wg.Done()
 			w.shard(ctx, ch, qch, c)
-		}(shards[i], queries[i], caches[i])
+		}(shards[i], queries[i], w.caches[i])
 	}
-	qsub, err := w.serveQueries(ctx, queries)
-	if err != nil {
-		return fmt.Errorf("orchestrator: queries: %w", err)
-	}
-	defer qsub.Unsubscribe()
-	// Partitions are pulled from here on, and released when ctx ends.
-	pctx, stopParts := context.WithCancel(ctx)
-	defer stopParts()
+	return shards, queries, wg.Wait
+}
+
+// pullPartitions joins the queue's members and pulls the partitions this
+// worker owns, from here on until ctx ends; done is closed once it has
+// left and released them.
+func (w *Worker) pullPartitions(ctx context.Context) (done <-chan error, err error) {
 	partsDone := make(chan error, 1)
 	pulling := make(chan struct{})
-	go func() { partsDone <- w.parts.run(pctx, func() { close(pulling) }) }()
+	go func() { partsDone <- w.parts.run(ctx, func() { close(pulling) }) }()
 	select {
 	case <-pulling:
+		return partsDone, nil
 	case err := <-partsDone:
-		return fmt.Errorf("orchestrator: partitions: %w", err)
+		return nil, fmt.Errorf("orchestrator: partitions: %w", err)
 	}
-	hctx, stopHeld := context.WithCancel(ctx)
-	defer stopHeld()
-	go held.run(hctx, w.opts.AckWait)
-	// Ready promises that queries reach this worker: the query
-	// subscription must be on the server, not only in the client.
-	fctx, cancelFlush := context.WithTimeout(ctx, 10*time.Second)
-	err = w.nc.FlushWithContext(fctx)
-	cancelFlush()
-	if err != nil && ctx.Err() == nil {
+}
+
+// confirmSubscriptions waits until the server has the worker's
+// subscriptions: Ready promises that queries reach this worker.
+func (w *Worker) confirmSubscriptions(ctx context.Context) {
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := w.nc.FlushWithContext(fctx); err != nil && ctx.Err() == nil {
 		// The connection reconnects and re-subscribes by itself; queries
 		// may miss this worker until then.
 		w.log.Warn("query subscription not confirmed by the server", "error", err)
 	}
-	w.readyOnce.Do(func() { close(w.ready) })
-	<-ctx.Done()
-	<-partsDone
-	wg.Wait()
-	held.handBack()
-	return nil
 }
 
 // fireLocal publishes a near-due timer's fire message from this process,
