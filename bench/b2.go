@@ -23,16 +23,18 @@ func runB2(ctx context.Context, cfg *config, m mode) (metrics, error) {
 	if _, err := startAndWait(ctx, e, "b2w", cfg.b2Warmup, cfg.b2Pool, Sequential, 1); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
+	nf0 := e.notFound.Load()
 	r, err := startAndWait(ctx, e, "b2", cfg.b2N, cfg.b2Pool, Sequential, 1)
 	if err != nil {
 		return nil, err
 	}
+	notFound := e.notFound.Load() - nf0
 	xs := durationsMS(r.lat)
 	lags, slow, err := resultLag(ctx, e, r.ids, r.done)
 	if err != nil {
 		return nil, err
 	}
-	return metrics{
+	out := metrics{
 		"B2.wf_per_s":   float64(cfg.b2N) / r.wall.Seconds(),
 		"B2.wall_s":     r.wall.Seconds(),
 		"B2.lat_p50_ms": percentile(xs, 50),
@@ -40,7 +42,11 @@ func runB2(ctx context.Context, cfg *config, m mode) (metrics, error) {
 		"B2.lag_p50_ms": percentile(lags, 50),
 		"B2.lag_p99_ms": percentile(lags, 99),
 		"B2.slow_gets":  float64(slow),
-	}, nil
+	}
+	if m.clustered() {
+		out["B2.notfound_gets"] = float64(notFound)
+	}
+	return out, nil
 }
 
 // batchResult is what startAndWait observed.

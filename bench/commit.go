@@ -56,6 +56,7 @@ func runCOMMIT(ctx context.Context, cfg *config, m mode) (metrics, error) {
 		AllowDirect:        true,
 		AllowAtomicPublish: true,
 		AllowMsgSchedules:  true,
+		Replicas:           max(m.replicas, 1),
 	}); err != nil {
 		return nil, fmt.Errorf("create %s: %w", atomicStream, err)
 	}

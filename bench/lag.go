@@ -18,7 +18,9 @@ func resultLag(ctx context.Context, e *env, ids []string, returned []time.Time) 
 	lags := make([]float64, 0, len(ids))
 	slow := 0
 	for i, id := range ids {
-		m, err := streams.LastMsg(ctx, e.nc, names.HistoryStream(), names.HistorySubject(id))
+		// From the leader: on a cluster a follower may not have applied
+		// the close yet and would answer with an older message.
+		m, err := streams.LastMsgFromLeader(ctx, e.nc, names.HistoryStream(), names.HistorySubject(id))
 		if err != nil {
 			return nil, 0, err
 		}

@@ -31,6 +31,7 @@ type config struct {
 	coldN, coldIter             int
 	commitDur                   time.Duration
 	scaleProcs                  []int
+	clusterScaleProcs           []int // SCALE's process counts in a cluster mode
 	failoverN, failoverKills    int
 	tkN                         int
 	tkSleep, tkSleepLong        time.Duration
@@ -55,17 +56,59 @@ var benchmarks = []benchmark{
 	{"TIMERKILL", "timer lateness when the worker that armed the timers is SIGKILLed", runTIMERKILL},
 }
 
-// mode is how the benchmarks' server runs: its persistence. A cluster mode
-// (nodes, replicas) belongs here too, read by startServer and newEnv.
+// mode is how the benchmarks' server runs: its persistence, and whether it
+// is a single server or a cluster of nodes on which the namespace has
+// replicas (read by startServer and newEnv).
 type mode struct {
 	name       string
 	syncAlways bool
+	nodes      int // > 1: an embedded cluster of that many nodes
+	replicas   int // the namespace's replica count; 0: none given (R1)
 }
 
 var (
-	modeDefault = mode{"default", false}
-	modeSync    = mode{"sync-always", true}
+	modeDefault = mode{name: "default"}
+	modeSync    = mode{name: "sync-always", syncAlways: true}
 )
+
+// clustered reports whether the mode runs on a cluster.
+func (m mode) clustered() bool { return m.nodes > 1 }
+
+// parseMode reads a mode name of -modes: default, sync-always, or
+// cluster-rN (the cluster of -cluster-nodes nodes, default persistence, the
+// namespace at N replicas).
+func parseMode(name string, nodes int) (mode, error) {
+	switch name {
+	case modeDefault.name:
+		return modeDefault, nil
+	case modeSync.name:
+		return modeSync, nil
+	}
+	var r int
+	if _, err := fmt.Sscanf(name, "cluster-r%d", &r); err != nil || name != fmt.Sprintf("cluster-r%d", r) {
+		return mode{}, fmt.Errorf("unknown mode %q (default, sync-always, cluster-r1, cluster-r3, ...)", name)
+	}
+	if nodes < 2 {
+		return mode{}, fmt.Errorf("mode %s: -cluster-nodes is %d, a cluster needs at least 2", name, nodes)
+	}
+	if r < 1 || r > nodes || r > 5 {
+		return mode{}, fmt.Errorf("mode %s: %d replicas on %d nodes (1..%d)", name, r, nodes, min(nodes, 5))
+	}
+	return mode{name: name, nodes: nodes, replicas: r}, nil
+}
+
+// parseCounts reads a comma-separated list of positive counts.
+func parseCounts(flagName, list string) []int {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || n < 1 {
+			log.Fatalf("-%s: %q is not a process count", flagName, f)
+		}
+		out = append(out, n)
+	}
+	return out
+}
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "worker" {
@@ -76,7 +119,11 @@ func main() {
 		cfg        config
 		benchList  = flag.String("bench", "B1,B2,B3,B4,COLD,COMMIT,SCALE,FAILOVER,TIMERKILL", "comma-separated benchmarks to run")
 		scaleProcs = flag.String("scale-procs", "1,2,4", "SCALE worker process counts; ratios are to the first")
-		syncAlways = flag.Bool("sync-always", false, "run only with the server's fsync on every write (=false: only default persistence); unset: both modes")
+		modeList   = flag.String("modes", "default,sync-always,cluster-r1,cluster-r3", "modes to run: default, sync-always (single server), cluster-rN (a cluster of -cluster-nodes nodes, the namespace at N replicas)")
+		syncAlways = flag.Bool("sync-always", false, "shorthand for -modes sync-always (=false: -modes default); overrides -modes")
+		nodes      = flag.Int("cluster-nodes", 3, "nodes of the cluster modes")
+		clBench    = flag.String("cluster-bench", "B2,SCALE,COMMIT", "the benchmarks of -bench that also run in the cluster modes")
+		clProcs    = flag.String("cluster-scale-procs", "1,2", "SCALE worker process counts in the cluster modes; the first must be -scale-procs' first")
 		runs       = flag.Int("runs", 3, "runs per benchmark and mode; figures are medians")
 		out        = flag.String("out", "bench/RESULTS.md", "results file (empty: do not write)")
 		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run (server, worker and client share this process)")
@@ -107,7 +154,14 @@ func main() {
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 
-	modes := []mode{modeDefault, modeSync}
+	var modes []mode
+	for _, name := range strings.Split(*modeList, ",") {
+		m, err := parseMode(strings.ToLower(strings.TrimSpace(name)), *nodes)
+		if err != nil {
+			log.Fatalf("-modes: %v", err)
+		}
+		modes = append(modes, m)
+	}
 	flag.Visit(func(f *flag.Flag) {
 		if f.Name == "sync-always" {
 			if *syncAlways {
@@ -126,12 +180,24 @@ func main() {
 		}
 		selected = append(selected, benchmarks[i])
 	}
-	for _, f := range strings.Split(*scaleProcs, ",") {
-		var n int
-		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || n < 1 {
-			log.Fatalf("-scale-procs: %q is not a process count", f)
+	onCluster := map[string]bool{}
+	for _, name := range strings.Split(*clBench, ",") {
+		name = strings.ToUpper(strings.TrimSpace(name))
+		if name == "" {
+			continue
 		}
-		cfg.scaleProcs = append(cfg.scaleProcs, n)
+		if !slices.ContainsFunc(benchmarks, func(b benchmark) bool { return b.name == name }) {
+			log.Fatalf("-cluster-bench: unknown benchmark %q", name)
+		}
+		if name == "COLD" {
+			log.Fatal("-cluster-bench: COLD restarts its server, which the cluster modes do not do")
+		}
+		onCluster[name] = true
+	}
+	cfg.scaleProcs = parseCounts("scale-procs", *scaleProcs)
+	cfg.clusterScaleProcs = parseCounts("cluster-scale-procs", *clProcs)
+	if cfg.clusterScaleProcs[0] != cfg.scaleProcs[0] {
+		log.Fatalf("-cluster-scale-procs must start with %d, as -scale-procs does: ratios are to the first count", cfg.scaleProcs[0])
 	}
 	if cfg.failoverN < 1 || cfg.failoverKills < 1 || cfg.tkN < 1 || cfg.tkSleep <= 0 {
 		log.Fatal("-failover-n, -failover-kills, -timerkill-n and -timerkill-sleep must be positive")
@@ -161,6 +227,9 @@ func main() {
 	for r := 1; r <= *runs; r++ {
 		for _, m := range modes {
 			for _, b := range selected {
+				if m.clustered() && !onCluster[b.name] {
+					continue
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 				t := time.Now()
 				c0 := sampleCPU()

@@ -74,7 +74,8 @@ func (s procStats) sub(o procStats) procStats {
 // of multiplying.
 const workerProcessEnv = "CAIRN_BENCH_WORKER_PROCESS"
 
-// workerMain is the worker process: `bench worker -url URL [flags]`.
+// workerMain is the worker process: `bench worker -url URL [flags]` (URL:
+// one server's, or a cluster's list).
 func workerMain(args []string) {
 	fs := flag.NewFlagSet("worker", flag.ExitOnError)
 	var (
@@ -82,6 +83,7 @@ func workerMain(args []string) {
 		ns     = fs.String("ns", "default", "namespace")
 		name   = fs.String("name", "cairn-bench-worker", "connection name")
 		nshard = fs.Int("shards", 0, "orchestrator shards (0: the engine's default)")
+		nrepl  = fs.Int("replicas", 0, "the namespace's replica count (worker.WithReplicas; 0: none given)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: bench worker -url URL [flags]\n\nA bench worker process, started by the scale and failover benchmarks; see proc.go.")
@@ -92,13 +94,13 @@ func workerMain(args []string) {
 		fs.Usage()
 		os.Exit(2)
 	}
-	if err := serveWorker(*url, *ns, *name, *nshard); err != nil {
+	if err := serveWorker(*url, *ns, *name, *nshard, *nrepl); err != nil {
 		fmt.Fprintf(os.Stderr, "bench worker %s: %v\n", *name, err)
 		os.Exit(1)
 	}
 }
 
-func serveWorker(url, ns, name string, nshard int) error {
+func serveWorker(url, ns, name string, nshard, replicas int) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	nc, err := streams.Connect(url, nats.Name(name))
@@ -113,6 +115,9 @@ func serveWorker(url, ns, name string, nshard int) error {
 		worker.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))}
 	if nshard > 0 {
 		opts = append(opts, worker.WithWorkflowTaskShards(nshard))
+	}
+	if replicas > 0 {
+		opts = append(opts, worker.WithReplicas(replicas))
 	}
 	w, err := worker.New(nc, benchQueue, opts...)
 	if err != nil {
@@ -198,9 +203,10 @@ type workerProc struct {
 	err   error // of Wait, once done is closed
 }
 
-// startWorkerProc starts a worker process on url and waits until it serves
-// the queue.
-func startWorkerProc(ctx context.Context, url, name string) (*workerProc, error) {
+// startWorkerProc starts a worker process on url (a list of a cluster's
+// URLs) and waits until it serves the queue; replicas > 0 is the
+// namespace's replica count, which the worker provisions.
+func startWorkerProc(ctx context.Context, url, name string, replicas int) (*workerProc, error) {
 	if os.Getenv(workerProcessEnv) != "" {
 		return nil, fmt.Errorf("worker process %s: this process is a worker process itself (%s is set)", name, workerProcessEnv)
 	}
@@ -211,6 +217,9 @@ func startWorkerProc(ctx context.Context, url, name string) (*workerProc, error)
 	args := []string{"worker", "-url", url, "-name", name}
 	if shards > 0 {
 		args = append(args, "-shards", fmt.Sprint(shards))
+	}
+	if replicas > 0 {
+		args = append(args, "-replicas", fmt.Sprint(replicas))
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), workerProcessEnv+"=1")

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnhq/cairn/streams"
 )
 
 // TestMain lets the test binary be a worker process too: the tests that
@@ -60,5 +63,66 @@ func TestWorkerProcesses(t *testing.T) {
 	// Each workflow commits its start task and the task of its result.
 	if st["task.committed"] < 2*n {
 		t.Errorf("worker processes counted %d committed workflow tasks, want at least %d (counters %v)", st["task.committed"], 2*n, st)
+	}
+}
+
+// TestClusterMode runs a few workflows on the cluster-r3 mode with one
+// worker process: the namespace, which the bench, the client and the worker
+// process all provision with the mode's replica count, ends up at R3 on a
+// 3-node cluster, and the worker process reaches it through the URL list.
+func TestClusterMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node cluster")
+	}
+	m, err := parseMode("cluster-r3", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e, err := newProcEnv(ctx, m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	if got := strings.Count(e.url, ","); got != 2 {
+		t.Errorf("url %q: want the 3 nodes' URLs", e.url)
+	}
+	if _, err := startAndWait(ctx, e, "cl", 10, 4, Sequential, 1); err != nil {
+		t.Fatal(err)
+	}
+	r, err := streams.NamespaceReplicas(ctx, e.js, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r != 3 {
+		t.Errorf("namespace at %d replicas, want 3", r)
+	}
+	if _, err := e.stopProcs(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseMode(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		nodes int
+		want  mode
+		bad   bool
+	}{
+		{"default", 3, modeDefault, false},
+		{"sync-always", 3, modeSync, false},
+		{"cluster-r1", 3, mode{name: "cluster-r1", nodes: 3, replicas: 1}, false},
+		{"cluster-r3", 3, mode{name: "cluster-r3", nodes: 3, replicas: 3}, false},
+		{"cluster-r3", 2, mode{}, true},
+		{"cluster-r0", 3, mode{}, true},
+		{"cluster-r1", 1, mode{}, true},
+		{"cluster-r3x", 3, mode{}, true},
+		{"cluster", 3, mode{}, true},
+	} {
+		got, err := parseMode(c.name, c.nodes)
+		if (err != nil) != c.bad || got != c.want {
+			t.Errorf("parseMode(%q, %d) = %+v, %v", c.name, c.nodes, got, err)
+		}
 	}
 }

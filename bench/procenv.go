@@ -9,7 +9,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/streams"
 )
 
@@ -31,7 +30,7 @@ func newProcEnv(ctx context.Context, m mode, n int) (*env, error) {
 			return nil, err
 		}
 	}
-	if e.client, err = client.New(ctx, e.nc); err != nil {
+	if e.client, err = e.newClient(ctx); err != nil {
 		e.close()
 		return nil, err
 	}
@@ -45,7 +44,7 @@ func newProcEnv(ctx context.Context, m mode, n int) (*env, error) {
 // addProc starts one more worker process.
 func (e *env) addProc(ctx context.Context) error {
 	e.nextProc++
-	p, err := startWorkerProc(ctx, e.url, fmt.Sprintf("cairn-bench-worker-%d", e.nextProc))
+	p, err := startWorkerProc(ctx, e.url, fmt.Sprintf("cairn-bench-worker-%d", e.nextProc), e.mode.replicas)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,11 @@ import (
 func runSCALE(ctx context.Context, cfg *config, m mode) (metrics, error) {
 	out := metrics{}
 	var base float64
-	for i, n := range cfg.scaleProcs {
+	counts := cfg.scaleProcs
+	if m.clustered() {
+		counts = cfg.clusterScaleProcs
+	}
+	for i, n := range counts {
 		r, err := scaleOnce(ctx, cfg, m, n)
 		if err != nil {
 			return nil, fmt.Errorf("%d worker process(es): %w", n, err)
@@ -63,6 +67,7 @@ func scaleOnce(ctx context.Context, cfg *config, m mode, n int) (metrics, error)
 		return nil, err
 	}
 	naks0 := adv.nakCount()
+	nf0 := e.notFound.Load()
 
 	r, err := startAndWait(ctx, e, "sc", cfg.b2N, cfg.b2Pool, Sequential, 1)
 	if err != nil {
@@ -80,12 +85,16 @@ func scaleOnce(ctx context.Context, cfg *config, m mode, n int) (metrics, error)
 	}
 	st := st1.sub(st0)
 	xs := durationsMS(r.lat)
-	return metrics{
+	out := metrics{
 		"wf_per_s":    float64(cfg.b2N) / r.wall.Seconds(),
 		"lat_p99_ms":  percentile(xs, 99),
 		"conflicts":   float64(st["task.conflict"]),
 		"redelivered": float64(redeliveries(q0, q1)),
 		"naks":        float64(naks),
 		"cold":        float64(st["cache.miss"] - int64(cfg.b2N)),
-	}, nil
+	}
+	if m.clustered() {
+		out["notfound_gets"] = float64(e.notFound.Load() - nf0)
+	}
+	return out, nil
 }

@@ -21,12 +21,35 @@ import (
 var waiter = "client"
 
 // getResult waits for run to close and decodes its result into valuePtr.
+//
+// On a cluster, WorkflowRun.Get may answer ErrNotFound for a run Start has
+// just returned: it reads the instance's last history message with a direct
+// get, which any replica of the history stream answers, and a follower that
+// has not applied the run's first message yet says there is none (the
+// stream's leader has it: it acknowledged it). The bench asks again, up to
+// notFoundRetries times, and counts these answers (e.notFound); anything
+// else, or a run still not found after that, fails the benchmark.
 func (e *env) getResult(ctx context.Context, run *client.WorkflowRun, valuePtr any) error {
 	if waiter == "head" {
 		return waitHead(ctx, e.nc, run.ID, valuePtr)
 	}
-	return run.Get(ctx, valuePtr)
+	for try := 0; ; try++ {
+		err := run.Get(ctx, valuePtr)
+		if !errors.Is(err, client.ErrNotFound) || !e.mode.clustered() || try == notFoundRetries {
+			return err
+		}
+		e.notFound.Add(1)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Millisecond << try):
+		}
+	}
 }
+
+// notFoundRetries bounds how often getResult asks again after a
+// not-found answer on a cluster: 1 + 2 + ... + 256 ms, half a second.
+const notFoundRetries = 9
 
 // waitHead waits for the current run of id to close by reading only the
 // last history message (one direct get) whenever the history subject sees
