@@ -278,9 +278,10 @@ func (s *Store) purgeSubject(ctx context.Context, subject string) error {
 	return nil
 }
 
-// hasScheduleMsg reports whether the schedule message of id is stored.
+// hasScheduleMsg reports whether the schedule message of id is stored, as
+// the stream's leader has it (a replica may be behind).
 func (s *Store) hasScheduleMsg(ctx context.Context, id string) (bool, error) {
-	_, err := streams.LastMsg(ctx, s.nc, s.names.SchedulesStream(), s.names.ScheduleSubject(id))
+	_, err := streams.LastMsgFromLeader(ctx, s.nc, s.names.SchedulesStream(), s.names.ScheduleSubject(id))
 	if errors.Is(err, streams.ErrMsgNotFound) {
 		return false, nil
 	}

@@ -18,6 +18,13 @@ import (
 // returns a store per connection, as separate processes would have.
 func clusterStores(t *testing.T, ns string, n int) []*JetStream {
 	t.Helper()
+	stores, _ := clusterWithStores(t, ns, n)
+	return stores
+}
+
+// clusterWithStores is clusterStores that also returns the cluster.
+func clusterWithStores(t *testing.T, ns string, n int) ([]*JetStream, *embedded.Cluster) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := embedded.StartCluster(ctx, 3, embedded.WithDataDir(t.TempDir()))
@@ -43,7 +50,42 @@ func clusterStores(t *testing.T, ns string, n int) []*JetStream {
 		}
 		stores = append(stores, New(nc, js, streams.NewNames(ns)))
 	}
-	return stores
+	return stores, c
+}
+
+// followerStore returns a store connected to a node that does not lead
+// the namespace's history stream, so that its direct gets are answered by
+// a follower (a node's own replica answers first).
+func followerStore(t *testing.T, c *embedded.Cluster, leaderOf *JetStream) *JetStream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := leaderOf.js.Stream(ctx, leaderOf.names.HistoryStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil || info.Cluster == nil {
+		t.Fatalf("history stream info: %+v, %v", info, err)
+	}
+	for i := range c.Size() {
+		if c.NodeName(i) == info.Cluster.Leader {
+			continue
+		}
+		t.Logf("leader %s, reading from %s", info.Cluster.Leader, c.NodeName(i))
+		nc, err := streams.Connect(c.Node(i).ClientURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return New(nc, js, leaderOf.names)
+	}
+	t.Fatal("no follower")
+	return nil
 }
 
 // TestAppendRacingItsDuplicateOnACluster: a client's start and the worker
@@ -80,12 +122,14 @@ func TestAppendRacingItsDuplicateOnACluster(t *testing.T) {
 }
 
 // TestReadYourWritesOnACluster: what one process appends, another reads at
-// once, whichever replica answers its direct gets: the head comes from the
-// stream's leader and a load reads until it reaches it. A stale head or
+// once, whichever replica answers its direct gets: the head and the last
+// batch come from the stream's leader and a load reads until it reaches
+// the head. A stale head or
 // load would make a worker drop the result of an activity it does not know.
 func TestReadYourWritesOnACluster(t *testing.T) {
-	stores := clusterStores(t, "ryw", 2)
-	w, r := stores[0], stores[1]
+	stores, c := clusterWithStores(t, "ryw", 1)
+	w := stores[0]
+	r := followerStore(t, c, w)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	now := time.Now().UTC()
@@ -101,6 +145,12 @@ func TestReadYourWritesOnACluster(t *testing.T) {
 		var err error
 		if head, err = w.Append(ctx, req); err != nil {
 			t.Fatal(err)
+		}
+		// What a client's result wait reads: a replica behind the leader
+		// would report a run just started as not found.
+		last, batch, err := r.Last(ctx, "wf")
+		if err != nil || last == nil || last.Seq != head.Seq || len(batch) != 1 {
+			t.Fatalf("round %d: last %+v, %v; appended at %d", i, last, err, head.Seq)
 		}
 		got, err := r.Head(ctx, "wf")
 		if err != nil || got.Seq != head.Seq {

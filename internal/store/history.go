@@ -292,9 +292,10 @@ func taskTimeOf(h nats.Header) time.Duration {
 
 // Last returns the head and the decoded last batch of an instance (nil if
 // it has no history): enough to tell whether the current run closed and
-// how, with one direct get.
+// how, with one read. The stream's leader answers, as for Head: a replica
+// behind it would report a run just started as not found.
 func (s *JetStream) Last(ctx context.Context, workflowID string) (*Head, history.Batch, error) {
-	m, err := streams.LastMsg(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
+	m, err := streams.LastMsgFromLeader(ctx, s.nc, s.names.HistoryStream(), s.names.HistorySubject(workflowID))
 	if errors.Is(err, streams.ErrMsgNotFound) {
 		return nil, nil, nil
 	}
