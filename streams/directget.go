@@ -281,4 +281,3 @@ func statusError(msg *nats.Msg) error {
 func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, directGetTimeout)
 }
-
