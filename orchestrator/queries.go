@@ -71,9 +71,33 @@ func (w *Worker) query(ctx context.Context, c *cache, q *queryReq) {
 	case e == nil:
 		store.ReplyQuery(q.msg, nil, fmt.Errorf("%w: %q", store.ErrNotFound, q.id))
 	case e.inst == nil:
-		store.ReplyQuery(q.msg, nil, fmt.Errorf("%w: %q run %s is %s", store.ErrNotRunning, q.id, e.head.Run, e.head.Status))
+		res, err := w.queryClosed(ctx, q.id, req)
+		store.ReplyQuery(q.msg, res, err)
 	default:
 		res, err := e.inst.Query(req.Name, req.Args)
 		store.ReplyQuery(q.msg, res, err)
 	}
+}
+
+// queryClosed answers a query on a closed run: its history is replayed to
+// the end (never cached: nothing will run it again) and the code's handler
+// asked, as Temporal answers queries on closed workflows.
+func (w *Worker) queryClosed(ctx context.Context, id string, req store.QueryRequest) (json.RawMessage, error) {
+	head, batches, err := w.store.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if head == nil {
+		return nil, fmt.Errorf("%w: %q", store.ErrNotFound, id)
+	}
+	fn, ok := w.workflows[head.WorkflowType]
+	if !ok {
+		return nil, &UnregisteredTypeError{WorkflowID: id, Run: head.Run, WorkflowType: head.WorkflowType, Queue: w.queue}
+	}
+	inst := w.newInstance(fn)
+	defer inst.Close()
+	if err := inst.Replay(batches); err != nil {
+		return nil, fmt.Errorf("query %q on %q run %s: replaying its history: %w", req.Name, id, head.Run, err)
+	}
+	return inst.Query(req.Name, req.Args)
 }

@@ -44,7 +44,7 @@ Commands:
   history     print the events of a run (--json exports them)
   result      wait for a run to close and print its result
   signal      send a signal to a running workflow
-  query       ask a running workflow's query handler (read-only)
+  query       ask a workflow's query handler, running or closed (read-only)
   cancel      ask a running workflow to cancel
   terminate   close a running workflow at once, without running its code
   list        list workflows, newest first, filtered by status, times and search attributes
@@ -495,7 +495,8 @@ const queryUsage = `Usage:
 
 Asks a live worker to run the workflow's query handler NAME (registered with
 workflow.SetQueryHandler) with the JSON arguments given by --input, against
-the run's current state, and prints the answer. Nothing is written.
+the current run's state, and prints the answer. A closed run is answered
+too: the worker replays its history. Nothing is written.
 `
 
 func wfQuery(ctx context.Context, g globalFlags, args []string, stdout io.Writer) error {

@@ -64,7 +64,7 @@ func TestQueriesReadLiveState(t *testing.T) {
 	}
 	// A worker that never saw the instance answers after replaying it.
 	w.Kill()
-	env.StartWorker(t, "default", reg)
+	w2 := env.StartWorker(t, "default", reg)
 	if err := c.Query(ctx, "tally", "total", nil, &got); err != nil || got != 12 {
 		t.Fatalf("total after a worker change: %d %v", got, err)
 	}
@@ -81,8 +81,31 @@ func TestQueriesReadLiveState(t *testing.T) {
 	if err := c.Result(ctx, "tally", "", &got); err != nil || got != 12 {
 		t.Fatalf("result %d %v", got, err)
 	}
-	if err := c.Query(ctx, "tally", "total", nil, nil); !errors.Is(err, client.ErrNotRunning) {
-		t.Fatalf("query of a closed workflow: %v", err)
+	// A closed run is answered too, from its replayed history, by a
+	// worker that never held it.
+	w2.Kill()
+	env.StartWorker(t, "default", reg)
+	got = 0
+	if err := c.Query(ctx, "tally", "times", 2, &got); err != nil || got != 24 {
+		t.Fatalf("query of a closed workflow: %d %v", got, err)
+	}
+	// Terminated in the middle: the handler sees the state at that point.
+	if _, err := c.Start(ctx, client.StartOptions{ID: "tally-2"}, Tally, struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Signal(ctx, "tally-2", "", "add", 4); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool {
+		var total int
+		return c.Query(ctx, "tally-2", "total", nil, &total) == nil && total == 4
+	})
+	if err := c.Terminate(ctx, "tally-2", "", "enough"); err != nil {
+		t.Fatal(err)
+	}
+	got = 0
+	if err := c.Query(ctx, "tally-2", "total", nil, &got); err != nil || got != 4 {
+		t.Fatalf("query of a terminated workflow: %d %v", got, err)
 	}
 	if d, _ := c.Describe(ctx, "tally", ""); d.Status != history.StatusCompleted || d.CustomStatus != nil {
 		t.Fatalf("describe: %+v", d)

@@ -63,11 +63,18 @@ func ReplyQuery(m *nats.Msg, result json.RawMessage, err error) {
 }
 
 // Query asks a live worker of the run's task queue to run query name with
-// args against the current state of a workflow. Nothing is written.
+// args against the current state of a workflow's current run, running or
+// closed (a closed run is replayed from its history by the worker).
+// Nothing is written.
 func (s *JetStream) Query(ctx context.Context, workflowID, name string, args json.RawMessage) (json.RawMessage, error) {
-	head, err := s.runningHead(ctx, workflowID, "")
+	// A closed run is queried too: a worker that has its type replays its
+	// history and asks the code, as Temporal does.
+	head, err := s.Head(ctx, workflowID)
 	if err != nil {
 		return nil, err
+	}
+	if head == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, workflowID)
 	}
 	body, _ := json.Marshal(QueryRequest{Name: name, Args: args})
 	if _, ok := ctx.Deadline(); !ok {

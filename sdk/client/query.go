@@ -17,8 +17,9 @@ var (
 )
 
 // Query runs the workflow's query handler name (workflow.SetQueryHandler)
-// with args on a live worker, against the run's current state, and decodes
-// the answer into resultPtr. It writes nothing.
+// with args on a live worker, against the current run's state, and decodes
+// the answer into resultPtr. A closed run is answered too: a worker of its
+// task queue replays its history (as Temporal does). It writes nothing.
 func (c *Client) Query(ctx context.Context, id, name string, args any, resultPtr any) error {
 	raw, err := c.opts.dc.ToPayload(args)
 	if err != nil {
