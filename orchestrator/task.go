@@ -115,7 +115,13 @@ func (s *taskState) startSpan() {
 // messages come back later, when fixed code may be running.
 func (w *Worker) park(ctx context.Context, id string, e *entry, err error, items []*item) {
 	taskTraceOf(ctx).fail(outcomeParked, err)
-	w.log.Error("instance parked", append([]any{"workflow_id", id, "error", err}, taskTraceOf(ctx).logAttrs()...)...)
+	// Logged once, when the worker parks the instance; its messages come
+	// back every ParkRetry while the cause lasts.
+	level := slog.LevelWarn
+	if w.summaries.WasParked(id) {
+		level = slog.LevelDebug
+	}
+	w.log.Log(ctx, level, "instance parked", append([]any{"workflow_id", id, "error", err}, taskTraceOf(ctx).logAttrs()...)...)
 	var head *store.Head
 	if e != nil {
 		head = e.head

@@ -167,3 +167,52 @@ func waitFor(t *testing.T, ctx context.Context, cond func() bool) {
 	}
 	testutil.EventuallyTrue(t, timeout, cond, "condition not met")
 }
+
+// TestUnregisteredTypeParksAndResumes: an instance whose workflow type the
+// worker owning its partition does not serve is parked with a clear error
+// (describe and list show it), not retried in silence, and completes once
+// a worker that serves the type takes the queue.
+func TestUnregisteredTypeParksAndResumes(t *testing.T) {
+	env := testenv.New(t)
+	c := env.Client(t)
+	ctx := testCtx(t, time.Minute)
+	// A worker that serves the type registers it, so starts are accepted.
+	full := env.StartWorker(t, "default", func(w *worker.Worker) { w.RegisterWorkflow(Sequential); w.RegisterActivity(Add) })
+	full.Stop()
+	partial := env.StartWorker(t, "default", func(w *worker.Worker) { w.RegisterWorkflow(Tally) })
+	if _, err := c.Start(ctx, client.StartOptions{ID: "orphan"}, Sequential, 3); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool {
+		d, err := c.Describe(ctx, "orphan", "")
+		return err == nil && d.Parked != nil
+	})
+	d, _ := c.Describe(ctx, "orphan", "")
+	if !strings.Contains(d.Parked.Message, `type "Sequential" is not registered`) {
+		t.Fatalf("parked with %q", d.Parked.Message)
+	}
+	sums, err := c.List(ctx, client.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sums {
+		if s.WorkflowID == "orphan" && s.Parked == nil {
+			t.Fatal("list does not show the run parked")
+		}
+	}
+	// A worker serving every type of the queue replaces the other.
+	env.StartWorker(t, "default", func(w *worker.Worker) {
+		w.RegisterWorkflow(Sequential)
+		w.RegisterWorkflow(Tally)
+		w.RegisterActivity(Add)
+	})
+	partial.Stop()
+	var got int
+	if err := c.Result(ctx, "orphan", "", &got); err != nil || got != 3 {
+		t.Fatalf("result %d, %v", got, err)
+	}
+	waitFor(t, ctx, func() bool {
+		d, err := c.Describe(ctx, "orphan", "")
+		return err == nil && d.Parked == nil
+	})
+}
