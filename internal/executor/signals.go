@@ -43,6 +43,10 @@ func (in *Instance) hasSignal(name string) bool {
 // order: what continue-as-new carries to the next run.
 func (in *Instance) PendingEvents() []*history.SignalReceived { return in.signals }
 
+// signalWaitSkipsTimer is the internal change that made a wait with a
+// timeout for a signal already buffered take it without a timer.
+const signalWaitSkipsTimer = "cairn.signal-wait-skips-timer"
+
 // WaitSignal blocks the calling coroutine until an event named name is
 // buffered, the context is canceled, or (when timeout > 0) a durable timer
 // of that length fires first. It returns the payload and whether an event
@@ -51,9 +55,14 @@ func (in *Instance) PendingEvents() []*history.SignalReceived { return in.signal
 func (c *Ctx) WaitSignal(name string, timeout time.Duration) (payload json.RawMessage, ok bool, f *history.Failure) {
 	in := c.inst
 	co := c.Coroutine()
-	if timeout <= 0 {
+	switch {
+	case timeout <= 0:
 		co.Block(func() bool { return in.hasSignal(name) || c.Err() != nil })
-	} else {
+	case in.hasSignal(name) && c.GetVersion(signalWaitSkipsTimer, DefaultVersion, 1) == 1:
+		// Buffered already: nothing to wait for, so no timer to start and
+		// cancel. Runs that started before this change recorded the timer
+		// and replay it (the version marker tells them apart).
+	default:
 		tctx, cancel := c.WithCancel()
 		t := tctx.NewTimer(timeout, "wait "+name)
 		co.Block(func() bool { return in.hasSignal(name) || c.Err() != nil || t.IsReady() })

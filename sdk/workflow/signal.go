@@ -22,7 +22,10 @@ func ReceiveSignal[T any](ctx Context, name string) (T, error) {
 // ReceiveSignalTimeout is ReceiveSignal with a durable timeout: if no
 // signal name comes within timeout it returns a *failure.TimeoutError of
 // kind TimeoutSignal (at once, taking nothing, when timeout <= 0). The
-// timeout survives crashes and restarts like any timer.
+// timeout survives crashes and restarts like any timer. A signal already
+// buffered is taken at once, and no timer is recorded (runs that started
+// before this rule keep their recorded timer: the change is marked in
+// history by a version marker, cairn.signal-wait-skips-timer).
 func ReceiveSignalTimeout[T any](ctx Context, name string, timeout time.Duration) (T, error) {
 	if timeout <= 0 {
 		var zero T
