@@ -3,6 +3,7 @@ package testenv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -309,5 +310,36 @@ func BenchmarkYearLongWorkflow(b *testing.B) {
 		if err := we.Err(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// QuickBatch runs three branches that finish at once, two at a time,
+// until two succeeded: the third is started when the first reports and
+// canceled by the second's report before it ran.
+func QuickBatch(ctx workflow.Context, _ struct{}) ([]string, error) {
+	branch := func(v int) func(workflow.Context) (int, error) {
+		return func(workflow.Context) (int, error) { return v, nil }
+	}
+	res, err := workflow.Parallel(ctx, []func(workflow.Context) (int, error){branch(1), branch(2), branch(3)},
+		workflow.BatchOptions{MaxConcurrency: 2, MinSuccessful: 2})
+	var out []string
+	for _, it := range res.Items {
+		out = append(out, string(it.Status))
+	}
+	return append(out, res.Reason, fmt.Sprint(res.Succeeded)), err
+}
+
+// TestBatchBranchCanceledBeforeItRanIsNotStarted: a branch canceled
+// before it ran did nothing, and is reported not started, not canceled
+// (nor succeeded).
+func TestBatchBranchCanceledBeforeItRanIsNotStarted(t *testing.T) {
+	we := testenv.NewWorkflowEnv(t)
+	we.ExecuteWorkflow(QuickBatch, struct{}{})
+	var got []string
+	if err := we.Result(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[succeeded succeeded not_started min-successful 2]"; fmt.Sprint(got) != want {
+		t.Fatalf("got %v, want %s", got, want)
 	}
 }

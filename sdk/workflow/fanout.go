@@ -94,7 +94,13 @@ type BatchResult[R any] struct {
 	// Items holds every item's outcome, in input order.
 	Items []ItemResult[R]
 	// Succeeded and Failed count the items that succeeded and failed
-	// (canceled and not started items are in neither).
+	// (canceled and not started items are in neither). They are what
+	// history says: when the batch ends (MinSuccessful reached, or the
+	// failure tolerance exceeded), the items still running are canceled
+	// and awaited, and one that finished before it saw the cancellation
+	// keeps its outcome, so Succeeded may exceed MinSuccessful. An item
+	// whose branch was canceled before it ran did nothing and is
+	// ItemNotStarted; one canceled while running is ItemCanceled.
 	Succeeded int
 	Failed    int
 	// Reason is "all-completed", "min-successful" or "failure-tolerance-exceeded".
@@ -163,8 +169,14 @@ func Parallel[R any](ctx Context, branches []func(ctx Context) (R, error), opts 
 		bctx, cancel := WithCancel(ctx)
 		cancels[i] = cancel
 		Go(bctx, func(bctx Context) {
+			if bctx.Err() != nil && GetVersion(bctx, batchSkipsCanceledBranch, DefaultVersion, 1) == 1 {
+				// Canceled before it ran: it did nothing, so it is
+				// reported as not started.
+				results.Send(bctx, branchDone[R]{i: i, skipped: true})
+				return
+			}
 			v, err := branches[i](bctx)
-			results.Send(bctx, branchDone[R]{i, v, err})
+			results.Send(bctx, branchDone[R]{i: i, v: v, err: err})
 		})
 	}
 	stop := func() {
@@ -182,7 +194,9 @@ func Parallel[R any](ctx Context, branches []func(ctx Context) (R, error), opts 
 		running--
 		finished++
 		it := &res.Items[d.i]
-		if d.err != nil {
+		if d.skipped {
+			it.Status = ItemNotStarted
+		} else if d.err != nil {
 			it.Status, it.Err = ItemFailed, d.err
 			res.Failed++
 		} else {
@@ -209,12 +223,19 @@ func Parallel[R any](ctx Context, branches []func(ctx Context) (R, error), opts 
 	return res, nil
 }
 
-// branchDone is what a branch of Parallel reports when it returns.
+// branchDone is what a branch of Parallel reports when it returns;
+// skipped: it was canceled before it ran, and did nothing.
 type branchDone[R any] struct {
-	i   int
-	v   R
-	err error
+	i       int
+	v       R
+	err     error
+	skipped bool
 }
+
+// batchSkipsCanceledBranch is the internal change after which a branch
+// canceled before it ran is not run (and reported not started): runs from
+// before it ran such branches, which may have recorded commands.
+const batchSkipsCanceledBranch = "cairn.batch-skips-canceled-branch"
 
 // drain waits for canceled branches to return, recording what they report:
 // a branch that finished before it saw the cancellation keeps its outcome.
@@ -224,6 +245,8 @@ func drain[R any](ctx Context, results Channel[branchDone[R]], running int, res 
 		it := &res.Items[d.i]
 		var canceled *failure.CanceledError
 		switch {
+		case d.skipped:
+			it.Status = ItemNotStarted
 		case d.err == nil:
 			it.Status, it.Value = ItemSucceeded, d.v
 			res.Succeeded++
