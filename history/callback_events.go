@@ -30,8 +30,10 @@ type CallbackFailed struct {
 }
 
 // CallbackTimedOut records that the workflow stopped waiting for a
-// callback (its timeout or heartbeat timeout ran out); a later completion
-// is rejected.
+// callback, which closes it: Reason is "timeout" or "heartbeat" (its
+// timeout or heartbeat timeout ran out), "canceled" (the context of the
+// wait was canceled) or "submit-failed" (the step handing out the token
+// failed). A later completion is rejected.
 type CallbackTimedOut struct {
 	ID     int64  `json:"id"`
 	Reason string `json:"reason"`

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/sdk/activity"
 	"github.com/cairnhq/cairn/sdk/failure"
@@ -218,12 +219,81 @@ func TestCallback(t *testing.T) {
 			t.Fatalf("second completion: %v", err)
 		}
 	})
+	closedBy := func(we *testenv.WorkflowEnv) []string {
+		var reasons []string
+		for _, b := range we.History() {
+			for _, ev := range b {
+				if a, ok := ev.Attributes.(*history.CallbackTimedOut); ok {
+					reasons = append(reasons, a.Reason)
+				}
+			}
+		}
+		return reasons
+	}
+	t.Run("canceled", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		// Canceled, the workflow stays open until "finish".
+		we.Start(func(ctx workflow.Context, ticket string) (string, error) {
+			_, err := wait(ctx, ticket)
+			_, _ = workflow.ReceiveSignal[string](workflow.NewDisconnectedContext(ctx), "finish")
+			return "", err
+		}, "T-3")
+		token, ok := we.CallbackToken("review")
+		if !ok {
+			t.Fatal("no open callback")
+		}
+		we.Skip(time.Hour)
+		we.CancelWorkflow("not needed")
+		if got := closedBy(we); len(got) != 1 || got[0] != "canceled" {
+			t.Fatalf("callback closed by %q", got)
+		}
+		if _, ok := we.CallbackToken("review"); ok {
+			t.Fatal("the canceled wait's callback is still open")
+		}
+		if err := we.CompleteCallback(token, "late", nil); !errors.Is(err, store.ErrCallbackNotPending) {
+			t.Fatalf("completion after the cancel: %v", err)
+		}
+		we.Signal("finish", "")
+		var ce *failure.CanceledError
+		if err := we.Err(); !errors.As(err, &ce) {
+			t.Fatalf("err %v", err)
+		}
+		for _, b := range we.History() {
+			for _, ev := range b {
+				if ev.Type == history.TypeCallbackCompleted {
+					t.Fatal("the late completion reached history")
+				}
+			}
+		}
+	})
+	t.Run("submit failed", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.Start(func(ctx workflow.Context, ticket string) (string, error) {
+			_, err := workflow.WaitForCallback[string](ctx, "review", func(token string) error { return errors.New("mail down") },
+				workflow.CallbackOptions{})
+			_, _ = workflow.ReceiveSignal[string](ctx, "finish")
+			return "", err
+		}, "T-4")
+		if got := closedBy(we); len(got) != 1 || got[0] != "submit-failed" {
+			t.Fatalf("callback closed by %q", got)
+		}
+		if _, ok := we.CallbackToken("review"); ok {
+			t.Fatal("the callback of a failed submit is still open")
+		}
+		we.Signal("finish", "")
+		if err := we.Err(); err == nil || !strings.Contains(err.Error(), "mail down") {
+			t.Fatalf("err %v", err)
+		}
+	})
 	t.Run("timed out", func(t *testing.T) {
 		we := testenv.NewWorkflowEnv(t)
 		we.ExecuteWorkflow(wait, "T-2")
 		var te *failure.TimeoutError
 		if err := we.Err(); !errors.As(err, &te) || te.Kind != workflow.TimeoutCallback || we.Now().Sub(testenv.DefaultStartTime) != 7*24*time.Hour {
 			t.Fatalf("err %v at %s", err, we.Now())
+		}
+		if got := closedBy(we); len(got) != 1 || got[0] != "timeout" {
+			t.Fatalf("callback closed by %q", got)
 		}
 	})
 }

@@ -149,3 +149,88 @@ func TestApprovalWithCallbackTokens(t *testing.T) {
 		}
 	})
 }
+
+// cleanupAfterCancel waits for a callback; canceled, it keeps running
+// (on a disconnected context) until it gets the "finish" signal, so the
+// run is still open while the test checks that the callback is closed.
+func (b *inbox) cleanupAfterCancel(ctx workflow.Context, _ string) (string, error) {
+	id := workflow.GetInfo(ctx).WorkflowID
+	_, err := workflow.WaitForCallback[string](ctx, "review", func(token string) error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.tokens[id] = token
+		return nil
+	}, workflow.CallbackOptions{Timeout: time.Hour})
+	var ce *failure.CanceledError
+	if !errors.As(err, &ce) {
+		return "", err
+	}
+	if _, serr := workflow.ReceiveSignal[string](workflow.NewDisconnectedContext(ctx), "finish"); serr != nil {
+		return "", serr
+	}
+	return "", err
+}
+
+func TestCanceledCallbackWaitClosesTheCallback(t *testing.T) {
+	env := testenv.New(t)
+	b := &inbox{tokens: map[string]string{}, sent: map[string][]string{}}
+	env.StartWorker(t, "default", func(w *worker.Worker) {
+		w.RegisterWorkflow(b.cleanupAfterCancel, worker.WithName("CleanupAfterCancel"))
+	})
+	c := env.Client(t)
+	ctx := testCtx(t, 60*time.Second)
+	if _, err := c.Start(ctx, client.StartOptions{ID: "canceled-wait"}, "CleanupAfterCancel", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool { return b.token("canceled-wait") != "" })
+	token := b.token("canceled-wait")
+	if err := c.Cancel(ctx, "canceled-wait", "", "no longer needed"); err != nil {
+		t.Fatal(err)
+	}
+	// The task that records the cancel request records the close with it.
+	var batch history.Batch
+	waitFor(t, ctx, func() bool {
+		batches, err := c.HistoryBatches(ctx, "canceled-wait", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bt := range batches {
+			if len(bt) > 0 && bt[0].Type == history.TypeWorkflowCancelRequested {
+				batch = bt
+				return true
+			}
+		}
+		return false
+	})
+	var closed *history.CallbackTimedOut
+	for _, ev := range batch {
+		if a, ok := ev.Attributes.(*history.CallbackTimedOut); ok {
+			closed = a
+		}
+	}
+	if closed == nil || closed.Reason != "canceled" {
+		t.Fatalf("the cancel's batch does not close the callback: %v", batch)
+	}
+	d, err := c.Describe(ctx, "canceled-wait", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != history.StatusRunning || len(d.PendingCallbacks) != 0 {
+		t.Fatalf("status %s, pending callbacks %+v", d.Status, d.PendingCallbacks)
+	}
+	before := len(checkHistory(t, c, "canceled-wait"))
+	if err := c.CompleteCallback(ctx, token, "too late"); !errors.Is(err, client.ErrCallbackNotPending) {
+		t.Fatalf("completion after the cancel: %v", err)
+	}
+	if err := c.Signal(ctx, "canceled-wait", "", "finish", "now"); err != nil {
+		t.Fatal(err)
+	}
+	var ce *failure.CanceledError
+	if err := c.Result(ctx, "canceled-wait", "", nil); !errors.As(err, &ce) {
+		t.Fatalf("result %v, want canceled", err)
+	}
+	events := checkHistory(t, c, "canceled-wait")
+	if count(events, history.TypeCallbackCompleted) != 0 || count(events, history.TypeCallbackTimedOut) != 1 {
+		t.Fatalf("history after the late completion: %d events before, %v", before, events)
+	}
+}

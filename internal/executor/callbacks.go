@@ -25,17 +25,30 @@ func (in *Instance) CallbackName(id int64) string {
 	return ""
 }
 
-// Why WaitCallback returned without a result.
+// Why the workflow stopped waiting for a callback: the Reason of its
+// CallbackTimedOut event. WaitCallback returns the first two.
 const (
 	CallbackTimedOut          = "timeout"
 	CallbackHeartbeatTimedOut = "heartbeat"
+	// CallbackCanceled: the context of the wait was canceled (the workflow
+	// was canceled, or code canceled a scope around the wait).
+	CallbackCanceled = "canceled"
+	// CallbackSubmitFailed: the submit step failed, so the wait never began.
+	CallbackSubmitFailed = "submit-failed"
 )
 
 // StartCallback records a callback wait and returns its attributes (with
 // the nonce that makes its token unguessable: drawn from crypto/rand when
-// live, read from history on replay).
-func (c *Ctx) StartCallback(name string, timeout, heartbeat time.Duration) *history.CallbackStarted {
+// live, read from history on replay). A canceled ctx records nothing and
+// returns its failure. Canceling ctx later closes the callback at once
+// (CallbackTimedOut, reason CallbackCanceled), as it cancels a timer: the
+// cancel is applied at a point replay reproduces, so the close is recorded
+// there too, and a late completion is rejected.
+func (c *Ctx) StartCallback(name string, timeout, heartbeat time.Duration) (*history.CallbackStarted, *history.Failure) {
 	in := c.inst
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
 	id := int64(in.nextCmd + 1)
 	var nonce string
 	if !in.replaying {
@@ -46,14 +59,31 @@ func (c *Ctx) StartCallback(name string, timeout, heartbeat time.Duration) *hist
 	ev := in.command(&history.Event{Type: history.TypeCallbackStarted, Attributes: &history.CallbackStarted{
 		ID: id, Name: name, Nonce: nonce, Timeout: history.Duration(timeout), HeartbeatTimeout: history.Duration(heartbeat)}})
 	a := ev.Attributes.(*history.CallbackStarted)
-	in.callbacks[id] = &callback{attrs: a}
-	return a
+	cb := &callback{attrs: a}
+	in.callbacks[id] = cb
+	c.onCancel(func() {
+		if cb.done {
+			return
+		}
+		in.giveUp(cb, CallbackCanceled)
+		cb.failure = c.Err()
+	})
+	return a, nil
+}
+
+// AbandonCallback closes callback id without waiting for it (reason
+// CallbackSubmitFailed): its submit step failed. A closed callback is left
+// as it is.
+func (c *Ctx) AbandonCallback(id int64) {
+	if cb := c.inst.callbacks[id]; cb != nil && !cb.done {
+		c.inst.giveUp(cb, CallbackSubmitFailed)
+	}
 }
 
 // WaitCallback blocks until the callback completes or fails, its timeout
 // or heartbeat timeout (durable timers, restarted by each heartbeat) runs
-// out, or ctx is canceled. reason is CallbackTimedOut or
-// CallbackHeartbeatTimedOut when it gave up.
+// out, or ctx is canceled (the failure is then the cancellation). reason
+// is CallbackTimedOut or CallbackHeartbeatTimedOut when it gave up.
 func (c *Ctx) WaitCallback(id int64) (result json.RawMessage, f *history.Failure, reason string) {
 	in := c.inst
 	cb := in.callbacks[id]
@@ -88,6 +118,8 @@ func (c *Ctx) WaitCallback(id int64) (result json.RawMessage, f *history.Failure
 		case cb.done:
 			return cb.result, cb.failure, ""
 		case c.Err() != nil:
+			// ctx is not the one the callback started under: close it here.
+			in.giveUp(cb, CallbackCanceled)
 			return nil, c.Err(), ""
 		case deadline != nil && deadline.IsReady():
 			return nil, nil, in.giveUp(cb, CallbackTimedOut)

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/executor"
 )
 
 // Callback completion kinds.
@@ -50,7 +51,7 @@ func (s *JetStream) CompleteCallback(ctx context.Context, tok *history.CallbackT
 				}
 			case *history.CallbackTimedOut:
 				if a.ID == tok.ID {
-					state = "timed out (" + a.Reason + ")"
+					state = closedBecause(a.Reason)
 				}
 			}
 		}
@@ -78,6 +79,17 @@ func (s *JetStream) CompleteCallback(ctx context.Context, tok *history.CallbackT
 	m.Header.Set(HeaderMsgID, id)
 	_, err = s.publish(ctx, m)
 	return err
+}
+
+// closedBecause says why the workflow stopped waiting for a callback.
+func closedBecause(reason string) string {
+	switch reason {
+	case executor.CallbackCanceled:
+		return "was canceled"
+	case executor.CallbackSubmitFailed:
+		return "was abandoned (its submit failed)"
+	}
+	return "timed out (" + reason + ")"
 }
 
 func parseCallback(h nats.Header, data []byte) (*history.Event, error) {

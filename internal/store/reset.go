@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/executor"
 )
 
 // Reset kinds, recorded in history.ResetInfo.
@@ -223,9 +224,15 @@ func cutHistory(req ResetRequest, base *Head, batches []history.Batch) ([]histor
 		for i := len(batches) - 1; i > 0; i-- {
 			for _, ev := range batches[i] {
 				switch ev.Type {
-				case history.TypeActivityFailed, history.TypeChildWorkflowFailed, history.TypeCallbackFailed, history.TypeCallbackTimedOut:
+				case history.TypeActivityFailed, history.TypeChildWorkflowFailed, history.TypeCallbackFailed:
 					k = i
 					break scan
+				case history.TypeCallbackTimedOut:
+					// A wait its code canceled is no failed step.
+					if a, ok := ev.Attributes.(*history.CallbackTimedOut); ok && a.Reason != executor.CallbackCanceled {
+						k = i
+						break scan
+					}
 				}
 			}
 		}

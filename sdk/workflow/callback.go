@@ -43,6 +43,11 @@ type CallbackOptions struct {
 // is opaque, unguessable and valid for this one wait only; a late or
 // repeated completion is rejected. Timeouts fail the wait with a
 // *failure.TimeoutError of kind TimeoutCallback or TimeoutCallbackHeartbeat.
+// Canceling ctx (the workflow, or a scope around the wait) ends the wait
+// with the cancellation error; like a timeout, or a failed submit, it
+// closes the callback in history (CallbackTimedOut with reason "canceled",
+// "timeout", "heartbeat" or "submit-failed"), so it is no longer pending
+// and its token is rejected from then on.
 // Invalid opts return an error wrapping ErrInvalidOption and record
 // nothing.
 func WaitForCallback[T any](ctx Context, name string, submit func(token string) error, opts CallbackOptions) (T, error) {
@@ -51,13 +56,21 @@ func WaitForCallback[T any](ctx Context, name string, submit func(token string) 
 		return out, fmt.Errorf("callback %s: %w", name, err)
 	}
 	x := wf.Exec(ctx)
-	cb := x.StartCallback(name, opts.Timeout, opts.HeartbeatTimeout)
+	cb, f := x.StartCallback(name, opts.Timeout, opts.HeartbeatTimeout)
+	if f != nil {
+		return out, wf.Err(f)
+	}
 	info := x.Info()
 	token := history.CallbackToken{WorkflowID: info.WorkflowID, Run: info.Run, ID: cb.ID, Nonce: cb.Nonce}.Encode()
 	// The token is only valid once the callback is in history: submitting
 	// it earlier could hand out a token that a crash then voids.
 	x.AwaitCommitted()
+	if f := x.Err(); f != nil {
+		// Canceled meanwhile: the callback is closed, its token void.
+		return out, wf.Err(f)
+	}
 	if _, f := x.Step("callback-submit:"+name, func() (json.RawMessage, error) { return nil, submit(token) }); f != nil {
+		x.AbandonCallback(cb.ID)
 		return out, failconv.FromFailure(f)
 	}
 	raw, f, reason := x.WaitCallback(cb.ID)
