@@ -46,7 +46,7 @@ const (
 // there too, and a late completion is rejected.
 func (c *Ctx) StartCallback(name string, timeout, heartbeat time.Duration) (*history.CallbackStarted, *history.Failure) {
 	in := c.inst
-	if err := c.Err(); err != nil {
+	if err := c.Err(); err != nil && c.CallbackClosesWhenAbandoned() {
 		return nil, err
 	}
 	id := int64(in.nextCmd + 1)
@@ -62,7 +62,7 @@ func (c *Ctx) StartCallback(name string, timeout, heartbeat time.Duration) (*his
 	cb := &callback{attrs: a}
 	in.callbacks[id] = cb
 	c.onCancel(func() {
-		if cb.done {
+		if cb.done || !c.CallbackClosesWhenAbandoned() {
 			return
 		}
 		in.giveUp(cb, CallbackCanceled)
@@ -71,11 +71,23 @@ func (c *Ctx) StartCallback(name string, timeout, heartbeat time.Duration) (*his
 	return a, nil
 }
 
+// callbackClosesWhenAbandoned is the internal change after which a
+// callback wait that ends without a result (canceled, or its submit step
+// failed) closes the callback in history. Runs from before it did not
+// record that close, and replay them unchanged.
+const callbackClosesWhenAbandoned = "cairn.callback-closes-when-abandoned"
+
+// CallbackClosesWhenAbandoned reports whether the run follows that change
+// (recording the version marker the first time a run reaches it).
+func (c *Ctx) CallbackClosesWhenAbandoned() bool {
+	return c.GetVersion(callbackClosesWhenAbandoned, DefaultVersion, 1) == 1
+}
+
 // AbandonCallback closes callback id without waiting for it (reason
 // CallbackSubmitFailed): its submit step failed. A closed callback is left
 // as it is.
 func (c *Ctx) AbandonCallback(id int64) {
-	if cb := c.inst.callbacks[id]; cb != nil && !cb.done {
+	if cb := c.inst.callbacks[id]; cb != nil && !cb.done && c.CallbackClosesWhenAbandoned() {
 		c.inst.giveUp(cb, CallbackSubmitFailed)
 	}
 }
@@ -119,7 +131,9 @@ func (c *Ctx) WaitCallback(id int64) (result json.RawMessage, f *history.Failure
 			return cb.result, cb.failure, ""
 		case c.Err() != nil:
 			// ctx is not the one the callback started under: close it here.
-			in.giveUp(cb, CallbackCanceled)
+			if c.CallbackClosesWhenAbandoned() {
+				in.giveUp(cb, CallbackCanceled)
+			}
 			return nil, c.Err(), ""
 		case deadline != nil && deadline.IsReady():
 			return nil, nil, in.giveUp(cb, CallbackTimedOut)

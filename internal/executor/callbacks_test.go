@@ -159,7 +159,7 @@ func TestCanceledScopeClosesItsCallback(t *testing.T) {
 	for _, b := range batches[1:] {
 		got = append(got, types(b)...)
 	}
-	want := []history.EventType{history.TypeCallbackStarted, history.TypeCallbackTimedOut, history.TypeWorkflowCompleted}
+	want := []history.EventType{history.TypeCallbackStarted, history.TypeVersionMarker, history.TypeCallbackTimedOut, history.TypeWorkflowCompleted}
 	if len(got) != len(want) {
 		t.Fatalf("history %v, want %v", got, want)
 	}
@@ -172,5 +172,49 @@ func TestCanceledScopeClosesItsCallback(t *testing.T) {
 	defer in.Close()
 	if err := in.Replay(batches); err != nil {
 		t.Fatalf("replay: %v", err)
+	}
+}
+
+// TestCanceledCallbackWaitOfAnOldRunReplays: a run that went past a
+// canceled wait before the change recorded no close (and no version
+// marker); it replays with today's code and keeps its old behaviour.
+func TestCanceledCallbackWaitOfAnOldRunReplays(t *testing.T) {
+	in := New(waitThenCleanUp, Options{})
+	defer in.Close()
+	// What the code did before the change: the change is not in force.
+	in.versionSeen = map[string]int{callbackClosesWhenAbandoned: DefaultVersion}
+	batches := []history.Batch{startBatch()}
+	if err := in.Replay(batches); err != nil {
+		t.Fatal(err)
+	}
+	in.versionSeen = map[string]int{callbackClosesWhenAbandoned: DefaultVersion}
+	exec := func(i int, inbound ...*history.Event) history.Batch {
+		t.Helper()
+		b, err := in.Execute(t0.Add(time.Duration(i)*time.Second), inbound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches = append(batches, b)
+		return b
+	}
+	exec(1)
+	b := exec(2, ev(history.TypeWorkflowCancelRequested, &history.WorkflowCancelRequested{Reason: "stop"}))
+	var cleanup int64
+	for _, e := range b {
+		switch a := e.Attributes.(type) {
+		case *history.CallbackTimedOut, *history.VersionMarker:
+			t.Fatalf("the old behaviour recorded %s", e.Type)
+		case *history.ActivityScheduled:
+			cleanup = a.ID
+		}
+	}
+	exec(3, completed(cleanup, `"cleaned"`))
+	if in.Closed() == nil {
+		t.Fatal("run did not close")
+	}
+	replay := New(waitThenCleanUp, Options{})
+	defer replay.Close()
+	if err := replay.Replay(batches); err != nil {
+		t.Fatalf("an old run's history does not replay: %v", err)
 	}
 }

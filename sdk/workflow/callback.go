@@ -65,7 +65,7 @@ func WaitForCallback[T any](ctx Context, name string, submit func(token string) 
 	// The token is only valid once the callback is in history: submitting
 	// it earlier could hand out a token that a crash then voids.
 	x.AwaitCommitted()
-	if f := x.Err(); f != nil {
+	if f := x.Err(); f != nil && x.CallbackClosesWhenAbandoned() {
 		// Canceled meanwhile: the callback is closed, its token void.
 		return out, wf.Err(f)
 	}
