@@ -257,6 +257,18 @@ func (n Names) RegistryBucket() string { return "cairn-" + n.ns + "-registry" }
 // refreshed.
 func (n Names) WorkersBucket() string { return "cairn-" + n.ns + "-workers" }
 
+// CallbacksBucket is the KV bucket of callback decisions: the first
+// completion or failure of a callback creates its key, and the server
+// refuses every other (docs/design/engine.md, Interaction). Entries expire
+// after CallbacksMaxAge.
+func (n Names) CallbacksBucket() string { return "cairn-" + n.ns + "-callbacks" }
+
+// CallbackKey is the key of callback id of one run of an instance in the
+// callbacks bucket: <instance>.<run>.<id>, each part a single token.
+func (n Names) CallbackKey(instanceID, run string, id int64) string {
+	return EscapeToken(instanceID) + "." + EscapeToken(run) + "." + strconv.FormatInt(id, 10)
+}
+
 // InstanceKey is the key of an instance in the instances bucket.
 func (n Names) InstanceKey(instanceID string) string { return EscapeToken(instanceID) }
 

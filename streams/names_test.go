@@ -57,6 +57,8 @@ func TestNames(t *testing.T) {
 		{n.InstancesBucket(), "cairn-prod-instances"},
 		{n.RegistryBucket(), "cairn-prod-registry"},
 		{n.WorkersBucket(), "cairn-prod-workers"},
+		{n.CallbacksBucket(), "cairn-prod-callbacks"},
+		{n.CallbackKey("order.1", "run", 3), "order=2E1.run.3"},
 		{n.InstanceKey(id), eid},
 		{n.RegistryKey(RegistryKindWorkflow, "q1", "pkg.Flow"), "workflow.q1.pkg=2EFlow"},
 		{n.RegistryKey(RegistryKindActivity, "q1", ""), "activity.q1.="},

@@ -19,6 +19,14 @@ const (
 
 	// WorkersTTL is how long a worker entry lives without a heartbeat.
 	WorkersTTL = 30 * time.Second
+
+	// CallbacksMaxAge is how long the callbacks bucket remembers the
+	// decision of a callback. Within it, a repeat of the deciding call is
+	// answered as a success and any other decision is refused even while
+	// the decision is still on its way to the run. Past it, history alone
+	// decides: a callback closed there refuses every call, the repeat
+	// included (docs/design/engine.md, Interaction).
+	CallbacksMaxAge = 30 * 24 * time.Hour
 )
 
 // A JetStream API request goes unanswered when the JetStream meta leader or
@@ -257,7 +265,7 @@ func scheduledWorkQueue(name, description string, subjects []string, o provision
 	}
 }
 
-// bucketConfigs returns the wanted configuration of the three KV buckets.
+// bucketConfigs returns the wanted configuration of the four KV buckets.
 func bucketConfigs(n Names, o provisionOptions) []jetstream.KeyValueConfig {
 	return []jetstream.KeyValueConfig{
 		{
@@ -279,6 +287,14 @@ func bucketConfigs(n Names, o provisionOptions) []jetstream.KeyValueConfig {
 			Description: "cairn live workers of namespace " + n.Namespace(),
 			History:     1,
 			TTL:         WorkersTTL,
+			Storage:     o.storage,
+			Replicas:    o.replicas,
+		},
+		{
+			Bucket:      n.CallbacksBucket(),
+			Description: "cairn callback decisions of namespace " + n.Namespace(),
+			History:     1,
+			TTL:         CallbacksMaxAge,
 			Storage:     o.storage,
 			Replicas:    o.replicas,
 		},

@@ -56,6 +56,7 @@ func TestEnsureCreatesLayout(t *testing.T) {
 		n.InstancesBucket(): 0,
 		n.RegistryBucket():  0,
 		n.WorkersBucket():   WorkersTTL,
+		n.CallbacksBucket(): CallbacksMaxAge,
 	} {
 		kv, err := js.KeyValue(ctx, bucket)
 		if err != nil {

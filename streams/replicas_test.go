@@ -19,7 +19,8 @@ func replicasOf(ctx context.Context, js jetstream.JetStream, ns string) (map[str
 	n := NewNames(ns)
 	got := map[string]int{}
 	for _, name := range []string{n.HistoryStream(), n.InboxStream(), n.TasksStream(), n.SchedulesStream(),
-		"KV_" + n.InstancesBucket(), "KV_" + n.RegistryBucket(), "KV_" + n.WorkersBucket(), "KV_" + n.SchedulesBucket()} {
+		"KV_" + n.InstancesBucket(), "KV_" + n.RegistryBucket(), "KV_" + n.WorkersBucket(), "KV_" + n.CallbacksBucket(),
+		"KV_" + n.SchedulesBucket()} {
 		s, err := js.Stream(ctx, name)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", name, err)

@@ -16,9 +16,10 @@ const callbackUsage = `Usage:
   cairn callback [--server URL] [--namespace NS] heartbeat TOKEN
 
 Completes (or keeps alive) the callback of a workflow waiting in
-workflow.WaitForCallback, given the token the workflow handed out. A token
-whose wait is over (completed, failed, timed out, or its workflow closed)
-is rejected and changes nothing.
+workflow.WaitForCallback, given the token the workflow handed out. The
+first succeed or fail of a token decides it; repeating that same command
+succeeds again, and any other decision is rejected and changes nothing, as
+is a token whose wait is over (timed out, or its workflow closed).
 `
 
 func cmdCallback(ctx context.Context, args []string, stdout io.Writer) error {

@@ -429,6 +429,39 @@ func TestCallbackCommands(t *testing.T) {
 	wantFail(t, exitUsage, "want succeed, fail or heartbeat", "callback", "--server", e.url)
 }
 
+// TestCallbackDecidedOnceCLI: the CLI refuses a second, different decision
+// on a token with the typed error's text, and repeats the first one.
+func TestCallbackDecidedOnceCLI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	stop := e.startWorker(t, "cbonce", true)
+	mustCLI(t, e.wf("start", "--type", "AwaitsCallback", "--id", "cb-once", "--queue", "cbonce", "--input", `"cb-once"`)...)
+	var token string
+	eventually(t, func() string {
+		v, ok := tokens.Load("cb-once")
+		if !ok {
+			return "no token yet"
+		}
+		token = v.(string)
+		// The token is handed out before the wait is committed.
+		if r := cli(t, e.wf("describe", "--id", "cb-once")...); !strings.Contains(r.stdout, "Pending callbacks:") {
+			return "wait not recorded yet: " + r.String()
+		}
+		return ""
+	})
+	stop()
+	cb := func(args ...string) []string { return append([]string{"callback", "--server", e.url}, args...) }
+	mustCLI(t, cb("succeed", token, "--output", `"A"`)...)
+	wantFail(t, exitError, "callback is not pending", cb("fail", token, "--message", "no")...)
+	wantFail(t, exitError, "callback is not pending", cb("succeed", token, "--output", `"B"`)...)
+	mustCLI(t, cb("succeed", token, "--output", `"A"`)...)
+	e.startWorker(t, "cbonce", true)
+	r := mustCLI(t, e.wf("result", "--id", "cb-once")...)
+	if !strings.Contains(r.stdout, `"A"`) {
+		t.Fatalf("result: %s", r)
+	}
+}
+
 func TestQuery(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

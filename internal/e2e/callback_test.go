@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/testutil"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/failure"
 	"github.com/cairnhq/cairn/sdk/worker"
@@ -233,4 +236,150 @@ func TestCanceledCallbackWaitClosesTheCallback(t *testing.T) {
 	if count(events, history.TypeCallbackCompleted) != 0 || count(events, history.TypeCallbackTimedOut) != 1 {
 		t.Fatalf("history after the late completion: %d events before, %v", before, events)
 	}
+}
+
+// TestCallbackDecidedOnce: of the decisions sent for one token, exactly one
+// wins and every other is refused, whatever the timing; a repeat of the
+// winning call succeeds again.
+func TestCallbackDecidedOnce(t *testing.T) {
+	env := testenv.New(t)
+	b := &inbox{tokens: map[string]string{}, sent: map[string][]string{}}
+	reg := func(w *worker.Worker) { w.RegisterWorkflow(b.approval, worker.WithName("Approval")) }
+	c := env.Client(t)
+	ctx := testCtx(t, 90*time.Second)
+	// waitOpen waits until the wait of id is recorded in history: the
+	// token is handed out before the workflow task commits.
+	waitOpen := func(t *testing.T, id string) string {
+		t.Helper()
+		testutil.Eventually(t, 30*time.Second, func() error {
+			if b.token(id) == "" {
+				return errors.New("no token yet")
+			}
+			events, err := c.History(ctx, id, "")
+			if err != nil {
+				return err
+			}
+			if count(events, history.TypeCallbackStarted) != 1 {
+				return errors.New("callback not started yet")
+			}
+			return nil
+		})
+		return b.token(id)
+	}
+
+	t.Run("worker stopped: complete, then fail, loses the fail", func(t *testing.T) {
+		w := env.StartWorker(t, "default", reg)
+		if _, err := c.Start(ctx, client.StartOptions{ID: "stopped"}, "Approval", ApprovalIn{Timeout: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		token := waitOpen(t, "stopped")
+		w.Stop()
+		if err := c.CompleteCallback(ctx, token, "A"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.FailCallback(ctx, token, "Rejected", "no"); !errors.Is(err, client.ErrCallbackNotPending) {
+			t.Fatalf("fail after complete: %v", err)
+		}
+		if err := c.CompleteCallback(ctx, token, "B"); !errors.Is(err, client.ErrCallbackNotPending) {
+			t.Fatalf("other completion: %v", err)
+		}
+		if err := c.CompleteCallback(ctx, token, "A"); err != nil {
+			t.Fatalf("repeated completion: %v", err)
+		}
+		env.StartWorker(t, "default", reg)
+		var got string
+		if err := c.Result(ctx, "stopped", "", &got); err != nil || got != "A" {
+			t.Fatalf("result %q %v", got, err)
+		}
+		if err := c.CompleteCallback(ctx, token, "A"); err != nil {
+			t.Fatalf("repeat after delivery: %v", err)
+		}
+		if err := c.FailCallback(ctx, token, "Rejected", "no"); !errors.Is(err, client.ErrCallbackNotPending) {
+			t.Fatalf("fail after delivery: %v", err)
+		}
+		if n := count(checkHistory(t, c, "stopped"), history.TypeCallbackCompleted); n != 1 {
+			t.Fatalf("%d completions in history", n)
+		}
+	})
+
+	t.Run("worker stopped: fail, then complete, loses the complete", func(t *testing.T) {
+		w := env.StartWorker(t, "default", reg)
+		if _, err := c.Start(ctx, client.StartOptions{ID: "stopped-fail"}, "Approval", ApprovalIn{Timeout: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		token := waitOpen(t, "stopped-fail")
+		w.Stop()
+		if err := c.FailCallback(ctx, token, "Rejected", "over budget"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.FailCallback(ctx, token, "Rejected", "over budget"); err != nil {
+			t.Fatalf("repeated failure: %v", err)
+		}
+		if err := c.FailCallback(ctx, token, "Rejected", "another reason"); !errors.Is(err, client.ErrCallbackNotPending) {
+			t.Fatalf("other failure: %v", err)
+		}
+		if err := c.CompleteCallback(ctx, token, "A"); !errors.Is(err, client.ErrCallbackNotPending) {
+			t.Fatalf("complete after fail: %v", err)
+		}
+		env.StartWorker(t, "default", reg)
+		err := c.Result(ctx, "stopped-fail", "", nil)
+		var app *failure.ApplicationError
+		if !errors.As(err, &app) || app.Type != "Rejected" || app.Message != "over budget" {
+			t.Fatalf("result %v", err)
+		}
+	})
+
+	t.Run("racing decisions with a live worker", func(t *testing.T) {
+		env.StartWorker(t, "default", reg)
+		for round := range 15 {
+			id := fmt.Sprintf("race-%d", round)
+			if _, err := c.Start(ctx, client.StartOptions{ID: id}, "Approval", ApprovalIn{Timeout: time.Hour}); err != nil {
+				t.Fatal(err)
+			}
+			token := waitOpen(t, id)
+			const deciders = 4 // the last one fails the callback
+			errs := make([]error, deciders)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range deciders {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					if i == deciders-1 {
+						errs[i] = c.FailCallback(ctx, token, "Rejected", "decider "+strconv.Itoa(i))
+					} else {
+						errs[i] = c.CompleteCallback(ctx, token, "decider "+strconv.Itoa(i))
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			winner := -1
+			for i, err := range errs {
+				switch {
+				case err == nil && winner >= 0:
+					t.Fatalf("round %d: deciders %d and %d both won", round, winner, i)
+				case err == nil:
+					winner = i
+				case !errors.Is(err, client.ErrCallbackNotPending):
+					t.Fatalf("round %d: decider %d: %v", round, i, err)
+				}
+			}
+			if winner < 0 {
+				t.Fatalf("round %d: no decider won: %v", round, errs)
+			}
+			var got string
+			err := c.Result(ctx, id, "", &got)
+			want := "decider " + strconv.Itoa(winner)
+			if winner == deciders-1 {
+				var app *failure.ApplicationError
+				if !errors.As(err, &app) || app.Message != want {
+					t.Fatalf("round %d: failure %s won, result %q %v", round, want, got, err)
+				}
+			} else if err != nil || got != want {
+				t.Fatalf("round %d: %s won, result %q %v", round, want, got, err)
+			}
+		}
+	})
 }

@@ -61,7 +61,8 @@ type Operations interface {
 	Resume(ctx context.Context, workflowID, run, reason, identity string) error
 	// Reset makes a new run from a prefix of an existing one, atomically.
 	Reset(ctx context.Context, req ResetRequest) (*ResetResult, error)
-	// CompleteCallback delivers the outcome (or a heartbeat) of a callback.
+	// CompleteCallback delivers the outcome (or a heartbeat) of a callback;
+	// of its decisions exactly one wins (ErrCallbackNotPending for others).
 	CompleteCallback(ctx context.Context, tok *history.CallbackToken, kind string, payload []byte) error
 	// Query asks a live worker to run a query handler; nothing is written.
 	Query(ctx context.Context, workflowID, name string, args json.RawMessage) (json.RawMessage, error)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -47,6 +48,11 @@ type JetStream struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	names streams.Names
+
+	// callbacksMu guards callbacksKV, the callbacks bucket, opened on the
+	// first callback decision.
+	callbacksMu sync.Mutex
+	callbacksKV jetstream.KeyValue
 }
 
 // NewStore returns a Store over an open connection.

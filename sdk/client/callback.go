@@ -13,14 +13,24 @@ import (
 var (
 	// ErrInvalidToken: the string is not a callback token.
 	ErrInvalidToken = store.ErrInvalidToken
-	// ErrCallbackNotPending: the token's wait is over (completed, failed,
-	// timed out, or its workflow closed).
+	// ErrCallbackNotPending: the token's wait is over (timed out, or its
+	// workflow closed), or another decision won it.
 	ErrCallbackNotPending = store.ErrCallbackNotPending
 )
 
 // CompleteCallback completes the callback of token with result (see
-// workflow.WaitForCallback). A token whose wait is over returns
-// ErrCallbackNotPending and changes nothing.
+// workflow.WaitForCallback).
+//
+// Exactly one decision of a callback wins, whatever the timing, even while
+// the workflow's workers are stopped: the first CompleteCallback,
+// CompleteCallbackRaw or FailCallback of a token (from any process, the CLI
+// included). Repeating the winning call with the same result (or failure)
+// succeeds again and changes nothing, so a caller that is unsure whether
+// its call went through should repeat it: a caller that dies after the
+// decision is recorded but before it is delivered leaves the callback
+// decided and waiting for that repeat. Any other decision, and any call on
+// a token whose wait is over, returns ErrCallbackNotPending and changes
+// nothing. See docs/design/engine.md (Interaction).
 func (c *Client) CompleteCallback(ctx context.Context, token string, result any) error {
 	raw, err := c.opts.dc.ToPayload(result)
 	if err != nil {
@@ -41,7 +51,8 @@ func (c *Client) CompleteCallbackRaw(ctx context.Context, token string, result [
 }
 
 // FailCallback fails the callback of token: the workflow's wait returns an
-// error of the given type and message.
+// error of the given type and message. Like CompleteCallback, it decides
+// the callback only if no other decision did.
 func (c *Client) FailCallback(ctx context.Context, token, errType, message string) error {
 	if errType == "" {
 		errType = "CallbackFailed"
@@ -51,7 +62,8 @@ func (c *Client) FailCallback(ctx context.Context, token, errType, message strin
 }
 
 // HeartbeatCallback tells the waiting workflow the party is still at work,
-// restarting the wait's heartbeat timeout.
+// restarting the wait's heartbeat timeout. It decides nothing: a callback
+// decided but not yet delivered still accepts heartbeats.
 func (c *Client) HeartbeatCallback(ctx context.Context, token string) error {
 	return c.completeCallback(ctx, token, store.CallbackHeartbeat, nil)
 }

@@ -40,8 +40,10 @@ type CallbackOptions struct {
 // recording its outcome, so a submit should tolerate a repeat. The
 // party completes it with client.CompleteCallback (or `cairn callback
 // succeed|fail|heartbeat TOKEN`); the result is decoded into T. The token
-// is opaque, unguessable and valid for this one wait only; a late or
-// repeated completion is rejected. Timeouts fail the wait with a
+// is opaque, unguessable and valid for this one wait only. Exactly one
+// decision (completion or failure) wins: any other, and a late one, is
+// rejected with client.ErrCallbackNotPending; a repeat of the winning call
+// succeeds again. Timeouts fail the wait with a
 // *failure.TimeoutError of kind TimeoutCallback or TimeoutCallbackHeartbeat.
 // Canceling ctx (the workflow, or a scope around the wait) ends the wait
 // with the cancellation error; like a timeout, or a failed submit, it
