@@ -413,3 +413,58 @@ func TestBatchBranchCanceledBeforeItRanIsNotStarted(t *testing.T) {
 		t.Fatalf("got %v, want %s", got, want)
 	}
 }
+
+// Cart waits on two signals and a deadline at once with a Selector: "add"
+// adds to the total, "checkout" ends it; an hour without either ends it
+// too. Items sent before the cart looks are drained with ReceiveAsync.
+func Cart(ctx workflow.Context, _ struct{}) (string, error) {
+	add := workflow.GetSignalChannel[int](ctx, "add")
+	checkout := workflow.GetSignalChannel[string](ctx, "checkout")
+	total := 0
+	for {
+		v, ok, err := add.ReceiveAsync()
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			break
+		}
+		total += v
+	}
+	deadline := workflow.NewTimer(ctx, time.Hour)
+	for {
+		done, why := false, ""
+		sel := workflow.NewSelector(ctx)
+		workflow.AddSignal(sel, add, func(v int, err error) { total += v })
+		workflow.AddSignal(sel, checkout, func(v string, err error) { done, why = true, v })
+		workflow.AddFuture(sel, deadline, func(workflow.Future[struct{}]) { done, why = true, "abandoned" })
+		sel.Select(ctx)
+		if done {
+			return fmt.Sprintf("%s %d", why, total), nil
+		}
+	}
+}
+
+func TestSignalChannelsInASelector(t *testing.T) {
+	t.Run("checkout", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.Signal("add", 1) // before the start: buffered, drained at once
+		we.SignalAt(time.Minute, "add", 2)
+		we.SignalAt(2*time.Minute, "add", 3)
+		we.SignalAt(3*time.Minute, "checkout", "paid")
+		we.ExecuteWorkflow(Cart, struct{}{})
+		var got string
+		if err := we.Result(&got); err != nil || got != "paid 6" {
+			t.Fatalf("got %q, %v", got, err)
+		}
+	})
+	t.Run("abandoned", func(t *testing.T) {
+		we := testenv.NewWorkflowEnv(t)
+		we.SignalAt(time.Minute, "add", 5)
+		we.ExecuteWorkflow(Cart, struct{}{})
+		var got string
+		if err := we.Result(&got); err != nil || got != "abandoned 5" {
+			t.Fatalf("got %q, %v", got, err)
+		}
+	})
+}

@@ -19,6 +19,9 @@ const (
 	caseFuture caseKind = iota + 1
 	caseRecv
 	caseSend
+	// caseCond is ready while its condition holds (a signal buffered, say);
+	// like a future it is polled from the Block condition.
+	caseCond
 )
 
 type selectCase struct {
@@ -30,6 +33,8 @@ type selectCase struct {
 	onFuture func(*Future)
 	onRecv   func(v any, ok bool)
 	onSend   func()
+	cond     func() bool
+	onCond   func()
 }
 
 // NewSelector returns an empty Selector.
@@ -52,6 +57,15 @@ func (s *Selector) AddReceive(ch *Channel, fn func(v any, ok bool)) *Selector {
 // selecting it on a closed channel panics.
 func (s *Selector) AddSend(ch *Channel, v any, fn func()) *Selector {
 	s.cases = append(s.cases, selectCase{kind: caseSend, ch: ch, val: v, onSend: fn})
+	return s
+}
+
+// AddCondition adds a case that is ready while cond holds and then runs
+// fn, which must make progress on what cond observes (take the buffered
+// signal, say). It can fire any number of times. cond must depend only on
+// workflow state, so that replay selects the same case.
+func (s *Selector) AddCondition(cond func() bool, fn func()) *Selector {
+	s.cases = append(s.cases, selectCase{kind: caseCond, cond: cond, onCond: fn})
 	return s
 }
 
@@ -83,6 +97,8 @@ func (s *Selector) caseReady(c *selectCase) bool {
 		return !c.fired && c.fut.ready
 	case caseRecv:
 		return c.ch.canReceive()
+	case caseCond:
+		return c.cond()
 	default:
 		return c.ch.canSend()
 	}
@@ -149,8 +165,14 @@ func (s *Selector) Select(co *Coroutine) {
 		return
 	}
 	for i := range s.cases {
-		if c := &s.cases[i]; c.kind == caseFuture && !c.fired && c.fut.ready {
+		switch c := &s.cases[i]; {
+		case c.kind == caseFuture && !c.fired && c.fut.ready:
 			s.fireFuture(c)
+			return
+		case c.kind == caseCond && c.cond():
+			if c.onCond != nil {
+				c.onCond()
+			}
 			return
 		}
 	}
@@ -174,6 +196,13 @@ func (s *Selector) try(i int) bool {
 		if c.onRecv != nil {
 			c.onRecv(v, ok)
 		}
+	case caseCond:
+		if !c.cond() {
+			return false
+		}
+		if c.onCond != nil {
+			c.onCond()
+		}
 	default:
 		if !c.ch.trySend(c.val) { // panics if closed, as in Go
 			return false
@@ -192,10 +221,12 @@ func (s *Selector) fireFuture(c *selectCase) {
 	}
 }
 
-// futureReady reports whether a future case can fire.
+// futureReady reports whether a polled case can fire: a future, or a
+// condition that holds.
 func (s *Selector) futureReady() bool {
 	for i := range s.cases {
-		if c := &s.cases[i]; c.kind == caseFuture && !c.fired && c.fut.ready {
+		c := &s.cases[i]
+		if (c.kind == caseFuture && !c.fired && c.fut.ready) || (c.kind == caseCond && c.cond()) {
 			return true
 		}
 	}

@@ -291,3 +291,34 @@ func TestSelectorTwoDefaultsPanics(t *testing.T) {
 		t.Fatal("no panic")
 	}
 }
+
+// TestSelectorCondition: a condition case fires while its condition holds,
+// in the order cases were added, both when it is ready at once and when
+// it becomes ready while Select blocks.
+func TestSelectorCondition(t *testing.T) {
+	s := NewScheduler()
+	defer s.Close()
+	buffered := 0
+	var got []string
+	s.Go("main", func(co *Coroutine) {
+		sel := NewSelector()
+		sel.AddCondition(func() bool { return buffered > 0 }, func() { buffered--; got = append(got, "signal") })
+		f := NewFuture()
+		sel.AddFuture(f, func(*Future) { got = append(got, "future") })
+		sel.Select(co) // blocks: nothing ready
+		f.Set(nil, nil)
+		buffered = 2
+		sel.Select(co) // both ready: the condition was added first
+		sel.Select(co)
+		sel.Select(co) // the condition no longer holds: the future
+	})
+	s.Go("feeder", func(co *Coroutine) { buffered = 1 })
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	// The blocked Select wakes for the feeder's signal; then the condition
+	// wins while it holds (added first), and the future comes last.
+	if fmt.Sprint(got) != "[signal signal signal future]" {
+		t.Fatalf("cases fired %v, want [signal signal signal future]", got)
+	}
+}

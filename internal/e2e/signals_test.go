@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -140,4 +141,57 @@ func TestSignalWithStart(t *testing.T) {
 	if h[1].Type != history.TypeSignalReceived {
 		t.Fatalf("the first event is not in the start batch: %s", h[1].Type)
 	}
+}
+
+// Basket waits on two signal channels at once with a Selector until
+// "checkout"; "add" signals before it are summed.
+func Basket(ctx workflow.Context, _ struct{}) (string, error) {
+	add := workflow.GetSignalChannel[int](ctx, "add")
+	checkout := workflow.GetSignalChannel[string](ctx, "checkout")
+	total := 0
+	for {
+		done, why := false, ""
+		sel := workflow.NewSelector(ctx)
+		workflow.AddSignal(sel, add, func(v int, err error) { total += v })
+		workflow.AddSignal(sel, checkout, func(v string, err error) { done, why = true, v })
+		sel.Select(ctx)
+		if done {
+			return fmt.Sprintf("%s %d", why, total), nil
+		}
+	}
+}
+
+// TestSignalChannelsReplayAfterACrash: a Selector over signal channels
+// replays the same choices on a worker that never saw the run.
+func TestSignalChannelsReplayAfterACrash(t *testing.T) {
+	env := testenv.New(t)
+	reg := func(w *worker.Worker) { w.RegisterWorkflow(Basket) }
+	w := env.StartWorker(t, "default", reg)
+	c := env.Client(t)
+	ctx := testCtx(t, 30*time.Second)
+	if _, err := c.Start(ctx, client.StartOptions{ID: "basket"}, Basket, struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{2, 3} {
+		if err := c.Signal(ctx, "basket", "", "add", n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, ctx, func() bool {
+		events, err := c.History(ctx, "basket", "")
+		return err == nil && count(events, history.TypeSignalReceived) == 2
+	})
+	w.Kill()
+	env.StartWorker(t, "default", reg)
+	if err := c.Signal(ctx, "basket", "", "add", 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Signal(ctx, "basket", "", "checkout", "paid"); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := c.Result(ctx, "basket", "", &got); err != nil || got != "paid 9" {
+		t.Fatalf("result %q, %v", got, err)
+	}
+	checkHistory(t, c, "basket")
 }

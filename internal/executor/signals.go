@@ -77,3 +77,15 @@ func (c *Ctx) WaitSignal(name string, timeout time.Duration) (payload json.RawMe
 	}
 	return nil, false, c.Err()
 }
+
+// HasSignal reports whether an event named name is buffered.
+func (c *Ctx) HasSignal(name string) bool { return c.inst.hasSignal(name) }
+
+// TakeSignal takes the oldest buffered event named name, without waiting.
+func (c *Ctx) TakeSignal(name string) (payload json.RawMessage, ok bool) {
+	s, ok := c.inst.takeSignal(name)
+	if !ok {
+		return nil, false
+	}
+	return s.Payload, true
+}

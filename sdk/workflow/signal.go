@@ -47,10 +47,5 @@ func receiveSignal[T any](ctx Context, name string, timeout time.Duration) (T, e
 	if !ok {
 		return out, &failure.TimeoutError{Kind: TimeoutSignal, Message: "no signal " + name + " within " + timeout.String()}
 	}
-	if len(raw) > 0 {
-		if err := wf.Converter(ctx).FromPayload(raw, &out); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	return decodeSignal[T](ctx, raw)
 }
