@@ -212,3 +212,40 @@ func TestSagaCompensatesInReverse(t *testing.T) {
 		t.Fatalf("compensations ran as %v, want undo-1,undo-0", cl.log)
 	}
 }
+
+// QuickBatch runs three branches that finish at once, two at a time,
+// until two succeeded: the third is started when the first reports and
+// canceled by the second's report before it ran.
+func QuickBatch(ctx workflow.Context, _ struct{}) ([]string, error) {
+	branch := func(v int) func(workflow.Context) (int, error) {
+		return func(workflow.Context) (int, error) { return v, nil }
+	}
+	res, err := workflow.Parallel(ctx, []func(workflow.Context) (int, error){branch(1), branch(2), branch(3)},
+		workflow.BatchOptions{MaxConcurrency: 2, MinSuccessful: 2})
+	var out []string
+	for _, it := range res.Items {
+		out = append(out, string(it.Status))
+	}
+	return append(out, res.Reason, fmt.Sprint(res.Succeeded)), err
+}
+
+// TestBatchBranchCanceledBeforeItRan: on the engine as in the
+// time-skipping env, a branch canceled before it ran is reported not
+// started (it did nothing), and the counts are what history says.
+func TestBatchBranchCanceledBeforeItRan(t *testing.T) {
+	env := testenv.New(t)
+	env.StartWorker(t, "default", func(w *worker.Worker) { w.RegisterWorkflow(QuickBatch) })
+	c := env.Client(t)
+	ctx := testCtx(t, 30*time.Second)
+	if _, err := c.Start(ctx, client.StartOptions{ID: "quick-batch"}, QuickBatch, struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := c.Result(ctx, "quick-batch", "", &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[succeeded succeeded not_started min-successful 2]"; fmt.Sprint(got) != want {
+		t.Fatalf("got %v, want %s", got, want)
+	}
+	checkHistory(t, c, "quick-batch")
+}
