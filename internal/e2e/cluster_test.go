@@ -38,7 +38,7 @@ func TestClusterNodeLossAndLeaderChanges(t *testing.T) {
 	c := env.Client(t)
 	// One worker, on its own connection to the list of the nodes' URLs.
 	// With two workers sharing the queue's partitions, a run was left with
-	// an activity pending forever in 4 of 7 runs of this test (a result or
+	// an activity pending forever in 6 of 9 runs of this test (a result or
 	// task lost across a node's loss and the partitions' handover); that
 	// is open work (docs/deploy.md, "Not covered yet"). Two or more
 	// workers on one server, killed at random, are covered by the scale
