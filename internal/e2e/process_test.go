@@ -146,7 +146,7 @@ func TestWorkerProcessesSIGKILLShareAQueue(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	midFlight := 0
 	for range 4 {
-		time.Sleep(time.Duration(200+rng.IntN(400)) * time.Millisecond)
+		awaitSteps(t, record, 50+rng.IntN(200), func() bool { return closedCount(t, c) == n+1 })
 		i := rng.IntN(len(procs))
 		if err := procs[i].Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)

@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/e2e/flows"
+	"github.com/cairnhq/cairn/internal/testutil"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/testenv"
@@ -132,7 +135,7 @@ func TestWorkersKilledAtRandomShareAQueue(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	midFlight := 0
 	for range 6 {
-		time.Sleep(time.Duration(100+rng.IntN(300)) * time.Millisecond)
+		awaitSteps(t, record, 50+rng.IntN(250), func() bool { return closedCount(t, c) == n })
 		i := rng.IntN(len(workers))
 		workers[i].Kill()
 		if closedCount(t, c) < n {
@@ -148,4 +151,21 @@ func TestWorkersKilledAtRandomShareAQueue(t *testing.T) {
 	}
 	extra := checkScaled(t, ctx, c, "killed", n, record)
 	t.Logf("%d instances, 6 workers killed: %d steps ran more than once", n, extra)
+}
+
+// awaitSteps waits until k more steps have been recorded than now, or done
+// reports that nothing is left to run: a kill then lands at a random point
+// of the work, not of the clock. The record file may not exist yet.
+func awaitSteps(t *testing.T, record string, k int, done func() bool) {
+	t.Helper()
+	steps := func() int {
+		data, err := os.ReadFile(record)
+		if err != nil {
+			return 0
+		}
+		return strings.Count(string(data), "\n")
+	}
+	base := steps()
+	testutil.EventuallyTrue(t, time.Minute, func() bool { return steps() >= base+k || done() },
+		fmt.Sprintf("%d more steps recorded", k))
 }
