@@ -21,9 +21,17 @@ type entry struct {
 	// openChildren are the children a closed run left open (loaded runs
 	// only): the parent-close policy applies to them.
 	openChildren []*history.ChildWorkflowScheduled
-	// last is the last committed batch; its commands are re-emitted after
-	// a load because a crash may have cut them off.
+	// last is the last committed batch; its commands are re-emitted when
+	// a stopped task may have cut them off (reemit.go).
 	last history.Batch
+	// unsure is set on a copy loaded from history: a task that appended
+	// one of its batches may have stopped before their commands went out.
+	// It is cleared once they have been re-emitted (reemit.go).
+	unsure bool
+	// consumed is the highest inbox stream sequence that a batch of the
+	// run consumed, as far as the copy knows (Head.BatchInboxSeqs at the
+	// load, then this worker's own appends).
+	consumed uint64
 	// epoch is the epoch of the instance's partition when the copy was
 	// cached: a copy from another epoch is not used (partitions.go).
 	epoch uint64

@@ -42,7 +42,7 @@ func (w *Worker) commit(s *taskState, batch history.Batch) bool {
 		w.commitFailed(s, err)
 		return false
 	}
-	e.head, e.last = head, batch
+	e.head, e.last, e.consumed = head, batch, max(e.consumed, maxSeq(s.items))
 	w.committed(s.ctx, e, batch)
 	w.noteStatus(s.id, head, e.inst.StartTime(), batch)
 	return true

@@ -55,41 +55,6 @@ func TestRecent(t *testing.T) {
 	}
 }
 
-// TestReemitAfterLoad: the last batch's commands go out again only after a
-// load, and only when they may not have gone out: one of the messages of
-// the task that wrote the batch is back (the head records their highest
-// inbox sequence); without that record, for any redelivered task or a batch
-// still in the duplicate window.
-func TestReemitAfterLoad(t *testing.T) {
-	young := history.Batch{evAt(1, t0.Add(-time.Second), history.TypeTimerFired, nil)}
-	old := history.Batch{evAt(1, t0.Add(-time.Hour), history.TypeTimerFired, nil)}
-	msg := func(seq uint64, redelivered bool) *item { return &item{seq: seq, redelivered: redelivered} }
-	unrecorded, recorded := &store.Head{}, &store.Head{InboxSeq: 10}
-	cases := []struct {
-		name  string
-		cold  bool
-		items []*item
-		head  *store.Head
-		last  history.Batch
-		want  bool
-	}{
-		{"cache hit", false, []*item{msg(5, true)}, unrecorded, young, false},
-		{"loaded, young batch", true, []*item{msg(11, false)}, unrecorded, young, true},
-		{"loaded, old batch, redelivered", true, []*item{msg(11, true)}, unrecorded, old, true},
-		{"loaded, old batch, first delivery", true, []*item{msg(11, false)}, unrecorded, old, false},
-		{"loaded, no batch", true, []*item{msg(11, false)}, unrecorded, nil, false},
-		{"recorded, the batch's own message back", true, []*item{msg(12, false), msg(10, true)}, recorded, old, true},
-		{"recorded, a newer message back", true, []*item{msg(11, true)}, recorded, young, false},
-		{"recorded, new messages only", true, []*item{msg(11, false)}, recorded, young, false},
-		{"recorded, cache hit", false, []*item{msg(9, true)}, recorded, young, false},
-	}
-	for _, tc := range cases {
-		if got := reemitAfterLoad(tc.cold, tc.items, tc.head, tc.last, t0); got != tc.want {
-			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}
-
 func TestTerminatesRun(t *testing.T) {
 	items := []*item{itemFor(kindTimerFired, "r1"), itemFor(kindTerminated, "r0")}
 	if terminatesRun(items, "r1") {

@@ -143,7 +143,7 @@ func (w *Worker) load(ctx context.Context, c *cache, id string) (*entry, error) 
 	if err != nil || head == nil {
 		return nil, err
 	}
-	e := &entry{id: id, head: head}
+	e := &entry{id: id, head: head, unsure: true, consumed: slices.Max(append([]uint64{0}, head.BatchInboxSeqs...))}
 	if len(batches) > 0 {
 		e.last = batches[len(batches)-1]
 		e.started, _ = batches[0][0].Attributes.(*history.WorkflowStarted)

@@ -66,6 +66,13 @@ func (in *Instance) Child(id int64) *history.ChildWorkflowScheduled {
 	return nil
 }
 
+// ChildOpen reports whether the run's child id was scheduled and has not
+// closed.
+func (in *Instance) ChildOpen(id int64) bool {
+	ch := in.children[id]
+	return ch != nil && !ch.closed
+}
+
 // OpenChildren returns the children that have not closed, in the order
 // they were started: what the parent-close policy applies to.
 func (in *Instance) OpenChildren() []*history.ChildWorkflowScheduled {

@@ -155,6 +155,13 @@ func (in *Instance) Activity(id int64) *history.ActivityScheduled {
 	return nil
 }
 
+// ActivityOpen reports whether the run's activity id was scheduled and
+// has not closed.
+func (in *Instance) ActivityOpen(id int64) bool {
+	a := in.activities[id]
+	return a != nil && !a.closed
+}
+
 // ActivityScheduledAt returns when activity id was first scheduled.
 func (in *Instance) ActivityScheduledAt(id int64) time.Time {
 	if a := in.activities[id]; a != nil {

@@ -35,6 +35,11 @@ type Head struct {
 	// workflow task, or unknown). Messages at or below it that come back
 	// mean that task stopped after its append, before its acknowledgement.
 	InboxSeq uint64
+	// BatchInboxSeqs is, after a load, the InboxSeq of the history message
+	// each loaded batch came from, in the order of the batches (0: not
+	// written by a workflow task): a worker that meets one of those inbox
+	// messages again learns which batches' commands may not have gone out.
+	BatchInboxSeqs []uint64
 	// Bytes is the stored size of the run's history when known (after a
 	// load or an append; 0 from a head read alone).
 	Bytes int64
@@ -173,6 +178,9 @@ func (s *JetStream) runOf(workflowID string, head *Head, msgs []streams.StoredMs
 			return nil, nil, fmt.Errorf("history of %q at stream sequence %d: %w", workflowID, m.Seq, err)
 		}
 		batches = append(batches, bs...)
+		for range bs {
+			head.BatchInboxSeqs = append(head.BatchInboxSeqs, u64(m.Header.Get(HeaderInboxSeq)))
+		}
 		head.Bytes += int64(len(m.Data))
 		head.TaskTime += taskTimeOf(m.Header)
 	}
