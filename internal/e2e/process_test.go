@@ -103,16 +103,24 @@ func buildCrashWorker(t *testing.T) string {
 	return bin
 }
 
-// TestWorkerProcessesSIGKILLShareAQueue runs three worker processes on
-// one queue and kills one of them with SIGKILL at random, several times,
-// starting a new one each time: the partitions of the dead process move
-// to the others within seconds, and every instance completes with the
+// TestWorkerProcessesSIGKILLShareAQueue runs 2, 4 and 8 worker processes
+// on one queue and kills one of them with SIGKILL at random, several
+// times, starting a new one each time: the partitions of the dead process
+// move to the others within seconds, and every instance completes with the
 // right result and a clean history.
 func TestWorkerProcessesSIGKILLShareAQueue(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs worker binaries")
 	}
 	bin := buildCrashWorker(t)
+	for i, n := range []int{2, 4, 8} {
+		t.Run(fmt.Sprintf("%d processes", n), func(t *testing.T) { sigkillProcesses(t, bin, n, uint64(i)) })
+	}
+}
+
+// sigkillProcesses is TestWorkerProcessesSIGKILLShareAQueue with procs
+// worker processes; seed picks whom to kill and when.
+func sigkillProcesses(t *testing.T, bin string, procs int, seed uint64) {
 	env := testenv.New(t)
 	record := filepath.Join(t.TempDir(), "executions")
 	startProc := func() *exec.Cmd {
@@ -123,9 +131,12 @@ func TestWorkerProcessesSIGKILLShareAQueue(t *testing.T) {
 		}
 		return cmd
 	}
-	procs := []*exec.Cmd{startProc(), startProc(), startProc()}
+	running := make([]*exec.Cmd, procs)
+	for i := range running {
+		running[i] = startProc()
+	}
 	t.Cleanup(func() {
-		for _, p := range procs {
+		for _, p := range running {
 			_ = p.Process.Kill()
 			_ = p.Wait()
 		}
@@ -140,22 +151,22 @@ func TestWorkerProcessesSIGKILLShareAQueue(t *testing.T) {
 	if err := c.Signal(ctx, "procs-ready", "", "bonus", 1000); err != nil {
 		t.Fatal(err)
 	}
-	const n = 200
+	n := scaledInstances()
 	started := make(chan error, 1)
 	go func() { started <- startScaled(ctx, c, "procs", n) }()
-	rng := rand.New(rand.NewPCG(7, 8))
+	rng := rand.New(rand.NewPCG(7, 8+seed))
 	midFlight := 0
 	for range 4 {
-		awaitSteps(t, record, 50+rng.IntN(200), func() bool { return closedCount(t, c) == n+1 })
-		i := rng.IntN(len(procs))
-		if err := procs[i].Process.Signal(syscall.SIGKILL); err != nil {
+		awaitSteps(t, record, 50+rng.IntN(n), func() bool { return closedCount(t, c) == n+1 })
+		i := rng.IntN(len(running))
+		if err := running[i].Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		_ = procs[i].Wait()
+		_ = running[i].Wait()
 		if closedCount(t, c) < n {
 			midFlight++
 		}
-		procs[i] = startProc()
+		running[i] = startProc()
 	}
 	if err := <-started; err != nil {
 		t.Fatal(err)
@@ -165,5 +176,5 @@ func TestWorkerProcessesSIGKILLShareAQueue(t *testing.T) {
 	}
 	// procs-ready ran its five steps too.
 	extra := checkScaled(t, ctx, c, "procs", n, record) - 5
-	t.Logf("%d instances on 3 processes, 4 SIGKILLs: %d steps ran more than once", n, extra)
+	t.Logf("%d instances on %d processes, 4 SIGKILLs: %d steps ran more than once", n, procs, extra)
 }
