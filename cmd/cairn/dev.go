@@ -144,6 +144,12 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if cfg.port == 0 {
 		cfg.port = -1
 	}
+	if !loopbackHost(cfg.host) {
+		// The embedded server has no users: anyone who reaches it may
+		// forge timer fires, results and history. It stays on this machine.
+		return usageErrorf(c.name, "--host %q: cairn dev's NATS server has no authentication and listens on loopback only "+
+			"(127.0.0.1, ::1 or localhost); run nats-server with authentication and 'cairn server' to serve other machines", cfg.host)
+	}
 	if cfg.dataDir == "" {
 		return usageErrorf(c.name, "--data must not be empty")
 	}
@@ -455,4 +461,13 @@ func startDemoOrder(ctx context.Context, nc *nats.Conn, ns string, stdout io.Wri
 		fmt.Fprintf(stdout, "\nDemo order %q is already running (run %s).\n", run.ID, run.Run)
 	}
 	return nil
+}
+
+// loopbackHost reports whether host is a loopback address or localhost.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

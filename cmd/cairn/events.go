@@ -207,6 +207,7 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	c.fs.StringVar(&g.server, "server", g.server, "the same as --nats: NATS server `URL` or list")
 	replicas := c.fs.Int("replicas", 0, "replica `count` of the namespace's streams and buckets, 1-5 (default: 1 for what is created, what exists keeps its count)")
 	c.fs.StringVar(&g.namespace, "namespace", g.namespace, "cairn `namespace` (env "+envNamespace+")")
+	g.registerAuth(c.fs)
 	httpAddr := c.fs.String("http", fmt.Sprintf("127.0.0.1:%d", defaultHTTPPort), "`address` of the CloudEvents HTTP endpoint, or off")
 	triggers := c.fs.String("triggers", "", "JSON `file` of triggers and service bindings to load at startup")
 	level := c.fs.String("log-level", "info", "log `level`: debug, info, warn or error")
@@ -234,7 +235,7 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer tel.stop()
 	log = tel.log
-	nc, err := streams.Connect(g.server, nats.Name("cairn-server"))
+	nc, err := g.connect("cairn-server")
 	if err != nil {
 		return &cliError{err: err, msg: fmt.Sprintf("cannot reach a NATS server at %s: %v", g.server, err)}
 	}
@@ -327,7 +328,7 @@ func cmdTrigger(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // openTriggers connects and opens the triggers bucket (creating it: it
 // holds configuration only, nothing an operator tunes).
 func (g *globalFlags) openTriggers(ctx context.Context) (*cloudevents.Store, func(), error) {
-	nc, err := streams.Connect(g.server, nats.Name("cairn-cli"))
+	nc, err := g.connect("cairn-cli")
 	if err != nil {
 		if errors.Is(err, nats.ErrNoServers) {
 			return nil, nil, &cliError{err: err, msg: fmt.Sprintf(
@@ -621,7 +622,7 @@ func eventSend(ctx context.Context, g globalFlags, args []string, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	nc, err := streams.Connect(g.server, nats.Name("cairn-cli"))
+	nc, err := g.connect("cairn-cli")
 	if err != nil {
 		return &cliError{err: err, msg: fmt.Sprintf("cannot reach a NATS server at %s (is 'cairn dev' running? set --server or %s)", g.server, envServer)}
 	}

@@ -232,6 +232,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"dev", "--cluster", "3", "--replicas", "0"}, "--replicas 0: want 1-5"},
 		{[]string{"server", "--replicas", "6"}, "--replicas 6: want 1-5"},
 		{[]string{"workflow", "list", "--server", " , "}, "--server must not be empty"},
+		{[]string{"dev", "--host", "0.0.0.0"}, "listens on loopback only"},
+		{[]string{"dev", "--host", "10.1.2.3"}, "listens on loopback only"},
+		{[]string{"workflow", "list", "--user", "u", "--token", "t"}, "give one way to authenticate"},
+		{[]string{"workflow", "list", "--password", "p"}, "a password without a user"},
+		{[]string{"server", "--tls-cert", "c.pem"}, "needs its key"},
+		{[]string{"event", "send", "--type", "t", "--source", "s", "--creds", "/nonexistent.creds"}, "credentials file"},
 		{[]string{"version", "extra"}, "unexpected argument"},
 	} {
 		r := cli(t, tc.args...)

@@ -62,6 +62,8 @@ Run 'cairn workflow <command> -h' for the flags of a command.
 type globalFlags struct {
 	server    string
 	namespace string
+	// auth is how the command authenticates to NATS (registerAuth).
+	auth streams.Auth
 }
 
 func defaultGlobals() globalFlags {
@@ -80,6 +82,50 @@ func defaultGlobals() globalFlags {
 func (g *globalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.server, "server", g.server, serverFlagUsage)
 	fs.StringVar(&g.namespace, "namespace", g.namespace, "cairn `namespace` (env "+envNamespace+")")
+	g.registerAuth(fs)
+}
+
+// registerAuth adds the NATS authentication and TLS flags. Their
+// environment variables are read after parsing (check), not as flag
+// defaults: a default is printed by -h, and these may be secrets.
+func (g *globalFlags) registerAuth(fs *flag.FlagSet) {
+	a := &g.auth
+	fs.StringVar(&a.Creds, "creds", "", "NATS user credentials `file` (env "+streams.EnvCreds+")")
+	fs.StringVar(&a.NKey, "nkey", "", "NATS NKey user seed `file` (env "+streams.EnvNKey+")")
+	fs.StringVar(&a.User, "user", "", "NATS user `name` (env "+streams.EnvUser+")")
+	fs.StringVar(&a.Password, "password", "", "NATS `password` of --user (env "+streams.EnvPassword+")")
+	fs.StringVar(&a.Token, "token", "", "NATS authentication `token` (env "+streams.EnvToken+")")
+	fs.StringVar(&a.CA, "tls-ca", "", "PEM `file` of the CAs that sign the NATS server's certificate (env "+streams.EnvCA+")")
+	fs.StringVar(&a.Cert, "tls-cert", "", "client certificate PEM `file`, for mutual TLS (env "+streams.EnvCert+")")
+	fs.StringVar(&a.Key, "tls-key", "", "key PEM `file` of --tls-cert (env "+streams.EnvKey+")")
+}
+
+// withEnv fills what the flags left empty from the environment: the way
+// to authenticate only when the flags gave none (a flag overrides the
+// environment, which may hold another way), the TLS files one by one.
+func withEnv(flags, env streams.Auth) streams.Auth {
+	a := flags
+	if a.Creds == "" && a.NKey == "" && a.User == "" && a.Password == "" && a.Token == "" {
+		a.Creds, a.NKey, a.User, a.Password, a.Token = env.Creds, env.NKey, env.User, env.Password, env.Token
+	}
+	if a.CA == "" {
+		a.CA = env.CA
+	}
+	if a.Cert == "" && a.Key == "" {
+		a.Cert, a.Key = env.Cert, env.Key
+	}
+	return a
+}
+
+// connect dials the command's NATS server with its authentication
+// settings (checked by check); name is the connection's name on the
+// server.
+func (g *globalFlags) connect(name string) (*nats.Conn, error) {
+	opts, err := g.auth.Options()
+	if err != nil {
+		return nil, err
+	}
+	return streams.Connect(g.server, append(opts, nats.Name(name))...)
 }
 
 // serverFlagUsage describes --server (and cairn server's --nats).
@@ -92,6 +138,10 @@ func (g *globalFlags) check(cmd string) error {
 	if err := streams.ValidateNamespace(g.namespace); err != nil {
 		return usageErrorf(cmd, "--namespace %q: must match [A-Za-z0-9_-]{1,64}", g.namespace)
 	}
+	g.auth = withEnv(g.auth, streams.AuthFromEnv())
+	if _, err := g.auth.Options(); err != nil {
+		return usageErrorf(cmd, "%v", err)
+	}
 	return nil
 }
 
@@ -99,7 +149,7 @@ func (g *globalFlags) check(cmd string) error {
 // never provisions: creating streams with default settings could fight an
 // operator's configuration, and a missing namespace is better reported.
 func (g *globalFlags) dial(ctx context.Context) (*client.Client, func(), error) {
-	nc, err := streams.Connect(g.server, nats.Name("cairn-cli"))
+	nc, err := g.connect("cairn-cli")
 	if err != nil {
 		if errors.Is(err, nats.ErrNoServers) {
 			return nil, nil, &cliError{err: err, msg: fmt.Sprintf(

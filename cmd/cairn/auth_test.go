@@ -1,0 +1,60 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/streams"
+)
+
+// TestCLIAuthenticates: against a NATS server that requires a user, the
+// CLI gets in with --user/--password or the nats CLI's environment
+// variables, and without them is refused with the server's reason.
+func TestCLIAuthenticates(t *testing.T) {
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		Username: "ops", Password: "s3cret", NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	t.Cleanup(srv.Shutdown)
+	url := srv.ClientURL()
+	opts, err := streams.Auth{User: "ops", Password: "s3cret"}.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := streams.Connect(url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := streams.Ensure(t.Context(), js, "default"); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, v := range []string{streams.EnvCreds, streams.EnvNKey, streams.EnvUser, streams.EnvPassword, streams.EnvToken,
+		streams.EnvCA, streams.EnvCert, streams.EnvKey} {
+		t.Setenv(v, "")
+	}
+	mustCLI(t, "workflow", "list", "--server", url, "--user", "ops", "--password", "s3cret")
+	if r := cli(t, "workflow", "list", "--server", url); r.code != exitError || !strings.Contains(r.stderr, "Authorization Violation") {
+		t.Fatalf("without credentials: want exit 1 and the server's refusal, got %s", r)
+	}
+	if r := cli(t, "workflow", "list", "--server", url, "--user", "ops", "--password", "wrong"); r.code != exitError {
+		t.Fatalf("with a wrong password: want exit 1, got %s", r)
+	}
+	t.Setenv(streams.EnvUser, "ops")
+	t.Setenv(streams.EnvPassword, "s3cret")
+	mustCLI(t, "workflow", "list", "--server", url)
+}
