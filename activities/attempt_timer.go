@@ -46,6 +46,8 @@ type AttemptTimeout struct {
 	Deliveries int
 	// Kind is failure.TimeoutHeartbeat or failure.TimeoutStartToClose.
 	Kind string
+	// Token is the attempt's token, copied from its task (Task.Token).
+	Token string
 }
 
 // NewAttemptTimerMsg builds the schedule message of an attempt's timer: on
@@ -63,6 +65,7 @@ func NewAttemptTimerMsg(subject, reply string, at time.Time, a *AttemptTimeout) 
 	h.Set(HeaderAttempt, strconv.Itoa(a.Attempt))
 	h.Set(HeaderDeliveries, strconv.Itoa(a.Deliveries))
 	h.Set(HeaderTimeoutKind, a.Kind)
+	setOptional(h, HeaderAttemptToken, a.Token)
 	return timers.NewScheduleMsg(subject, reply, at, h, nil)
 }
 
@@ -82,6 +85,7 @@ func ParseAttemptTimeout(h nats.Header) (*AttemptTimeout, error) {
 		Attempt:    p.positiveInt(HeaderAttempt),
 		Deliveries: p.count(HeaderDeliveries),
 		Kind:       p.required(HeaderTimeoutKind),
+		Token:      h.Get(HeaderAttemptToken),
 	}
 	if p.err != nil {
 		return nil, p.err

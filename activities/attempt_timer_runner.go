@@ -135,7 +135,7 @@ func (at *attemptTimer) publish(ctx context.Context) bool {
 		now := time.Now()
 		fireAt, kind := at.due(now)
 		msg := NewAttemptTimerMsg(t.AttemptTimer, t.Reply, fireAt, &AttemptTimeout{Run: t.Run, ActivityID: t.ActivityID,
-			Attempt: t.Attempt, Deliveries: t.Deliveries, Kind: kind})
+			Attempt: t.Attempt, Deliveries: t.Deliveries, Kind: kind, Token: t.Token})
 		pctx, cancel := context.WithTimeout(ctx, publishTimeout)
 		_, err := at.ex.r.js.PublishMsg(pctx, msg)
 		cancel()

@@ -108,7 +108,7 @@ func (ex *execution) run(hard context.Context, release func()) {
 func (ex *execution) execute(hard context.Context, release func()) (res *Result, handBack bool) {
 	t := ex.task
 	res = &Result{Run: t.Run, ActivityID: t.ActivityID, Attempt: t.Attempt, Deliveries: t.Deliveries, TraceParent: t.TraceParent,
-		AttemptTimer: t.AttemptTimer}
+		Token: t.Token, AttemptTimer: t.AttemptTimer}
 	pickup := time.Now()
 	hard, finish := ex.trace(hard, pickup)
 	defer func() { finish(res, handBack) }()

@@ -26,6 +26,12 @@ const (
 	// engine timer (see NewAttemptTimerMsg); the engine sets it when the
 	// activity has a start-to-close or heartbeat timeout.
 	HeaderAttemptTimer = "Cairn-Attempt-Timer"
+	// HeaderAttemptToken (task; result and attempt timeout) is the
+	// attempt's token: the engine signs every attempt it dispatches, and
+	// takes a result or an attempt timeout only with the token of the
+	// attempt it names. A worker copies it from the task to what it
+	// publishes for the attempt, unchanged.
+	HeaderAttemptToken = "Cairn-Attempt-Token"
 	// HeaderTimeoutKind (attempt timeout) is failure.TimeoutHeartbeat or
 	// failure.TimeoutStartToClose.
 	HeaderTimeoutKind = "Cairn-Timeout-Kind"

@@ -29,6 +29,8 @@ type Result struct {
 	TraceParent string
 	// Duration is how long the handler ran (0 = not reported).
 	Duration time.Duration
+	// Token is the attempt's token, copied from its task (Task.Token).
+	Token string
 	// AttemptTimer is the task's attempt timer subject (Task.AttemptTimer),
 	// if any: the result message purges the timer's schedule as it is
 	// stored, so the timer cannot fire once the attempt has its result. It
@@ -37,11 +39,18 @@ type Result struct {
 }
 
 // MsgID is the result message's JetStream de-duplication id:
-// <run>/<activity id>/<attempt>/result. A worker that re-publishes a result
-// (after a lost ack, or because the attempt was redelivered and ran twice)
-// does not add a second message within the duplicate window.
+// <run>/<activity id>/<attempt>/result/<token>. A worker that re-publishes
+// a result (after a lost ack, or because the attempt was redelivered and
+// ran twice) does not add a second message within the duplicate window.
+// The token is part of it so that a forged result, published first under
+// the guessable rest of the id, cannot have the real one dropped as its
+// duplicate.
 func (r *Result) MsgID() string {
-	return r.Run + "/" + r.ActivityID + "/" + strconv.Itoa(r.Attempt) + "/result"
+	id := r.Run + "/" + r.ActivityID + "/" + strconv.Itoa(r.Attempt) + "/result"
+	if r.Token != "" {
+		id += "/" + r.Token
+	}
+	return id
 }
 
 // NewResultMsg builds the result message of r, to be published with
@@ -55,6 +64,7 @@ func NewResultMsg(subject string, r *Result) *nats.Msg {
 	h.Set(HeaderAttempt, strconv.Itoa(r.Attempt))
 	h.Set(HeaderDeliveries, strconv.Itoa(r.Deliveries))
 	setOptional(h, HeaderTraceParent, r.TraceParent)
+	setOptional(h, HeaderAttemptToken, r.Token)
 	if r.Duration > 0 {
 		h.Set(HeaderDuration, r.Duration.String())
 	}
@@ -101,6 +111,7 @@ func ParseResult(h nats.Header, data []byte) (*Result, error) {
 		Attempt:     p.positiveInt(HeaderAttempt),
 		Deliveries:  p.count(HeaderDeliveries),
 		TraceParent: h.Get(HeaderTraceParent),
+		Token:       h.Get(HeaderAttemptToken),
 	}
 	// The duration is informational: a foreign worker's odd value is
 	// ignored rather than costing it its result.

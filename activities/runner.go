@@ -332,6 +332,9 @@ func (r *Runner) process(ctx, hard context.Context, msg jetstream.Msg, release f
 	if err == nil && task.ActivityType != r.activityType {
 		err = fmt.Errorf("%w: header %s is %q on the subject of %q", ErrMalformedTask, HeaderActivityType, task.ActivityType, r.activityType)
 	}
+	if err == nil {
+		err = r.checkDestinations(task)
+	}
 	switch {
 	case errors.Is(err, ErrUnsupportedProtocol):
 		r.log.Warn("task of an unsupported protocol version; leaving it for another worker",

@@ -626,3 +626,57 @@ func TestRunnerAutoHeartbeatPreventsRedelivery(t *testing.T) {
 		t.Fatalf("handler ran %d times, want 1", n)
 	}
 }
+
+// TestRunnerRefusesForeignDestinations: a task whose reply or attempt
+// timer is not the subject the engine derives for the attempt it names
+// (another workflow's history or inbox, another namespace, a subject
+// outside cairn) is terminated unrun: a worker never publishes where a
+// message tells it to without that check.
+func TestRunnerRefusesForeignDestinations(t *testing.T) {
+	h := newHarness(t)
+	var calls atomic.Int32
+	h.start(h.env.JetStream(), "Careful", func(_ context.Context, task *activities.Task) ([]byte, error) {
+		calls.Add(1)
+		return []byte(`"ok"`), nil
+	})
+	subject := h.names.TaskSubject(testQueue, "Careful")
+	forged := func(id string, change func(t *activities.Task)) {
+		task := h.task("Careful", id)
+		change(task)
+		h.publishMsg(h.env.JetStream(), activities.NewTaskMsg(subject, task))
+	}
+	forged("wf-history", func(t *activities.Task) { t.Reply = h.names.HistorySubject("wf-victim") })
+	forged("wf-other-inbox", func(t *activities.Task) { t.Reply = h.names.InboxSubject(testQueue, "wf-victim") })
+	forged("wf-other-ns", func(t *activities.Task) {
+		t.Namespace = "elsewhere"
+		t.Reply = streams.NewNames("elsewhere").InboxSubject(testQueue, "wf-other-ns")
+	})
+	forged("wf-outside", func(t *activities.Task) { t.Reply = "orders.shipped" })
+	forged("wf-timer", func(t *activities.Task) {
+		t.AttemptTimer = h.names.AttemptTimerSubject("wf-victim", t.Run, t.ActivityID, t.Attempt)
+	})
+	forged("wf-timer-attempt", func(t *activities.Task) {
+		t.AttemptTimer = h.names.AttemptTimerSubject(t.WorkflowID, t.Run, t.ActivityID, t.Attempt+1)
+	})
+
+	good := h.task("Careful", "wf-good")
+	good.StartToClose = time.Minute
+	good.AttemptTimer = h.names.AttemptTimerSubject(good.WorkflowID, good.Run, good.ActivityID, good.Attempt)
+	h.publish(h.env.JetStream(), good)
+	if r := h.next(); r.Run != "run-wf-good" || r.Failure != nil {
+		t.Fatalf("result = %+v", r)
+	}
+	h.waitTasksDrained()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want 1 (the forged tasks ran)", n)
+	}
+	h.noMore(200 * time.Millisecond)
+	// Nothing reached the history stream.
+	s, err := h.env.JetStream().Stream(t.Context(), h.names.HistoryStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := s.Info(t.Context()); err != nil || info.State.Msgs != 0 {
+		t.Fatalf("history stream: %+v, %v; want it empty", info.State, err)
+	}
+}

@@ -20,6 +20,9 @@ type Task struct {
 	// Optional timeouts; zero means none.
 	StartToClose    time.Duration
 	ScheduleToStart time.Duration
+	// Token is the attempt's token (HeaderAttemptToken), to be presented
+	// with its result and attempt timeouts.
+	Token string
 	// AttemptTimer is the subject of the attempt's engine timer (empty:
 	// the engine enforces no attempt timeout; see NewAttemptTimerMsg).
 	AttemptTimer string
@@ -64,6 +67,7 @@ func NewTaskMsg(subject string, t *Task) *nats.Msg {
 		h.Set(HeaderDeadline, t.Deadline.UTC().Format(time.RFC3339Nano))
 	}
 	setOptional(h, HeaderAttemptTimer, t.AttemptTimer)
+	setOptional(h, HeaderAttemptToken, t.Token)
 	setOptional(h, HeaderTraceParent, t.TraceParent)
 	setOptional(h, HeaderTraceState, t.TraceState)
 	h.Set(headerMsgID, t.MsgID())
@@ -98,6 +102,7 @@ func ParseTask(h nats.Header, data []byte) (*Task, error) {
 		StartToClose:    p.duration(HeaderStartToClose),
 		ScheduleToStart: p.duration(HeaderScheduleToStart),
 		AttemptTimer:    p.optionalSubject(HeaderAttemptTimer),
+		Token:           h.Get(HeaderAttemptToken),
 		TraceParent:     h.Get(HeaderTraceParent),
 		TraceState:      h.Get(HeaderTraceState),
 		Input:           data,

@@ -23,13 +23,8 @@ const workflowTimerName = "w"
 func userTimerName(id int64) string     { return "t" + strconv.FormatInt(id, 10) }
 func activityTimerName(id int64) string { return "a" + strconv.FormatInt(id, 10) }
 
-// attemptTimerName is the timer of one attempt of an activity (its
-// start-to-close and heartbeat timeouts, armed by the worker running it):
-// h<id>.<attempt>, so that every attempt has its own and attemptTimersName
-// matches them all.
-func attemptTimerName(id int64, attempt int) string {
-	return "h" + strconv.FormatInt(id, 10) + "." + strconv.Itoa(attempt)
-}
+// attemptTimersName matches the timers of every attempt of an activity
+// (streams.Names.AttemptTimerSubject: h<id>.<attempt>).
 func attemptTimersName(id int64) string { return "h" + strconv.FormatInt(id, 10) + ".*" }
 
 // hasAttemptTimer reports whether an activity's attempts are timed by the
@@ -188,6 +183,8 @@ type commandConfig struct {
 	// telemetry: timer fire messages carry the timer's start, due time,
 	// name and trace context.
 	telemetry bool
+	// tokens signs the activity attempts dispatched (Task.Token).
+	tokens attemptTokens
 }
 
 // closedRun is a run's close, what its close commands need.
@@ -328,8 +325,9 @@ func (d deriver) attemptClosed(id int64, attempt int, f *history.Failure) []comm
 	if sched == nil || !hasAttemptTimer(sched.Options) || attempt < 1 || !activities.IsAttemptTimeout(f) {
 		return nil
 	}
+	aid := strconv.FormatInt(id, 10)
 	return []command{{kind: cmdAttemptClosed, msg: activities.NewAttemptClosedMsg(
-		d.timerSubject(attemptTimerName(id, attempt)), d.runID, strconv.FormatInt(id, 10), attempt)}}
+		d.names.AttemptTimerSubject(d.id, d.runID, aid, attempt), d.runID, aid, attempt)}}
 }
 
 // activityCancel tells a worker running the activity to stop and drops
@@ -408,8 +406,9 @@ func (d deriver) taskMsg(a *history.ActivityScheduled, attempt int, scheduled, f
 	if s2c := a.Options.ScheduleToClose.D(); s2c > 0 {
 		t.Deadline = first.Add(s2c)
 	}
+	t.Token = d.cfg.tokens.token(t.WorkflowID, t.Run, t.ActivityID, attempt)
 	if hasAttemptTimer(a.Options) {
-		t.AttemptTimer = d.timerSubject(attemptTimerName(a.ID, attempt))
+		t.AttemptTimer = d.names.AttemptTimerSubject(t.WorkflowID, t.Run, t.ActivityID, attempt)
 	}
 	return activities.NewTaskMsg(d.names.TaskSubject(queue, a.ActivityType), t)
 }

@@ -85,7 +85,7 @@ func (w *Worker) runInfo(ctx context.Context, e *entry) runInfo {
 // commandConfig is what the worker's settings bring to commandsOf.
 func (w *Worker) commandConfig() commandConfig {
 	return commandConfig{names: w.names, localTimerHorizon: w.opts.LocalTimerHorizon, retention: w.opts.Retention,
-		telemetry: w.opts.Telemetry != nil}
+		telemetry: w.opts.Telemetry != nil, tokens: w.tokens}
 }
 
 // commandSet is the commands of one batch on their way: the publishes,

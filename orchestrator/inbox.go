@@ -2,11 +2,13 @@ package orchestrator
 
 import (
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/store"
 )
@@ -26,6 +28,9 @@ type item struct {
 	seq uint64
 	// published is when the message was stored (zero if unknown).
 	published time.Time
+	// token is the attempt token an activity attempt's outcome presents
+	// (a result or an attempt timeout).
+	token string
 }
 
 // parseItems parses a task's messages. A malformed one is terminated: it
@@ -69,5 +74,38 @@ func itemOf(h nats.Header, data []byte, delivered uint64, published time.Time) (
 		return nil, err
 	}
 	return &item{kind: in.Kind, run: in.Run, ev: in.Event, start: in.Start, expectedSeq: in.ExpectedSeq,
-		redelivered: delivered > 1, published: published}, nil
+		redelivered: delivered > 1, published: published, token: h.Get(activities.HeaderAttemptToken)}, nil
+}
+
+// attemptOf returns the activity attempt whose outcome the item is (a
+// result or an attempt timeout reported by a worker's timer); ok is false
+// for every other item.
+func attemptOf(it *item) (activityID string, attempt int, ok bool) {
+	if it.kind != store.KindActivityResult && it.kind != store.KindAttemptTimeout {
+		return "", 0, false
+	}
+	switch a := it.ev.Attributes.(type) {
+	case *history.ActivityCompleted:
+		return strconv.FormatInt(a.ID, 10), a.Attempt, true
+	case *history.ActivityFailed:
+		return strconv.FormatInt(a.ID, 10), a.Attempt, true
+	}
+	return "", 0, false
+}
+
+// signedOnly drops, terminating their messages, the outcomes of activity
+// attempts that do not present their attempt's token: the engine did not
+// hand that attempt to whoever published them (attemptTokens).
+func (w *Worker) signedOnly(log *slog.Logger, workflowID string, items []*item) []*item {
+	out := items[:0]
+	for _, it := range items {
+		if aid, attempt, ok := attemptOf(it); ok && !w.tokens.valid(workflowID, it.run, aid, attempt, it.token) {
+			log.Warn("activity outcome without its attempt's token refused", "run", it.run, "activity_id", aid,
+				"attempt", attempt, "kind", it.kind, "token_given", it.token != "")
+			_ = it.msg.Term()
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
 }

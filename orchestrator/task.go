@@ -78,7 +78,7 @@ type taskState struct {
 func (w *Worker) beginTaskState(ctx context.Context, c *cache, id string, msgs []jetstream.Msg) *taskState {
 	s := &taskState{c: c, id: id, log: w.log.With("workflow_id", id)}
 	s.items, s.redelivered = parseItems(s.log, msgs)
-	if len(s.items) == 0 {
+	if s.items = w.signedOnly(s.log, id, s.items); len(s.items) == 0 {
 		return nil
 	}
 	s.ctx, s.tt = w.beginTask(ctx, s.items)

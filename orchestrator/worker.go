@@ -36,6 +36,9 @@ type Worker struct {
 
 	store     store.Backend
 	summaries *store.Summaries
+	// tokens signs the activity attempts the worker dispatches and checks
+	// the outcomes reported for them (tokens.go).
+	tokens attemptTokens
 	// Each shard owns a cache of the instances it processes: evicting an
 	// instance never races with a task running it on another shard.
 	caches []*cache
@@ -152,6 +155,11 @@ func (w *Worker) open(ctx context.Context) ([]jetstream.Consumer, error) {
 	if w.summaries, err = store.NewSummaries(ctx, w.js, w.names); err != nil {
 		return nil, err
 	}
+	key, err := streams.AttemptTokenKey(ctx, w.js, w.names)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: %w", err)
+	}
+	w.tokens = attemptTokens{ns: w.names.Namespace(), key: key}
 	cons, err := streams.EnsureOrchestratorConsumers(ctx, w.js, w.names, w.queue, w.opts.Partitions, w.opts.AckWait)
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: consumers: %w", err)

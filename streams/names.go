@@ -167,6 +167,14 @@ func (n Names) TimerSubject(instanceID, timerName string) string {
 	return n.timerPrefix + EscapeToken(instanceID) + "." + EscapeToken(timerName)
 }
 
+// AttemptTimerSubject holds the engine timer of one attempt of an activity
+// (its start-to-close and heartbeat timeouts): timer.<key>.<run>.h<activity
+// id>.<attempt>, so that an attempt's timers share a subject and one
+// instance's are purged with TimerInstanceFilter.
+func (n Names) AttemptTimerSubject(instanceID, run, activityID string, attempt int) string {
+	return n.timerPrefix + EscapeToken(instanceID) + "." + run + ".h" + activityID + "." + strconv.Itoa(attempt)
+}
+
 // TimerInstanceFilter matches every timer of one instance, for purging them
 // all when the instance ends.
 func (n Names) TimerInstanceFilter(instanceID string) string {
@@ -256,6 +264,11 @@ func (n Names) RegistryBucket() string { return "cairn-" + n.ns + "-registry" }
 // WorkersBucket is the KV bucket of live workers; entries expire unless
 // refreshed.
 func (n Names) WorkersBucket() string { return "cairn-" + n.ns + "-workers" }
+
+// SecretsBucket is the KV bucket of the namespace's secrets: the key that
+// signs activity attempts (AttemptTokenKey). Only the engine role may read
+// it (docs/security.md).
+func (n Names) SecretsBucket() string { return "cairn-" + n.ns + "-secrets" }
 
 // CallbacksBucket is the KV bucket of callback decisions: the first
 // completion or failure of a callback creates its key, and the server

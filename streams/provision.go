@@ -177,7 +177,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, ns string, opts ...Opti
 			return err
 		}
 	}
-	return nil
+	return retryTimeouts(ctx, func(ctx context.Context) error { return ensureAttemptTokenKey(ctx, js, names) })
 }
 
 // NamespaceReplicas returns the replica count of namespace ns, read from its
@@ -265,7 +265,8 @@ func scheduledWorkQueue(name, description string, subjects []string, o provision
 	}
 }
 
-// bucketConfigs returns the wanted configuration of the four KV buckets.
+// bucketConfigs returns the wanted configuration of the namespace's KV
+// buckets (the schedules bucket aside).
 func bucketConfigs(n Names, o provisionOptions) []jetstream.KeyValueConfig {
 	return []jetstream.KeyValueConfig{
 		{
@@ -287,6 +288,13 @@ func bucketConfigs(n Names, o provisionOptions) []jetstream.KeyValueConfig {
 			Description: "cairn live workers of namespace " + n.Namespace(),
 			History:     1,
 			TTL:         WorkersTTL,
+			Storage:     o.storage,
+			Replicas:    o.replicas,
+		},
+		{
+			Bucket:      n.SecretsBucket(),
+			Description: "cairn secrets of namespace " + n.Namespace(),
+			History:     1,
 			Storage:     o.storage,
 			Replicas:    o.replicas,
 		},

@@ -57,6 +57,7 @@ func TestEnsureCreatesLayout(t *testing.T) {
 		n.RegistryBucket():  0,
 		n.WorkersBucket():   WorkersTTL,
 		n.CallbacksBucket(): CallbacksMaxAge,
+		n.SecretsBucket():   0,
 	} {
 		kv, err := js.KeyValue(ctx, bucket)
 		if err != nil {
@@ -103,6 +104,22 @@ func TestEnsureConcurrent(t *testing.T) {
 		if err != nil {
 			t.Errorf("concurrent Ensure: %v", err)
 		}
+	}
+	// The provisioners agreed on one attempt token key, and it stays.
+	_, js := connect(t, s.ClientURL())
+	key, err := AttemptTokenKey(testCtx(t), js, NewNames("race"))
+	if err != nil || len(key) != attemptTokenKeyBytes {
+		t.Fatalf("attempt token key: %d bytes, %v", len(key), err)
+	}
+	if err := Ensure(testCtx(t), js, "race"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := AttemptTokenKey(testCtx(t), js, NewNames("race"))
+	if err != nil || string(again) != string(key) {
+		t.Fatalf("the key changed on a later Ensure (%v)", err)
+	}
+	if _, err := AttemptTokenKey(testCtx(t), js, NewNames("never")); !errors.Is(err, ErrNoAttemptTokenKey) {
+		t.Fatalf("key of a namespace never provisioned: %v, want ErrNoAttemptTokenKey", err)
 	}
 }
 

@@ -46,6 +46,7 @@ async function handle(js, m) {
   if (h?.get("Cairn-Protocol") !== "1") return m.nak(30_000); // for a newer worker
   const run = h.get("Cairn-Run"), act = h.get("Cairn-Activity-Id"), attempt = h.get("Cairn-Attempt");
   const reply = h.get("Cairn-Reply"), scheduled = Date.parse(h.get("Cairn-Scheduled"));
+  const token = h.get("Cairn-Attempt-Token"); // copied, unchanged, to the result and the attempt timeout
   if (!run || !act || !/^[1-9]\d*$/.test(attempt) || !reply || isNaN(scheduled) || h.get("Cairn-Activity-Type") !== TYPE) {
     return m.term("malformed task");
   }
@@ -81,6 +82,7 @@ async function handle(js, m) {
     th.set("Cairn-Attempt", attempt);
     th.set("Cairn-Deliveries", String(m.info.redeliveryCount));
     th.set("Cairn-Timeout-Kind", kind);
+    if (token) th.set("Cairn-Attempt-Token", token); // the engine takes an attempt's outcome only with its token
     await js.publish(attemptTimer, new Uint8Array(0), { headers: th });
   }
 
@@ -125,6 +127,7 @@ async function handle(js, m) {
     rh.set("Cairn-Attempt", attempt);
     rh.set("Cairn-Status", status);
     rh.set("Cairn-Deliveries", String(m.info.redeliveryCount));
+    if (token) rh.set("Cairn-Attempt-Token", token);
     if (h.has("traceparent")) rh.set("traceparent", h.get("traceparent"));
     if (attemptTimer) { // the result purges the attempt timer as it is stored
       rh.set("Nats-Scheduler", attemptTimer);
@@ -133,7 +136,7 @@ async function handle(js, m) {
     const payload = new TextEncoder().encode(JSON.stringify(body));
     for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) { // until JetStream acknowledges
       try {
-        await js.publish(reply, payload, { headers: rh, msgID: `${run}/${act}/${attempt}/result` });
+        await js.publish(reply, payload, { headers: rh, msgID: `${run}/${act}/${attempt}/result${token ? "/" + token : ""}` });
         break;
       } catch (e) {
         if (e.api_error?.err_code === 10212 && rh.has("Nats-Scheduler")) {

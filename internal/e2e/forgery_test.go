@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/activities"
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/testutil"
+	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/sdk/worker"
+	"github.com/cairnhq/cairn/sdk/workflow"
+	"github.com/cairnhq/cairn/testenv"
+)
+
+// Gated runs the activity Gate once and returns its result.
+func Gated(ctx workflow.Context, in string) (string, error) {
+	return workflow.ExecuteActivityByName[string](ctx, "Gate", in).Get(ctx)
+}
+
+// TestForgedActivityResultsAreRefused: a result published straight into a
+// workflow's inbox, naming the running attempt but without that attempt's
+// token (none, or a made-up one), and a forged attempt timeout, are
+// refused; the workflow ends with what its worker returned.
+func TestForgedActivityResultsAreRefused(t *testing.T) {
+	env := testenv.New(t)
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	env.StartWorker(t, "default", func(w *worker.Worker) {
+		w.RegisterWorkflow(Gated)
+		w.RegisterActivity(func(ctx context.Context, in string) (string, error) {
+			started <- struct{}{}
+			select {
+			case <-release:
+				return "real " + in, nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}, worker.WithName("Gate"))
+	})
+	c := env.Client(t)
+	ctx := testCtx(t, time.Minute)
+	run, err := c.Start(ctx, client.StartOptions{ID: "forged"}, Gated, "order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the activity never started")
+	}
+
+	inbox := env.Names().InboxSubject("default", "forged")
+	forge := func(token string) *nats.Msg {
+		return activities.NewResultMsg(inbox, &activities.Result{Run: run.Run, ActivityID: "1", Attempt: 1,
+			Output: []byte(`"forged"`), Token: token})
+	}
+	timeout := activities.NewAttemptTimerMsg(env.Names().AttemptTimerSubject("forged", run.Run, "1", 1), inbox,
+		time.Now(), &activities.AttemptTimeout{Run: run.Run, ActivityID: "1", Attempt: 1, Kind: "heartbeat", Token: "made-up"})
+	for _, m := range []*nats.Msg{forge(""), forge("bWFkZS11cA"), timeout} {
+		if _, err := env.JetStream().PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The engine took the forged messages off the inbox (terminated:
+	// the work queue drops them) and the fire of the forged timer too.
+	inboxStream, err := env.JetStream().Stream(ctx, env.Names().InboxStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := func(subject string) bool {
+		_, err := inboxStream.GetLastMsgForSubject(ctx, subject)
+		return errors.Is(err, jetstream.ErrMsgNotFound)
+	}
+	testutil.EventuallyTrue(t, 30*time.Second, func() bool { return gone(timeout.Subject) && gone(inbox) },
+		"the forged messages consumed, the forged timer fired")
+	d, err := c.Describe(ctx, "forged", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != history.StatusRunning || len(d.PendingActivities) != 1 {
+		t.Fatalf("after the forgeries: status %s, %d pending activities; want running with Gate pending", d.Status, len(d.PendingActivities))
+	}
+
+	close(release)
+	var got string
+	if err := c.Result(ctx, "forged", "", &got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "real order" {
+		t.Fatalf("result %q, want the worker's", got)
+	}
+	events, err := c.History(ctx, "forged", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := count(events, history.TypeActivityFailed); k != 0 {
+		t.Fatalf("%d activity failures recorded: the forged timeout was taken", k)
+	}
+}
