@@ -21,6 +21,15 @@ const (
 	StatusContinuedAsNew Status = "continued_as_new"
 )
 
+// Valid reports whether s is one of the run states.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusRunning, StatusCompleted, StatusFailed, StatusCanceled, StatusTerminated, StatusTimedOut, StatusContinuedAsNew:
+		return true
+	}
+	return false
+}
+
 // StatusOf returns the status a close event gives its run (Running for any
 // other event).
 func StatusOf(ev *Event) Status {

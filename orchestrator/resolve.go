@@ -78,7 +78,9 @@ func (w *Worker) loadInstance(s *taskState) bool {
 	var nde *executor.NonDeterminismError
 	var tpe *executor.TaskPanicError
 	var ute *UnregisteredTypeError
-	if errors.As(err, &nde) || errors.As(err, &tpe) || errors.As(err, &ute) {
+	// A history message the engine did not write is never acted on: the
+	// instance waits, parked, for an operator (describe shows the message).
+	if errors.As(err, &nde) || errors.As(err, &tpe) || errors.As(err, &ute) || errors.Is(err, store.ErrCorruptHistory) {
 		w.park(s.ctx, s.id, s.e, err, s.items)
 		return false
 	}

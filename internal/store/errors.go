@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/executor"
@@ -38,4 +39,39 @@ var (
 	ErrUnknownQuery = executor.ErrUnknownQuery
 	// ErrNoWorker: no live worker serves the workflow's task queue.
 	ErrNoWorker = errors.New("no live worker serves the task queue")
+	// ErrCorruptHistory: a message of the instance's history is not one
+	// the engine writes. Loads fail with a *CorruptHistoryError wrapping
+	// it, and the engine parks the instance: nothing is taken from it.
+	ErrCorruptHistory = errors.New("corrupt history")
 )
+
+// CorruptHistoryError is a history message that is not one the engine
+// writes: its body is not a batch of events, its headers do not describe
+// it, or its events do not continue the run. The engine did not write it
+// (or it was damaged), so neither a worker nor a client acts on what it
+// says: the load fails, the instance is parked, describe shows why.
+type CorruptHistoryError struct {
+	WorkflowID string
+	// Seq is the message's stream sequence.
+	Seq uint64
+	// Reason says what is wrong with it.
+	Reason string
+	// Err is the decoding error, if any.
+	Err error
+}
+
+func (e *CorruptHistoryError) Error() string {
+	msg := fmt.Sprintf("history of %q at stream sequence %d is corrupt: %s", e.WorkflowID, e.Seq, e.Reason)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap lets errors.Is match ErrCorruptHistory and the decoding error.
+func (e *CorruptHistoryError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrCorruptHistory}
+	}
+	return []error{ErrCorruptHistory, e.Err}
+}

@@ -81,7 +81,28 @@ func (s *JetStream) Head(ctx context.Context, workflowID string) (*Head, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read history head of %q: %w", workflowID, err)
 	}
-	return headOf(m.Seq, m.Header), nil
+	return checkedHead(workflowID, *m)
+}
+
+// checkedHead is the head a history message gives, if its headers are the
+// engine's: a run, a known status, a valid task queue and a type. A head
+// decides where a client publishes (the instance's inbox on its queue) and
+// whether a run is closed, so a message that is not the engine's is a
+// *CorruptHistoryError, never a head.
+func checkedHead(workflowID string, m streams.StoredMsg) (*Head, error) {
+	h := headOf(m.Seq, m.Header)
+	switch {
+	case h.Run == "":
+		return nil, corruptMsg(workflowID, m, "no header "+HeaderRun, nil)
+	case !h.Status.Valid():
+		return nil, corruptMsg(workflowID, m, fmt.Sprintf("header %s is %q", HeaderStatus, h.Status), nil)
+	case h.WorkflowType == "":
+		return nil, corruptMsg(workflowID, m, "no header "+HeaderType, nil)
+	}
+	if err := streams.ValidateQueue(h.TaskQueue); err != nil {
+		return nil, corruptMsg(workflowID, m, "header "+HeaderQueue, err)
+	}
+	return h, nil
 }
 
 // IsHead reports whether the history of an instance still ends at head
@@ -167,16 +188,18 @@ const (
 // messages read from head.RunStart on.
 func (s *JetStream) runOf(workflowID string, head *Head, msgs []streams.StoredMsg) (*Head, []history.Batch, error) {
 	batches := make([]history.Batch, 0, len(msgs))
+	var last int64 // the sequence of the run's last event so far
 	for _, m := range msgs {
 		if m.Seq > head.Seq {
 			// Appended after we read the head: the caller will meet it as
 			// a conflict on its next append.
 			break
 		}
-		bs, err := history.DecodeBatches(m.Data)
+		bs, err := checkedBatches(workflowID, head, m, last)
 		if err != nil {
-			return nil, nil, fmt.Errorf("history of %q at stream sequence %d: %w", workflowID, m.Seq, err)
+			return nil, nil, err
 		}
+		last = bs[len(bs)-1][len(bs[len(bs)-1])-1].Seq
 		batches = append(batches, bs...)
 		for range bs {
 			head.BatchInboxSeqs = append(head.BatchInboxSeqs, u64(m.Header.Get(HeaderInboxSeq)))
@@ -185,6 +208,54 @@ func (s *JetStream) runOf(workflowID string, head *Head, msgs []streams.StoredMs
 		head.TaskTime += taskTimeOf(m.Header)
 	}
 	return head, batches, nil
+}
+
+// checkedBatches decodes one history message of the run that ends at head,
+// whose events must continue after event sequence last (0: the run's first
+// message), and checks that it is one the engine writes: decodedBatches'
+// checks, the run's header, a run that begins with WorkflowStarted and
+// events numbered one after the other. Anything else is a
+// *CorruptHistoryError.
+func checkedBatches(workflowID string, head *Head, m streams.StoredMsg, last int64) ([]history.Batch, error) {
+	if run := m.Header.Get(HeaderRun); run != head.Run {
+		return nil, corruptMsg(workflowID, m, fmt.Sprintf("header %s is %q in run %q", HeaderRun, run, head.Run), nil)
+	}
+	bs, err := decodedBatches(workflowID, m)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bs {
+		for _, ev := range b {
+			if last == 0 && ev.Type != history.TypeWorkflowStarted {
+				return nil, corruptMsg(workflowID, m, fmt.Sprintf("the run begins with %s, not %s", ev.Type, history.TypeWorkflowStarted), nil)
+			}
+			if ev.Seq != last+1 {
+				return nil, corruptMsg(workflowID, m, fmt.Sprintf("event %d follows event %d", ev.Seq, last), nil)
+			}
+			last = ev.Seq
+		}
+	}
+	return bs, nil
+}
+
+// decodedBatches decodes a history message read alone: a known status
+// header and a body of non-empty batches, or a *CorruptHistoryError.
+func decodedBatches(workflowID string, m streams.StoredMsg) ([]history.Batch, error) {
+	if st := m.Header.Get(HeaderStatus); !history.Status(st).Valid() {
+		return nil, corruptMsg(workflowID, m, fmt.Sprintf("header %s is %q", HeaderStatus, st), nil)
+	}
+	bs, err := history.DecodeBatches(m.Data)
+	if err != nil {
+		return nil, corruptMsg(workflowID, m, "the body is not a batch of events", err)
+	}
+	if len(bs) == 0 || slices.ContainsFunc(bs, func(b history.Batch) bool { return len(b) == 0 }) {
+		return nil, corruptMsg(workflowID, m, "an empty batch", nil)
+	}
+	return bs, nil
+}
+
+func corruptMsg(workflowID string, m streams.StoredMsg, reason string, err error) error {
+	return &CorruptHistoryError{WorkflowID: workflowID, Seq: m.Seq, Reason: reason, Err: err}
 }
 
 // AppendRequest is one conditional append.
@@ -280,15 +351,17 @@ func (s *JetStream) LoadRun(ctx context.Context, workflowID, run string) (*Head,
 	}
 	var found *Head
 	var taskTime time.Duration
+	var last int64
 	batches = nil
 	for _, m := range msgs {
 		if m.Header.Get(HeaderRun) != run {
 			continue
 		}
-		bs, err := history.DecodeBatches(m.Data)
+		bs, err := checkedBatches(workflowID, &Head{Run: run}, m, last)
 		if err != nil {
 			return nil, nil, err
 		}
+		last = bs[len(bs)-1][len(bs[len(bs)-1])-1].Seq
 		batches = append(batches, bs...)
 		tt := taskTime
 		found = headOf(m.Seq, m.Header)
@@ -316,9 +389,13 @@ func (s *JetStream) Last(ctx context.Context, workflowID string) (*Head, history
 	if err != nil {
 		return nil, nil, fmt.Errorf("read history head of %q: %w", workflowID, err)
 	}
-	bs, err := history.DecodeBatches(m.Data)
+	head, err := checkedHead(workflowID, *m)
 	if err != nil {
-		return nil, nil, fmt.Errorf("history of %q at stream sequence %d: %w", workflowID, m.Seq, err)
+		return nil, nil, err
 	}
-	return headOf(m.Seq, m.Header), bs[len(bs)-1], nil
+	bs, err := decodedBatches(workflowID, *m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return head, bs[len(bs)-1], nil
 }

@@ -29,4 +29,9 @@ var (
 	// the message: a cut past the close, open children or callbacks at the
 	// cut, a redrive of a run that did not fail).
 	ErrInvalidReset = store.ErrInvalidReset
+	// ErrCorruptHistory: a message of the workflow's history is not one the
+	// engine writes (written by something else, or damaged). Nothing is
+	// read from it: describe, history and result fail with this error, and
+	// the engine parks the instance.
+	ErrCorruptHistory = store.ErrCorruptHistory
 )

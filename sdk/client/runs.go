@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -114,12 +115,14 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 		if head.Status == history.StatusRunning {
 			return nil, false, nil
 		}
-		for _, ev := range last {
-			if ev.IsClose() {
-				return &closeEvent{id: id, run: head.Run, typ: head.WorkflowType, ev: ev}, true, nil
-			}
+		if !slices.ContainsFunc(last, (*history.Event).IsClose) {
+			return nil, false, fmt.Errorf("run %s of %q is %s but its last history message has no close event", head.Run, id, head.Status)
 		}
-		return nil, false, fmt.Errorf("run %s of %q is %s but its last history message has no close event", head.Run, id, head.Status)
+		// The close is taken from the whole run, read and checked again:
+		// a last message that does not continue the run (appended by
+		// something other than the engine) is ErrCorruptHistory, never a
+		// result.
+		return c.closeOfRun(ctx, id, head.Run)
 	}
 	check := func() (*closeEvent, bool, error) {
 		ce, done, err := read()
