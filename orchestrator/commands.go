@@ -273,8 +273,9 @@ func (d deriver) workflowTimeout(ev *history.Event, a *history.WorkflowStarted) 
 		return nil
 	}
 	at := ev.Time.Add(timeout)
-	return []command{{kind: cmdWorkflowTimeout, at: at, msg: timers.NewScheduleMsg(d.timerSubject(workflowTimerName), d.inbox, at,
-		store.NewWorkflowTimeout(d.inbox, d.runID, timeout).Header, nil)}}
+	h := store.NewWorkflowTimeout(d.inbox, d.runID, timeout).Header
+	d.signTimer(h, workflowTimerName)
+	return []command{{kind: cmdWorkflowTimeout, at: at, msg: timers.NewScheduleMsg(d.timerSubject(workflowTimerName), d.inbox, at, h, nil)}}
 }
 
 // activityScheduled is an activity's first attempt and its
@@ -283,8 +284,10 @@ func (d deriver) activityScheduled(ev *history.Event, a *history.ActivitySchedul
 	cmds := []command{{kind: cmdActivityTask, msg: d.taskMsg(a, 1, ev.Time, ev.Time)}}
 	if s2c := a.Options.ScheduleToClose.D(); s2c > 0 {
 		at := ev.Time.Add(s2c)
+		h := store.NewActivityTimeout(d.inbox, d.runID, a.ID).Header
+		d.signTimer(h, activityTimerName(a.ID))
 		cmds = append(cmds, command{kind: cmdActivityTimeout, at: at, msg: timers.NewScheduleMsg(
-			d.timerSubject(activityTimerName(a.ID)), d.inbox, at, store.NewActivityTimeout(d.inbox, d.runID, a.ID).Header, nil)})
+			d.timerSubject(activityTimerName(a.ID)), d.inbox, at, h, nil)})
 	}
 	return cmds
 }
@@ -348,6 +351,7 @@ func (d deriver) activityCancel(a *history.ActivityCancelRequested) []command {
 func (d deriver) timer(ev *history.Event, a *history.TimerStarted) command {
 	fire := store.NewTimerFired(d.inbox, d.key, d.runID, a.ID).Header
 	fire.Del(hdrMsgID)
+	d.signTimer(fire, userTimerName(a.ID))
 	c := command{kind: cmdTimer, at: a.FireAt}
 	if a.FireAt.Sub(d.run.now) < d.cfg.localTimerHorizon {
 		c.timer = &timers.Key{Instance: d.id, Run: d.runID, Timer: strconv.FormatInt(a.ID, 10)}
@@ -357,6 +361,14 @@ func (d deriver) timer(ev *history.Event, a *history.TimerStarted) command {
 	}
 	c.msg = timers.NewScheduleMsg(d.timerSubject(userTimerName(a.ID)), d.inbox, a.FireAt, fire, nil)
 	return c
+}
+
+// signTimer puts the token of the run's timer name on the headers of its
+// schedule; the server copies it onto the message the schedule fires.
+func (d deriver) signTimer(h nats.Header, name string) {
+	if tok := d.cfg.tokens.timer(d.id, d.runID, name); tok != "" {
+		h.Set(store.HeaderTimerToken, tok)
+	}
 }
 
 // disarm drops the in-process fast path of a fired or canceled timer.

@@ -29,8 +29,9 @@ type item struct {
 	// published is when the message was stored (zero if unknown).
 	published time.Time
 	// token is the attempt token an activity attempt's outcome presents
-	// (a result or an attempt timeout).
-	token string
+	// (a result or an attempt timeout), timerToken the token of the timer
+	// a fire or timeout comes from.
+	token, timerToken string
 }
 
 // parseItems parses a task's messages. A malformed one is terminated: it
@@ -74,7 +75,8 @@ func itemOf(h nats.Header, data []byte, delivered uint64, published time.Time) (
 		return nil, err
 	}
 	return &item{kind: in.Kind, run: in.Run, ev: in.Event, start: in.Start, expectedSeq: in.ExpectedSeq,
-		redelivered: delivered > 1, published: published, token: h.Get(activities.HeaderAttemptToken)}, nil
+		redelivered: delivered > 1, published: published, token: h.Get(activities.HeaderAttemptToken),
+		timerToken: h.Get(store.HeaderTimerToken)}, nil
 }
 
 // attemptOf returns the activity attempt whose outcome the item is (a
@@ -93,15 +95,41 @@ func attemptOf(it *item) (activityID string, attempt int, ok bool) {
 	return "", 0, false
 }
 
-// signedOnly drops, terminating their messages, the outcomes of activity
-// attempts that do not present their attempt's token: the engine did not
-// hand that attempt to whoever published them (attemptTokens).
+// timerOf returns the name of the run's timer a fire or timeout comes
+// from (t<id>, a<id>, w); ok is false for every other item.
+func timerOf(it *item) (name string, ok bool) {
+	switch it.kind {
+	case store.KindWorkflowTimeout:
+		return workflowTimerName, true
+	case store.KindTimerFired:
+		if a, isFire := it.ev.Attributes.(*history.TimerFired); isFire {
+			return userTimerName(a.ID), true
+		}
+	case store.KindActivityTimeout:
+		if a, isFailed := it.ev.Attributes.(*history.ActivityFailed); isFailed {
+			return activityTimerName(a.ID), true
+		}
+	}
+	return "", false
+}
+
+// signedOnly drops, terminating their messages, what the engine did not
+// send or hand out: the outcome of an activity attempt without that
+// attempt's token (the engine did not hand the attempt to whoever
+// published it), a timer fire or timeout without its timer's token (the
+// engine did not schedule it). See attemptTokens.
 func (w *Worker) signedOnly(log *slog.Logger, workflowID string, items []*item) []*item {
 	out := items[:0]
 	for _, it := range items {
 		if aid, attempt, ok := attemptOf(it); ok && !w.tokens.valid(workflowID, it.run, aid, attempt, it.token) {
 			log.Warn("activity outcome without its attempt's token refused", "run", it.run, "activity_id", aid,
 				"attempt", attempt, "kind", it.kind, "token_given", it.token != "")
+			_ = it.msg.Term()
+			continue
+		}
+		if name, ok := timerOf(it); ok && !w.tokens.validTimer(workflowID, it.run, name, it.timerToken) {
+			log.Warn("timer fire without its timer's token refused", "run", it.run, "timer", name, "kind", it.kind,
+				"token_given", it.timerToken != "")
 			_ = it.msg.Term()
 			continue
 		}

@@ -30,3 +30,25 @@ func TestAttemptTokens(t *testing.T) {
 		t.Errorf("token without a key: %q", got)
 	}
 }
+
+// TestTimerTokens: a timer's token is valid for that timer of that run
+// only, and never as an attempt's token (nor the reverse).
+func TestTimerTokens(t *testing.T) {
+	a := attemptTokens{ns: "ns", key: []byte("0123456789abcdef0123456789abcdef")}
+	tok := a.timer("wf", "r1", "t3")
+	if !a.validTimer("wf", "r1", "t3", tok) {
+		t.Fatal("the timer's own token is refused")
+	}
+	for name, ok := range map[string]bool{
+		"another timer":             a.validTimer("wf", "r1", "t4", tok),
+		"another run":               a.validTimer("wf", "r2", "t3", tok),
+		"another workflow":          a.validTimer("wf2", "r1", "t3", tok),
+		"no token":                  a.validTimer("wf", "r1", "t3", ""),
+		"an attempt's as a timer's": a.validTimer("wf", "r1", "3", a.token("wf", "r1", "3", 1)),
+		"a timer's as an attempt's": a.valid("wf", "r1", "t3", 1, tok),
+	} {
+		if ok {
+			t.Errorf("%s: token accepted", name)
+		}
+	}
+}

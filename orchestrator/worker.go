@@ -266,6 +266,7 @@ func (w *Worker) fireLocal(k timers.Key) {
 	}
 	id, _ := strconv.ParseInt(k.Timer, 10, 64)
 	m := w.localTimerHeaders(k, store.NewTimerFired(inbox, w.names.InstanceKey(k.Instance), k.Run, id))
+	m.Header.Set(store.HeaderTimerToken, w.tokens.timer(k.Instance, k.Run, userTimerName(id)))
 	w.forgetTimer(k)
 	if _, err := w.js.PublishMsgAsync(m); err != nil {
 		w.log.Debug("local timer publish failed; the schedule will fire", "workflow_id", k.Instance, "error", err)

@@ -120,7 +120,15 @@ func EnsureActivityConsumer(ctx context.Context, js jetstream.JetStream, names N
 // atomic on the server, so concurrent callers with the same configuration
 // all get the same consumer.
 func ensureConsumer(ctx context.Context, js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
-	c, err := js.CreateOrUpdateConsumer(ctx, stream, cfg)
+	var c jetstream.Consumer
+	// A request that times out (a busy server, a cluster electing a
+	// leader) is asked again, as provisioning does, rather than failing
+	// the worker's start.
+	err := retryTimeouts(ctx, func(ctx context.Context) error {
+		var err error
+		c, err = js.CreateOrUpdateConsumer(ctx, stream, cfg)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("streams: ensure consumer %q on stream %q: %w", cfg.Durable, stream, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/internal/testutil"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
@@ -100,5 +101,73 @@ func TestForgedActivityResultsAreRefused(t *testing.T) {
 	}
 	if k := count(events, history.TypeActivityFailed); k != 0 {
 		t.Fatalf("%d activity failures recorded: the forged timeout was taken", k)
+	}
+}
+
+// Sleeper sleeps an hour, under an execution timeout of a day.
+func Sleeper(ctx workflow.Context, _ string) (string, error) {
+	if err := workflow.Sleep(ctx, time.Hour); err != nil {
+		return "", err
+	}
+	return "woke", nil
+}
+
+// TestForgedTimerFiresAreRefused: a timer fire or a workflow timeout
+// published straight into a sleeping workflow's inbox (as the engine's
+// own, without its timer's token or with a made-up one) neither wakes nor
+// ends it.
+func TestForgedTimerFiresAreRefused(t *testing.T) {
+	env := testenv.New(t)
+	env.StartWorker(t, "default", func(w *worker.Worker) { w.RegisterWorkflow(Sleeper) })
+	c := env.Client(t)
+	ctx := testCtx(t, time.Minute)
+	run, err := c.Start(ctx, client.StartOptions{ID: "sleeper", WorkflowExecutionTimeout: 24 * time.Hour}, Sleeper, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var timerID int64
+	testutil.Eventually(t, 30*time.Second, func() error {
+		d, err := c.Describe(ctx, "sleeper", "")
+		if err != nil {
+			return err
+		}
+		if len(d.PendingTimers) != 1 {
+			return errors.New("no timer yet")
+		}
+		timerID = d.PendingTimers[0].ID
+		return nil
+	})
+	inbox := env.Names().InboxSubject("default", "sleeper")
+	key := env.Names().InstanceKey("sleeper")
+	var forged []*nats.Msg
+	for _, tok := range []string{"", "bWFkZS11cA"} {
+		fire := store.NewTimerFired(inbox, key, run.Run, timerID)
+		timeout := store.NewWorkflowTimeout(inbox, run.Run, time.Hour)
+		if tok != "" {
+			fire.Header.Set(store.HeaderTimerToken, tok)
+			timeout.Header.Set(store.HeaderTimerToken, tok)
+		}
+		fire.Header.Del("Nats-Msg-Id")
+		forged = append(forged, fire, timeout)
+	}
+	for _, m := range forged {
+		if _, err := env.JetStream().PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inboxStream, err := env.JetStream().Stream(ctx, env.Names().InboxStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.EventuallyTrue(t, 30*time.Second, func() bool {
+		_, err := inboxStream.GetLastMsgForSubject(ctx, inbox)
+		return errors.Is(err, jetstream.ErrMsgNotFound)
+	}, "the forged fires consumed")
+	d, err := c.Describe(ctx, "sleeper", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != history.StatusRunning || len(d.PendingTimers) != 1 {
+		t.Fatalf("after the forged fires: status %s, %d pending timers; want it still asleep", d.Status, len(d.PendingTimers))
 	}
 }

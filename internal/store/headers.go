@@ -11,7 +11,11 @@ import (
 // Headers of history and inbox messages (the activity ones are defined by
 // the activities package, the public wire protocol).
 const (
-	HeaderKind          = "Cairn-Kind"
+	HeaderKind = "Cairn-Kind"
+	// HeaderTimerToken is the token of the timer a fire or timeout comes
+	// from: set on the schedule by the engine, copied by the server onto
+	// what the schedule fires (orchestrator/tokens.go).
+	HeaderTimerToken    = "Cairn-Timer-Token"
 	HeaderRun           = "Cairn-Run"
 	HeaderRunStart      = "Cairn-Run-Start"
 	HeaderStatus        = "Cairn-Status"
