@@ -45,6 +45,9 @@ func retentionCommand(cfg commandConfig, id, run string, closeEv *history.Event)
 	}
 	h := nats.Header{}
 	h.Set(hdrRun, run)
+	if tok := cfg.tokens.retention(id, run); tok != "" {
+		h.Set(store.HeaderTimerToken, tok)
+	}
 	at := closeEv.Time.Add(cfg.retention)
 	return command{kind: cmdRetention, at: at, msg: timers.NewScheduleMsg(cfg.names.RetentionScheduleSubject(id),
 		cfg.names.RetentionDueSubject(id), at, h, nil)}, true
@@ -77,6 +80,12 @@ func (w *Worker) runRetention(ctx context.Context) (func(), error) {
 			return
 		}
 		run := m.Headers().Get(hdrRun)
+		if !w.tokens.validRetention(id, run, m.Headers().Get(store.HeaderTimerToken)) {
+			// Not the engine's schedule: a purge is for good.
+			w.log.Warn("retention message without its token refused", "workflow_id", id, "run", run)
+			_ = m.Term()
+			return
+		}
 		err = p.Purge(ctx, id, run)
 		switch {
 		case err == nil:

@@ -48,6 +48,18 @@ func (a attemptTokens) validTimer(workflowID, run, name, tok string) bool {
 	return equal(a.timer(workflowID, run, name), tok)
 }
 
+// retention is the token of the schedule that purges a closed run when
+// its retention ends.
+func (a attemptTokens) retention(workflowID, run string) string {
+	return a.sign("retention", workflowID, run)
+}
+
+// validRetention reports whether tok is the token of the run's retention
+// schedule.
+func (a attemptTokens) validRetention(workflowID, run, tok string) bool {
+	return equal(a.retention(workflowID, run), tok)
+}
+
 // sign is the HMAC of the namespace and fields, the first of which says
 // what is signed, so a token of one kind is never valid as another.
 func (a attemptTokens) sign(fields ...string) string {

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/sdk/workflow"
@@ -212,5 +215,47 @@ func TestPurgeByHand(t *testing.T) {
 	info, err := inbox.Info(ctx, jetstreamSubjects(env.Names().RetentionWildcard()))
 	if err != nil || len(info.State.Subjects) != 0 {
 		t.Fatalf("retention schedules with retention off: %v %v", info.State.Subjects, err)
+	}
+}
+
+// TestForgedRetentionIsRefused: a retention message published by hand for
+// a run that closed a moment ago (the engine's schedule would come in an
+// hour) purges nothing.
+func TestForgedRetentionIsRefused(t *testing.T) {
+	env := testenv.New(t)
+	ctx := testCtx(t, 60*time.Second)
+	env.StartWorker(t, "default", registerRetention, worker.WithRetention(time.Hour))
+	c := env.Client(t)
+	run, err := c.Start(ctx, client.StartOptions{ID: "kept"}, Quick, struct{}{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{"", "bWFkZS11cA"} {
+		m := nats.NewMsg(env.Names().RetentionDueSubject("kept"))
+		m.Header.Set("Cairn-Run", run.Run)
+		if tok != "" {
+			m.Header.Set(store.HeaderTimerToken, tok)
+		}
+		if _, err := env.JetStream().PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inbox, err := env.JetStream().Stream(ctx, env.Names().InboxStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := inbox.Consumer(ctx, env.Names().RetentionConsumer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool {
+		info, err := cons.Info(ctx)
+		return err == nil && info.Delivered.Consumer >= 2 && info.NumAckPending == 0 && info.NumPending == 0
+	})
+	if d, err := c.Describe(ctx, "kept", ""); err != nil || d.Status != history.StatusCompleted {
+		t.Fatalf("after the forged retention messages: %+v, %v; want the completed run kept", d, err)
 	}
 }
