@@ -145,3 +145,40 @@ func eventPayloads(ev *history.Event) []*json.RawMessage {
 	}
 	return nil
 }
+
+// processKeyFileUsage describes --key-file of cairn dev and cairn server.
+const processKeyFileUsage = "payload encryption key `file`: encrypt the inputs of event-started workflows, and the payloads of the demo worker and service bindings (env " + envKeyFile + ")"
+
+// registerProcessKeyFile registers --key-file into p on a command that runs
+// cairn's own payload handlers, defaulting to CAIRN_KEY_FILE.
+func registerProcessKeyFile(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "key-file", os.Getenv(envKeyFile), processKeyFileUsage)
+}
+
+// processConverter returns the converter of the payload handlers cairn
+// runs itself (dev's demo worker, the server's ingress and service
+// bindings), nil without a key file. Like any worker they refuse clear
+// payloads: they run in production next to the application's workers and
+// must follow the same rule.
+func processConverter(keyFile string) (converter.DataConverter, error) {
+	if keyFile == "" {
+		return nil, nil
+	}
+	keys, err := converter.LoadKeyFile(keyFile)
+	if err != nil {
+		return nil, &cliError{err: err, msg: fmt.Sprintf("--key-file: %v", err)}
+	}
+	dc, err := converter.NewEncryptingDataConverter(keys)
+	if err != nil {
+		return nil, &cliError{err: err, msg: fmt.Sprintf("--key-file: %v", err)}
+	}
+	return dc, nil
+}
+
+// withConverter appends the option setting dc, if any, to opts.
+func withConverter[O any](opts []O, dc converter.DataConverter, option func(converter.DataConverter) O) []O {
+	if dc == nil {
+		return opts
+	}
+	return append(opts, option(dc))
+}

@@ -177,3 +177,50 @@ func TestKeyFileFromEnv(t *testing.T) {
 		t.Fatalf("key file %q, want the flag's", g.codec.keyFile)
 	}
 }
+
+// cairn server --key-file encrypts the inputs of workflows started by
+// events, so workers that refuse clear payloads run them.
+func TestServerKeyFileEncryptsEventInputs(t *testing.T) {
+	t.Parallel()
+	keys := writeTestKeyFile(t, "k1")
+	e := newSealedEnv(t, keys)
+	file := filepath.Join(t.TempDir(), "triggers.json")
+	if err := os.WriteFile(file, []byte(`{"triggers":[
+		{"name":"keyed","typePrefix":"com.example.order.","workflowType":"Workflow","workflowId":"order-{{.data.id}}"}
+	]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startProcess(t, "server", "--nats", e.url, "--http", "off", "--triggers", file, "--log-level", "warn", "--key-file", keys)
+	eventually(t, func() string {
+		if !strings.Contains(srv.stdout.String(), "cairn server is running") {
+			return "no banner:\n" + srv.stdout.String() + srv.stderr.String()
+		}
+		return ""
+	})
+	mustCLI(t, "event", "--server", e.url, "send", "--type", "com.example.order.placed", "--source", "urn:x", "--data", orderInput("ev1", 0))
+	r := mustCLI(t, e.wf("result", "--key-file", keys, "--id", "order-ev1", "--timeout", "30s")...)
+	if !strings.Contains(r.stdout, `"tracking": "trk_ev1"`) {
+		t.Fatalf("result:\n%s", r)
+	}
+	r = mustCLI(t, e.wf("history", "--id", "order-ev1")...)
+	if strings.Contains(r.stdout, "ada") || !strings.Contains(r.stdout, `input=[encrypted, key "k1"]`) {
+		t.Fatalf("history without the key shows the event's data:\n%s", r.stdout)
+	}
+}
+
+// cairn dev --key-file runs the demo worker and the demo order encrypted.
+func TestDevKeyFile(t *testing.T) {
+	t.Parallel()
+	keys := writeTestKeyFile(t, "dev-1")
+	dev := startDev(t, "--data", t.TempDir(), "--port", "-1", "--log-level", "warn", "--key-file", keys)
+	mustCLI(t, dev.wf("start", "--key-file", keys, "--type", "Workflow", "--id", "order-d1", "--input", orderInput("d1", 0))...)
+	r := mustCLI(t, dev.wf("result", "--key-file", keys, "--id", "order-d1", "--timeout", "30s")...)
+	if !strings.Contains(r.stdout, `"tracking": "trk_d1"`) {
+		t.Fatalf("result with the key:\n%s", r)
+	}
+	r = mustCLI(t, dev.wf("result", "--id", "order-d1")...)
+	if kid, ok := converter.EnvelopeKeyID([]byte(r.stdout)); !ok || kid != "dev-1" {
+		t.Fatalf("result without the key:\n%s", r)
+	}
+	wantFail(t, exitError, "--key-file", "dev", "--data", t.TempDir(), "--port", "-1", "--key-file", keys+".missing")
+}
