@@ -66,6 +66,7 @@ func newSealedEnv(t *testing.T, keyFile string) *env {
 		w.RegisterActivity(a)
 	}
 	w.RegisterWorkflow(Counter)
+	w.RegisterWorkflow(AwaitsCallback)
 	wctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -147,6 +148,30 @@ func TestKeyFileSignalAndQuery(t *testing.T) {
 	// fails instead of running on data that bypassed encryption.
 	mustCLI(t, e.wf("signal", "--id", "count-1", "--name", "tick", "--input", `{"x":1}`)...)
 	wantFail(t, exitError, "not encrypted", e.wf("result", "--key-file", keys, "--id", "count-1", "--timeout", "30s")...)
+}
+
+func TestKeyFileCallback(t *testing.T) {
+	t.Parallel()
+	keys := writeTestKeyFile(t, "k1")
+	e := newSealedEnv(t, keys)
+	mustCLI(t, e.wf("start", "--key-file", keys, "--type", "AwaitsCallback", "--id", "sealed-cb", "--input", `"sealed-cb"`)...)
+	var token string
+	eventually(t, func() string {
+		if v, ok := tokens.Load("sealed-cb"); ok {
+			token = v.(string)
+			return ""
+		}
+		return "no token yet"
+	})
+	mustCLI(t, "callback", "--server", e.url, "succeed", token, "--key-file", keys, "--output", `"approved-in-secret"`)
+	r := mustCLI(t, e.wf("result", "--key-file", keys, "--id", "sealed-cb", "--timeout", "30s")...)
+	if !strings.Contains(r.stdout, `"approved-in-secret"`) {
+		t.Fatalf("result: %s", r)
+	}
+	r = mustCLI(t, e.wf("history", "--id", "sealed-cb", "--json")...) // the stored form
+	if strings.Contains(r.stdout, "approved-in-secret") {
+		t.Fatalf("the callback result is in clear in history:\n%s", r.stdout)
+	}
 }
 
 func TestKeyFileErrors(t *testing.T) {
