@@ -147,7 +147,7 @@ func eventPayloads(ev *history.Event) []*json.RawMessage {
 }
 
 // processKeyFileUsage describes --key-file of cairn dev and cairn server.
-const processKeyFileUsage = "payload encryption key `file`: encrypt the inputs of event-started workflows, and the payloads of the demo worker and service bindings (env " + envKeyFile + ")"
+const processKeyFileUsage = "payload encryption key `file` of the CloudEvents ingress, the service bindings and the demo worker (env " + envKeyFile + ")"
 
 // registerProcessKeyFile registers --key-file into p on a command that runs
 // cairn's own payload handlers, defaulting to CAIRN_KEY_FILE.

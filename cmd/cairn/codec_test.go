@@ -123,6 +123,14 @@ func TestKeyFileEncryptsAndDecrypts(t *testing.T) {
 	if !strings.Contains(r.stdout, "trk_s1") {
 		t.Fatalf("describe with the key:\n%s", r.stdout)
 	}
+	// A key file without the payload's key: an error naming the key, never
+	// the envelope taken for the value.
+	other := writeTestKeyFile(t, "other")
+	wantFail(t, exitError, `unknown encryption key id (key id "ops-2026")`, e.wf("result", "--key-file", other, "--id", "sealed-1")...)
+	r = mustCLI(t, e.wf("history", "--key-file", other, "--id", "sealed-1")...)
+	if !strings.Contains(r.stdout, `[encrypted, key "ops-2026": converter: unknown encryption key id]`) {
+		t.Fatalf("history with another key file:\n%s", r.stdout)
+	}
 	r = mustCLI(t, e.wf("describe", "--id", "sealed-1", "--json")...)
 	if strings.Contains(r.stdout, "trk_s1") || !strings.Contains(r.stdout, `"cairn-enc"`) {
 		t.Fatalf("describe --json without the key:\n%s", r.stdout)
