@@ -206,6 +206,19 @@ func TestEncryptedPayloadsNeverInClear(t *testing.T) {
 		t.Fatalf("found %d payloads in history, want at least 5", sealed)
 	}
 
+	// The stored history replays with the same converter, as a worker
+	// replays it; without the key it cannot.
+	batches, err := c.HistoryBatches(ctx, run.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.ReplayBatches(SealedFlow, batches, testenv.ReplayWithDataConverter(dc)); err != nil {
+		t.Fatalf("replay with the key: %v", err)
+	}
+	if err := testenv.ReplayBatches(SealedFlow, batches); err == nil {
+		t.Fatal("the encrypted history replayed without the key")
+	}
+
 	// Nothing in clear, neither stored nor on the wire.
 	assertNoSecret(t, "stored", storedMessages(t, ctx, env.JetStream()))
 	tap.mu.Lock()
