@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -180,6 +181,36 @@ func TestKeyFileCallback(t *testing.T) {
 	if strings.Contains(r.stdout, "approved-in-secret") {
 		t.Fatalf("the callback result is in clear in history:\n%s", r.stdout)
 	}
+}
+
+// A schedule created with the key stores its input encrypted; the runs it
+// starts (from the worker's scheduler) carry it as stored.
+func TestKeyFileSchedule(t *testing.T) {
+	t.Parallel()
+	keys := writeTestKeyFile(t, "k1")
+	e := newSealedEnv(t, keys)
+	mustCLI(t, e.sched("create", "--key-file", keys, "--id", "sealed-nightly", "--spec", "@daily", "--type", "Workflow",
+		"--input", orderInput("n1", 0), "--paused")...)
+	r := mustCLI(t, e.sched("describe", "--id", "sealed-nightly")...)
+	if strings.Contains(r.stdout, "ada") || !strings.Contains(r.stdout, `[encrypted, key "k1"]`) {
+		t.Fatalf("describe without the key:\n%s", r.stdout)
+	}
+	r = mustCLI(t, e.sched("describe", "--key-file", keys, "--id", "sealed-nightly")...)
+	if !strings.Contains(r.stdout, `"customer":"ada"`) {
+		t.Fatalf("describe with the key:\n%s", r.stdout)
+	}
+	r = mustCLI(t, e.sched("trigger", "--id", "sealed-nightly")...)
+	m := regexp.MustCompile(`the run is "([^"]+)"`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("trigger output:\n%s", r)
+	}
+	eventually(t, func() string {
+		r := cli(t, e.wf("result", "--key-file", keys, "--id", m[1], "--timeout", "30s")...)
+		if r.code != 0 || !strings.Contains(r.stdout, `"tracking": "trk_n1"`) {
+			return "result of the scheduled run: " + r.String()
+		}
+		return ""
+	})
 }
 
 func TestKeyFileErrors(t *testing.T) {
