@@ -248,9 +248,12 @@ func TestParseKeys(t *testing.T) {
 
 func TestNewKeys(t *testing.T) {
 	k1, k2 := newKey(t), newKey(t)
-	keys, err := converter.NewKeys("k2", map[string][]byte{"k1": k1, "k2": k2})
-	if err != nil || keys.Primary() != "k2" || len(keys.IDs()) != 2 {
+	keys, err := converter.NewKeys("k2", map[string][]byte{"k3": k1, "k1": k1, "k2": k2})
+	if err != nil || keys.Primary() != "k2" || fmt.Sprint(keys.IDs()) != "[k2 k1 k3]" {
 		t.Fatalf("NewKeys: %v, %v", keys, err)
+	}
+	if _, err := converter.NewKeys("k1", map[string][]byte{"k1": k1[:16]}); !errors.Is(err, converter.ErrInvalidKeyFile) {
+		t.Fatalf("short key: %v", err)
 	}
 	if _, err := converter.NewKeys("k3", map[string][]byte{"k1": k1}); !errors.Is(err, converter.ErrInvalidKeyFile) {
 		t.Fatalf("missing primary: %v", err)

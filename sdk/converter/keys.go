@@ -8,7 +8,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -36,7 +38,7 @@ func NewKeys(primary string, keys map[string][]byte) (*Keys, error) {
 	}
 	k := &Keys{primary: primary, aeads: make(map[string]cipher.AEAD, len(keys))}
 	k.ids = append(k.ids, primary)
-	for id := range keys {
+	for _, id := range slices.Sorted(maps.Keys(keys)) {
 		if id != primary {
 			k.ids = append(k.ids, id)
 		}
@@ -71,7 +73,8 @@ func (k *Keys) add(id string, key []byte) error {
 // Primary returns the id of the key new payloads are encrypted with.
 func (k *Keys) Primary() string { return k.primary }
 
-// IDs returns the key ids, the primary first.
+// IDs returns the key ids, the primary first, then the others in key file
+// order (NewKeys: sorted).
 func (k *Keys) IDs() []string { return append([]string(nil), k.ids...) }
 
 // LoadKeyFile reads a key file (see ParseKeys for the format). Errors name
