@@ -53,9 +53,9 @@ func NewEncryptingDataConverter(keys *Keys, opts ...CodecOption) (DataConverter,
 	return NewCodecDataConverter(JSON(), c), nil
 }
 
-// Encode seals payload with the primary key. Every payload is encrypted,
-// null included, so that the size and presence of values do not depend on
-// their content more than necessary.
+// Encode seals payload with the primary key. Every payload is sealed, null
+// included, so a reader of history cannot tell an absent value from a
+// present one except by its size.
 func (c *AESGCMCodec) Encode(payload []byte) ([]byte, error) {
 	kid := c.keys.primary
 	aead := c.keys.aeads[kid]
