@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/testutil"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/sdk/failure"
@@ -282,4 +283,66 @@ func payloadsOf(ev *history.Event) [][]byte {
 		return [][]byte{a.Payload}
 	}
 	return nil
+}
+
+// A callback completion encrypts anew on every call; a repeat with the
+// same value (a retry after a crash) must still count as the same decision,
+// and another value must still lose.
+func TestEncryptedCallbackRepeatIsTheSameDecision(t *testing.T) {
+	env := testenv.New(t)
+	keys, err := converter.LoadKeyFile(writeKeyFile(t, "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := converter.NewEncryptingDataConverter(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &inbox{tokens: map[string]string{}, sent: map[string][]string{}}
+	reg := func(w *worker.Worker) { w.RegisterWorkflow(b.approval, worker.WithName("Approval")) }
+	ctx := testCtx(t, 60*time.Second)
+	c, err := client.New(ctx, env.Conn(), client.WithNamespace(env.Namespace()), client.WithDataConverter(dc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := env.StartWorker(t, "default", reg, worker.WithDataConverter(dc))
+	if _, err := c.Start(ctx, client.StartOptions{ID: "sealed-approval"}, "Approval", ApprovalIn{Timeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 30*time.Second, func() error {
+		if b.token("sealed-approval") == "" {
+			return errors.New("no token yet")
+		}
+		events, err := c.History(ctx, "sealed-approval", "")
+		if err != nil {
+			return err
+		}
+		if count(events, history.TypeCallbackStarted) != 1 {
+			return errors.New("callback not started yet")
+		}
+		return nil
+	})
+	token := b.token("sealed-approval")
+	// With the worker stopped the decision is recorded but not applied, so
+	// the repeats meet the recorded decision, as a retry after a crash does.
+	w.Stop()
+	if err := c.CompleteCallback(ctx, token, "approved-"+secretSignal); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CompleteCallback(ctx, token, "approved-"+secretSignal); err != nil {
+		t.Fatalf("repeated completion with the same value: %v", err)
+	}
+	if err := c.CompleteCallback(ctx, token, "rejected"); !errors.Is(err, client.ErrCallbackNotPending) {
+		t.Fatalf("completion with another value: %v, want ErrCallbackNotPending", err)
+	}
+	env.StartWorker(t, "default", reg, worker.WithDataConverter(dc))
+	var got string
+	if err := c.Result(ctx, "sealed-approval", "", &got); err != nil || got != "approved-"+secretSignal {
+		t.Fatalf("result %q, %v", got, err)
+	}
+	if n := count(checkHistory(t, c, "sealed-approval"), history.TypeCallbackCompleted); n != 1 {
+		t.Fatalf("%d completions in history, want 1", n)
+	}
+	// The recorded decision tells nothing of the value.
+	assertNoSecret(t, "stored", storedMessages(t, ctx, env.JetStream()))
 }

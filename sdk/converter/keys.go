@@ -26,6 +26,7 @@ type Keys struct {
 	primary string
 	ids     []string
 	aeads   map[string]cipher.AEAD
+	macs    map[string][]byte // digest keys (digest.go)
 }
 
 // NewKeys returns a key set holding keys (key id to 32-byte key) with
@@ -36,7 +37,7 @@ func NewKeys(primary string, keys map[string][]byte) (*Keys, error) {
 	if _, ok := keys[primary]; !ok {
 		return nil, fmt.Errorf("%w: primary key id %q is not in the set", ErrInvalidKeyFile, primary)
 	}
-	k := &Keys{primary: primary, aeads: make(map[string]cipher.AEAD, len(keys))}
+	k := &Keys{primary: primary, aeads: make(map[string]cipher.AEAD, len(keys)), macs: make(map[string][]byte, len(keys))}
 	k.ids = append(k.ids, primary)
 	for _, id := range slices.Sorted(maps.Keys(keys)) {
 		if id != primary {
@@ -67,6 +68,7 @@ func (k *Keys) add(id string, key []byte) error {
 		return fmt.Errorf("%w: key %q: %w", ErrInvalidKeyFile, id, err)
 	}
 	k.aeads[id] = aead
+	k.macs[id] = macKey(key)
 	return nil
 }
 
@@ -100,7 +102,7 @@ func LoadKeyFile(path string) (*Keys, error) {
 // and keep the old ones below it. Generate a key with
 // `openssl rand -base64 32`. Duplicate ids are refused.
 func ParseKeys(r io.Reader) (*Keys, error) {
-	k := &Keys{aeads: map[string]cipher.AEAD{}}
+	k := &Keys{aeads: map[string]cipher.AEAD{}, macs: map[string][]byte{}}
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
