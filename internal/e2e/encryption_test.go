@@ -37,7 +37,15 @@ const (
 	secretWFResult   = "SECRET-WF-RESULT-e55"
 	secretSignal     = "SECRET-SIGNAL-31b"
 	secretStepResult = "SECRET-STEP-RESULT-0d4"
+	secretChildIn    = "SECRET-CHILD-INPUT-5f0"
+	secretChildOut   = "SECRET-CHILD-RESULT-a17"
+	secretStatus     = "SECRET-STATUS-c3d"
+	secretMemo       = "SECRET-MEMO-88e"
+	secretNextInput  = "SECRET-NEXT-RUN-INPUT-b90"
 )
+
+var secrets = []string{secretInput, secretActInput, secretActResult, secretWFResult, secretSignal, secretStepResult,
+	secretChildIn, secretChildOut, secretStatus, secretMemo, secretNextInput}
 
 func SealedCharge(_ context.Context, card string) (string, error) {
 	if card != secretActInput {
@@ -144,7 +152,7 @@ func storedMessages(t *testing.T, ctx context.Context, js jetstream.JetStream) [
 func assertNoSecret(t *testing.T, where string, msgs [][]byte) {
 	t.Helper()
 	for _, m := range msgs {
-		for _, s := range []string{secretInput, secretActInput, secretActResult, secretWFResult, secretSignal, secretStepResult} {
+		for _, s := range secrets {
 			if bytes.Contains(m, []byte(s)) {
 				t.Errorf("%s: %s in clear in %.300s", where, s, m)
 			}
@@ -345,4 +353,76 @@ func TestEncryptedCallbackRepeatIsTheSameDecision(t *testing.T) {
 	}
 	// The recorded decision tells nothing of the value.
 	assertNoSecret(t, "stored", storedMessages(t, ctx, env.JetStream()))
+}
+
+func SealedChild(_ workflow.Context, in string) (string, error) {
+	if in != secretChildIn {
+		return "", fmt.Errorf("child input %q", in)
+	}
+	return secretChildOut, nil
+}
+
+// SealedLoop runs a child, publishes a status and continues as new once.
+func SealedLoop(ctx workflow.Context, next string) (string, error) {
+	if next == secretNextInput {
+		return secretWFResult, nil
+	}
+	if next != secretInput {
+		return "", fmt.Errorf("input %q", next)
+	}
+	if err := workflow.SetStatus(ctx, secretStatus); err != nil {
+		return "", err
+	}
+	r, err := workflow.ExecuteChildWorkflow(ctx, SealedChild, secretChildIn).Get(ctx)
+	if err != nil {
+		return "", err
+	}
+	if r != secretChildOut {
+		return "", fmt.Errorf("child result %q", r)
+	}
+	return "", workflow.NewContinueAsNewError(ctx, secretNextInput)
+}
+
+// Child inputs and results, continue-as-new inputs, the custom status and
+// the memo go through the converter too.
+func TestEncryptedChildContinueAsNewStatusMemo(t *testing.T) {
+	env := testenv.New(t)
+	keys, err := converter.LoadKeyFile(writeKeyFile(t, "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := converter.NewEncryptingDataConverter(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tap := tapWire(t, env)
+	env.StartWorker(t, "default", func(w *worker.Worker) {
+		w.RegisterWorkflow(SealedLoop)
+		w.RegisterWorkflow(SealedChild)
+	}, worker.WithDataConverter(dc))
+	ctx := testCtx(t, 60*time.Second)
+	c, err := client.New(ctx, env.Conn(), client.WithNamespace(env.Namespace()), client.WithDataConverter(dc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.Start(ctx, client.StartOptions{ID: "sealed-loop", Memo: secretMemo}, SealedLoop, secretInput)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := run.Get(ctx, &got); err != nil || got != secretWFResult {
+		t.Fatalf("result %q, %v", got, err)
+	}
+	first, err := c.Describe(ctx, "sealed-loop", run.Run)
+	if err != nil || first.Status != history.StatusContinuedAsNew {
+		t.Fatalf("first run: %+v, %v", first, err)
+	}
+	if _, sealed := converter.EnvelopeKeyID(first.CustomStatus); !sealed {
+		t.Fatalf("custom status %s is not encrypted", first.CustomStatus)
+	}
+	assertNoSecret(t, "stored", storedMessages(t, ctx, env.JetStream()))
+	tap.mu.Lock()
+	wire := tap.msgs
+	tap.mu.Unlock()
+	assertNoSecret(t, "wire", wire)
 }
