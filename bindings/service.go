@@ -25,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cairnhq/cairn/activities"
+	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/sdk/failure"
 	"github.com/cairnhq/cairn/streams"
 )
@@ -41,6 +42,10 @@ const (
 	FailureServiceError = "cairn.ServiceError"
 	// FailureRequest: the request could not be sent.
 	FailureRequest = "cairn.RequestFailed"
+	// FailureDecode: the task's input could not be decoded, or the reply
+	// encoded, with the binding's DataConverter (WithDataConverter): a
+	// missing or wrong key. Not retryable.
+	FailureDecode = "cairn.PayloadCodec"
 )
 
 // Headers of a service reply (micro's error headers and cairn's own).
@@ -63,6 +68,7 @@ type Option func(*options)
 
 type options struct {
 	timeout time.Duration
+	dc      converter.DataConverter
 }
 
 // WithTimeout sets the request timeout used when the task has no
@@ -73,6 +79,17 @@ func WithTimeout(d time.Duration) Option {
 			o.timeout = d
 		}
 	}
+}
+
+// WithDataConverter decodes the task's input with dc before sending it to
+// the service, and encodes the service's reply with dc as the result. With
+// the namespace's encrypting converter the service sees and answers clear
+// JSON, as without encryption, while history holds only ciphertext; the
+// payloads are in clear on the request and reply subjects, so protect
+// those with NATS permissions (or TLS to the server). By default the input
+// is sent and the reply recorded as they are.
+func WithDataConverter(dc converter.DataConverter) Option {
+	return func(o *options) { o.dc = dc }
 }
 
 // ServiceHandler returns an activity handler that calls the request/reply
@@ -101,6 +118,15 @@ func ServiceHandler(nc *nats.Conn, subject string, opts ...Option) activities.Ha
 		}
 		req := nats.NewMsg(subject)
 		req.Data = t.Input
+		if o.dc != nil {
+			var plain json.RawMessage
+			if err := o.dc.FromPayload(t.Input, &plain); err != nil {
+				// The same key set will not open it on another attempt.
+				return nil, failure.New(fmt.Sprintf("decode the input for %q: %v", subject, err),
+					FailureDecode, failure.WithNonRetryable())
+			}
+			req.Data = plain
+		}
 		h := req.Header
 		h.Set(activities.HeaderWorkflowID, t.WorkflowID)
 		h.Set(activities.HeaderRun, t.Run)
@@ -132,7 +158,14 @@ func ServiceHandler(nc *nats.Conn, subject string, opts ...Option) activities.Ha
 		if msg := reply.Header.Get(HeaderServiceError); msg != "" || reply.Header.Get(HeaderServiceErrorCode) != "" {
 			return nil, serviceError(subject, reply)
 		}
-		return resultOf(subject, reply.Data)
+		res, err := resultOf(subject, reply.Data)
+		if err != nil || o.dc == nil {
+			return res, err
+		}
+		if res, err = o.dc.ToPayload(json.RawMessage(res)); err != nil {
+			return nil, failure.New(fmt.Sprintf("encode the reply of %q: %v", subject, err), FailureDecode, failure.WithNonRetryable())
+		}
+		return res, nil
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/sdk/converter"
 )
 
 // Rejection codes: the Cairn-Reject-Code header of a rejected copy and the
@@ -111,6 +112,7 @@ type ingressOptions struct {
 	logger       *slog.Logger
 	retries      int
 	retryDelay   time.Duration
+	dc           converter.DataConverter
 }
 
 // WithMaxEventSize bounds an event's encoded size (default 1 MiB); larger
@@ -135,6 +137,16 @@ func WithWorkers(n int) IngressOption {
 			o.workers = n
 		}
 	}
+}
+
+// WithDataConverter encodes the workflow inputs and signal payloads the
+// ingress derives from event data with dc before they are recorded. Give
+// it the encrypting converter of the namespace's workers (see
+// converter.NewEncryptingDataConverter): the ingress starts runs with the
+// event's JSON as input, and a worker that refuses clear payloads fails
+// such runs. By default the event data is recorded as is, in clear.
+func WithDataConverter(dc converter.DataConverter) IngressOption {
+	return func(o *ingressOptions) { o.dc = dc }
 }
 
 // WithIngressLogger sets the logger.
@@ -244,6 +256,13 @@ func (in *Ingress) apply(ctx context.Context, t *Trigger, ev *event.Event, raw j
 	input, err := t.input(raw, data)
 	if err != nil {
 		return out, reject(CodeBadData, "%v", err)
+	}
+	if in.opts.dc != nil {
+		// A json.RawMessage passes through the JSON layer verbatim, so
+		// only the converter's codecs (encryption) change it.
+		if input, err = in.opts.dc.ToPayload(input); err != nil {
+			return out, fmt.Errorf("events: encode the input of trigger %q: %w", t.Name, err)
+		}
 	}
 	key := EventKey(t.Name, ev.Source(), ev.ID())
 	switch t.Kind {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -57,7 +58,8 @@ func cmdCallback(ctx context.Context, args []string, stdout io.Writer) error {
 	defer closeConn()
 	switch verb {
 	case "succeed":
-		err = cl.CompleteCallbackRaw(ctx, token, []byte(*output))
+		// Through the converter: with --key-file the result is encrypted.
+		err = cl.CompleteCallback(ctx, token, json.RawMessage(*output))
 	case "fail":
 		err = cl.FailCallback(ctx, token, *errType, *message)
 	case "heartbeat":

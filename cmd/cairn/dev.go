@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/cairnhq/cairn/cloudevents"
 	"github.com/cairnhq/cairn/examples/order"
 	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/streams"
 	"github.com/cairnhq/cairn/streams/embedded"
@@ -92,6 +94,8 @@ type devConfig struct {
 	triggers string
 	// metricsAddr is --metrics: where /metrics is served (see telemetry.go).
 	metricsAddr string
+	// keyFile is --key-file: the payload encryption keys (see codec.go).
+	keyFile string
 }
 
 func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -111,6 +115,7 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	c.fs.StringVar(&cfg.httpAddr, "http", "auto", "CloudEvents HTTP endpoint `address`; auto: HOST:4280 (a free port with --port -1); off: none")
 	c.fs.StringVar(&cfg.triggers, "triggers", "", "JSON `file` of CloudEvents triggers and service bindings to load (docs/cloudevents.md)")
 	c.fs.StringVar(&cfg.metricsAddr, "metrics", "auto", "Prometheus /metrics `address`; auto: HOST:9464 (a free port with --port -1); off: none")
+	registerProcessKeyFile(c.fs, &cfg.keyFile)
 	c.fs.StringVar(&level, "log-level", "info", "log `level`: debug, info, warn or error (debug includes nats-server logs)")
 	if err := c.parse(args); err != nil {
 		return err
@@ -177,6 +182,10 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 		log.Info("the default NATS port is taken; node 1 listens on a free port", "port", cfg.port)
 		cfg.port = -1
 	}
+	dc, err := processConverter(cfg.keyFile)
+	if err != nil {
+		return err
+	}
 	// OpenTelemetry from the OTEL_* environment; flushed after everything
 	// else has stopped.
 	metricsAddr, explicitMetrics := resolveMetrics(cfg.metricsAddr, cfg.host, cfg.port < 0)
@@ -234,8 +243,8 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	var workerErr error
 	stopWorker := func() {}
 	if cfg.demo {
-		w, err := worker.New(nc, demoQueue, worker.WithNamespace(cfg.namespace), worker.WithLogger(log),
-			cloudevents.NewLifecyclePublisher(nc, cfg.namespace, log).WorkerOption())
+		w, err := worker.New(nc, demoQueue, withConverter([]worker.Option{worker.WithNamespace(cfg.namespace), worker.WithLogger(log),
+			cloudevents.NewLifecyclePublisher(nc, cfg.namespace, log).WorkerOption()}, dc, worker.WithDataConverter)...)
 		if err != nil {
 			return fmt.Errorf("demo worker: %w", err)
 		}
@@ -278,7 +287,7 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 
 	// CloudEvents in (NATS and HTTP) and the triggers file's service
 	// bindings; stopped before the worker.
-	evs, err := startEvents(ctx, nc, cfg.namespace, resolveHTTP(cfg.httpAddr, cfg.host, cfg.port < 0), cfg.triggers, log)
+	evs, err := startEvents(ctx, nc, cfg.namespace, resolveHTTP(cfg.httpAddr, cfg.host, cfg.port < 0), cfg.triggers, log, dc)
 	if err != nil {
 		return err
 	}
@@ -295,7 +304,7 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	printEventsBanner(stdout, cfg.namespace, evs)
 
 	if cfg.demoStart {
-		if err := startDemoOrder(ctx, nc, cfg.namespace, stdout); err != nil {
+		if err := startDemoOrder(ctx, nc, cfg.namespace, dc, stdout); err != nil {
 			return err
 		}
 	}
@@ -444,14 +453,15 @@ func replicasText(n int) string {
 }
 
 // startDemoOrder starts the demo order of --demo-start.
-func startDemoOrder(ctx context.Context, nc *nats.Conn, ns string, stdout io.Writer) error {
+func startDemoOrder(ctx context.Context, nc *nats.Conn, ns string, dc converter.DataConverter, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	cl, err := client.New(ctx, nc, client.WithNamespace(ns), client.WithoutProvisioning())
+	cl, err := client.New(ctx, nc, withConverter([]client.Option{client.WithNamespace(ns), client.WithoutProvisioning()},
+		dc, client.WithDataConverter)...)
 	if err != nil {
 		return err
 	}
-	run, err := cl.StartRaw(ctx, client.StartOptions{ID: demoOrderID, TaskQueue: demoQueue}, "Workflow", []byte(demoInput))
+	run, err := cl.Start(ctx, client.StartOptions{ID: demoOrderID, TaskQueue: demoQueue}, "Workflow", json.RawMessage(demoInput))
 	if err != nil {
 		return fmt.Errorf("start demo order: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/cairnhq/cairn/bindings"
 	"github.com/cairnhq/cairn/cloudevents"
 	"github.com/cairnhq/cairn/sdk/client"
+	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/streams"
 )
 
@@ -39,8 +40,10 @@ type eventsService struct {
 
 // startEvents loads the triggers file (if any) into the triggers bucket and
 // starts the ingress on NATS, the HTTP endpoint on httpAddr (empty: none)
-// and the runners of the file's service bindings.
-func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile string, log *slog.Logger) (*eventsService, error) {
+// and the runners of the file's service bindings. dc, if not nil, encodes
+// the payloads the ingress and the bindings write (see codec.go).
+func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile string, log *slog.Logger,
+	dc converter.DataConverter) (*eventsService, error) {
 	var cfg *cloudevents.Config
 	if triggersFile != "" {
 		var err error
@@ -48,7 +51,8 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 			return nil, &cliError{err: err, msg: fmt.Sprintf("--triggers: %v", err)}
 		}
 	}
-	cl, err := client.New(ctx, nc, client.WithNamespace(ns), client.WithLogger(log))
+	cl, err := client.New(ctx, nc, withConverter([]client.Option{client.WithNamespace(ns), client.WithLogger(log)},
+		dc, client.WithDataConverter)...)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +74,8 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 		log.Info("triggers loaded", "file", triggersFile, "triggers", len(cfg.Triggers), "services", len(cfg.Services))
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	in, err := cloudevents.NewIngress(runCtx, nc, cl, cloudevents.WithIngressLogger(log))
+	in, err := cloudevents.NewIngress(runCtx, nc, cl, withConverter([]cloudevents.IngressOption{cloudevents.WithIngressLogger(log)},
+		dc, cloudevents.WithDataConverter)...)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("events: %w", err)
@@ -115,6 +120,7 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 			if queue == "" {
 				queue = "default"
 			}
+			opts = withConverter(opts, dc, bindings.WithDataConverter)
 			r, err := bindings.NewServiceRunner(nc, names, queue, s.Activity, s.Subject, opts)
 			if err != nil {
 				cancel()
@@ -212,7 +218,13 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	triggers := c.fs.String("triggers", "", "JSON `file` of triggers and service bindings to load at startup")
 	level := c.fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	metrics := c.fs.String("metrics", "off", "Prometheus /metrics `address`, or off")
+	var keyFile string
+	registerProcessKeyFile(c.fs, &keyFile)
 	if err := c.parse(args); err != nil {
+		return err
+	}
+	dc, err := processConverter(keyFile)
+	if err != nil {
 		return err
 	}
 	if err := g.check(c.name); err != nil {
@@ -246,7 +258,7 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return err
 	}
-	svc, err := startEvents(ctx, nc, g.namespace, resolveHTTP(*httpAddr, "127.0.0.1", false), *triggers, log)
+	svc, err := startEvents(ctx, nc, g.namespace, resolveHTTP(*httpAddr, "127.0.0.1", false), *triggers, log, dc)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

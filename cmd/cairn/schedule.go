@@ -228,6 +228,8 @@ func schedDescribe(ctx context.Context, g globalFlags, args []string, stdout io.
 			if err != nil {
 				return err
 			}
+			s.Action.Input = g.codec.reveal(s.Action.Input, !*asJSON)
+			s.Action.Memo = g.codec.reveal(s.Action.Memo, !*asJSON)
 			return printSchedule(stdout, s, *asJSON)
 		})
 }

@@ -64,6 +64,8 @@ type globalFlags struct {
 	namespace string
 	// auth is how the command authenticates to NATS (registerAuth).
 	auth streams.Auth
+	// codec holds --key-file (registerCodec, codec.go).
+	codec *codecFlags
 }
 
 func defaultGlobals() globalFlags {
@@ -83,6 +85,7 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.server, "server", g.server, serverFlagUsage)
 	fs.StringVar(&g.namespace, "namespace", g.namespace, "cairn `namespace` (env "+envNamespace+")")
 	g.registerAuth(fs)
+	g.registerCodec(fs)
 }
 
 // registerAuth adds the NATS authentication and TLS flags. Their
@@ -149,6 +152,10 @@ func (g *globalFlags) check(cmd string) error {
 // never provisions: creating streams with default settings could fight an
 // operator's configuration, and a missing namespace is better reported.
 func (g *globalFlags) dial(ctx context.Context) (*client.Client, func(), error) {
+	dcOpt, err := g.clientOption()
+	if err != nil {
+		return nil, nil, err
+	}
 	nc, err := g.connect("cairn-cli")
 	if err != nil {
 		if errors.Is(err, nats.ErrNoServers) {
@@ -157,7 +164,7 @@ func (g *globalFlags) dial(ctx context.Context) (*client.Client, func(), error) 
 		}
 		return nil, nil, &cliError{err: err, msg: fmt.Sprintf("connect to %s: %v", g.server, errors.Unwrap(err))}
 	}
-	cl, err := client.New(ctx, nc, client.WithNamespace(g.namespace), client.WithoutProvisioning())
+	cl, err := client.New(ctx, nc, client.WithNamespace(g.namespace), client.WithoutProvisioning(), dcOpt)
 	if err != nil {
 		nc.Close()
 		switch {
@@ -310,7 +317,9 @@ func wfStart(ctx context.Context, g globalFlags, args []string, stdout, stderr i
 		return err
 	}
 	defer closeConn()
-	run, err := cl.StartRaw(opCtx, opts, *typ, raw)
+	// Start, not StartRaw: the input goes through the converter, which
+	// encrypts it under --key-file.
+	run, err := cl.Start(opCtx, opts, *typ, json.RawMessage(raw))
 	if err != nil {
 		return err
 	}
@@ -416,6 +425,7 @@ func waitResult(ctx context.Context, cl *client.Client, g *globalFlags, id, run 
 	default:
 		return g.notFound(err, id, run)
 	}
+	g.codec.noteEncrypted(stderr, result)
 	fmt.Fprintln(stdout, indentJSON(result))
 	return nil
 }
@@ -532,7 +542,7 @@ func wfSignal(ctx context.Context, g globalFlags, args []string, stdout io.Write
 			if *name == "" {
 				return usageErrorf("cairn workflow signal", "--name is required")
 			}
-			if err := cl.SignalRaw(ctx, id, run, *name, []byte(*input), ""); err != nil {
+			if err := cl.Signal(ctx, id, run, *name, json.RawMessage(*input)); err != nil {
 				return g.notFound(err, id, run)
 			}
 			fmt.Fprintf(stdout, "Sent signal %q to workflow %q.\n", *name, id)
@@ -560,8 +570,8 @@ func wfQuery(ctx context.Context, g globalFlags, args []string, stdout io.Writer
 			if *name == "" {
 				return usageErrorf("cairn workflow query", "--name is required")
 			}
-			out, err := cl.QueryRaw(ctx, id, *name, []byte(*input))
-			if err != nil {
+			var out json.RawMessage
+			if err := cl.Query(ctx, id, *name, json.RawMessage(*input), &out); err != nil {
 				return g.notFound(err, id, "")
 			}
 			fmt.Fprintln(stdout, compactJSON(out, 1<<20))
@@ -683,6 +693,7 @@ func wfDescribe(ctx context.Context, g globalFlags, args []string, stdout io.Wri
 			if err != nil {
 				return g.notFound(err, id, run)
 			}
+			g.codec.revealDescription(d, !*asJSON)
 			if *asJSON {
 				return writeJSON(stdout, d)
 			}
@@ -715,6 +726,7 @@ func wfHistory(ctx context.Context, g globalFlags, args []string, stdout io.Writ
 			if err != nil {
 				return g.notFound(err, id, run)
 			}
+			g.codec.revealEvents(events)
 			return printHistory(stdout, events)
 		})
 }

@@ -63,7 +63,9 @@ type Operations interface {
 	Reset(ctx context.Context, req ResetRequest) (*ResetResult, error)
 	// CompleteCallback delivers the outcome (or a heartbeat) of a callback;
 	// of its decisions exactly one wins (ErrCallbackNotPending for others).
-	CompleteCallback(ctx context.Context, tok *history.CallbackToken, kind string, payload []byte) error
+	// digest identifies the decision's value when payload does not (an
+	// encrypted payload differs on every call); nil means payload does.
+	CompleteCallback(ctx context.Context, tok *history.CallbackToken, kind string, payload, digest []byte) error
 	// Query asks a live worker to run a query handler; nothing is written.
 	Query(ctx context.Context, workflowID, name string, args json.RawMessage) (json.RawMessage, error)
 }

@@ -38,7 +38,7 @@ const (
 // call on a token whose wait is over (completed, failed, timed out, or its
 // run closed), is rejected with ErrCallbackNotPending and nothing is
 // delivered. Heartbeats decide nothing and skip the bucket.
-func (s *JetStream) CompleteCallback(ctx context.Context, tok *history.CallbackToken, kind string, payload []byte) error {
+func (s *JetStream) CompleteCallback(ctx context.Context, tok *history.CallbackToken, kind string, payload, digest []byte) error {
 	switch kind {
 	case CallbackSucceed, CallbackFail, CallbackHeartbeat:
 	default:
@@ -92,7 +92,7 @@ func (s *JetStream) CompleteCallback(ctx context.Context, tok *history.CallbackT
 		}
 		return s.publishCallback(ctx, tok, head.TaskQueue, kind, payload, id+"/hb/"+nuid.Next())
 	}
-	mine := newCallbackDecision(kind, payload)
+	mine := newCallbackDecision(kind, payload, digest)
 	won, err := s.decideCallback(ctx, tok, mine, closed == "")
 	if err != nil {
 		return err
@@ -118,14 +118,19 @@ func (s *JetStream) CompleteCallback(ctx context.Context, tok *history.CallbackT
 // decision that won a callback.
 type callbackDecision struct {
 	Kind string `json:"kind"`
-	// Digest is the hex SHA-256 of the payload: the same request carries
-	// the same payload.
+	// Digest is the hex SHA-256 of the payload (the same request carries
+	// the same payload), or the hex of the digest the caller gave for a
+	// payload that differs on every call (an encrypted one, see
+	// converter.PayloadDigester).
 	Digest string `json:"digest"`
 }
 
-func newCallbackDecision(kind string, payload []byte) callbackDecision {
-	sum := sha256.Sum256(payload)
-	return callbackDecision{Kind: kind, Digest: hex.EncodeToString(sum[:])}
+func newCallbackDecision(kind string, payload, digest []byte) callbackDecision {
+	if digest == nil {
+		sum := sha256.Sum256(payload)
+		digest = sum[:]
+	}
+	return callbackDecision{Kind: kind, Digest: hex.EncodeToString(digest)}
 }
 
 // decideCallback records mine as the decision of the callback of tok

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/store"
+	"github.com/cairnhq/cairn/sdk/converter"
 )
 
 // Errors of callback completion.
@@ -76,5 +78,28 @@ func (c *Client) completeCallback(ctx context.Context, token, kind string, paylo
 	if len(payload) > c.opts.maxPayload {
 		return fmt.Errorf("%w: callback payload is %d bytes, the limit is %d", ErrPayloadTooLarge, len(payload), c.opts.maxPayload)
 	}
-	return c.store.CompleteCallback(ctx, tok, kind, payload)
+	var digest []byte
+	if kind == store.CallbackSucceed {
+		digest = c.callbackDigest(tok, payload)
+	}
+	return c.store.CompleteCallback(ctx, tok, kind, payload, digest)
+}
+
+// callbackDigest identifies the value of a completion whose payload is
+// different on every call (an encrypted one), so that a repeated
+// completion with the same value is recognised as the same decision. nil
+// means the payload identifies itself; so does a payload the converter
+// cannot digest (a clear one, or one under a key it lacks), which at worst
+// makes a repeat count as another decision.
+func (c *Client) callbackDigest(tok *history.CallbackToken, payload []byte) []byte {
+	d, ok := c.opts.dc.(converter.PayloadDigester)
+	if !ok {
+		return nil
+	}
+	scope := []byte(tok.WorkflowID + "\x00" + tok.Run + "\x00" + strconv.FormatInt(tok.ID, 10))
+	digest, err := d.Digest(payload, scope)
+	if err != nil {
+		return nil
+	}
+	return digest
 }
