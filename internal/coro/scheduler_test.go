@@ -528,8 +528,10 @@ func TestDeadlockStackIsolatedPerScheduler(t *testing.T) {
 	}
 }
 
-func runawayA() { time.Sleep(300 * time.Millisecond) }
-func runawayB() { time.Sleep(300 * time.Millisecond) }
+// The runaways block far longer than the deadlock timeouts, so that a
+// loaded machine, which may run the watchdog late, still sees them stuck.
+func runawayA() { time.Sleep(2 * time.Second) }
+func runawayB() { time.Sleep(2 * time.Second) }
 
 func TestDeadlockDetectionDisabled(t *testing.T) {
 	s := NewScheduler(WithDeadlockTimeout(0))
