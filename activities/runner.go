@@ -41,8 +41,10 @@ const (
 	// not turn into one huge request.
 	maxFetchBatch = 256
 	// unsupportedDelay is how long a task of an unknown protocol version is
-	// set aside before it is offered again, hopefully to a newer worker.
-	unsupportedDelay = 30 * time.Second
+	// set aside before it is offered again, hopefully to a newer worker;
+	// after unsupportedDeliveries offers (an hour) it is a dead letter.
+	unsupportedDelay      = 30 * time.Second
+	unsupportedDeliveries = 120
 )
 
 // Runner serves one activity type on one task queue: it pulls task messages
@@ -325,7 +327,7 @@ func (r *Runner) process(ctx, hard context.Context, msg jetstream.Msg, release f
 	meta, err := msg.Metadata()
 	if err != nil {
 		r.log.Error("task message without JetStream metadata; terminating it", slog.String("subject", msg.Subject()), slog.Any("error", err))
-		_ = msg.TermWithReason("cairn: no metadata")
+		r.deadLetter(ctx, msg, "no JetStream metadata")
 		return
 	}
 	task, err := ParseTask(msg.Headers(), msg.Data())
@@ -336,6 +338,12 @@ func (r *Runner) process(ctx, hard context.Context, msg jetstream.Msg, release f
 		err = r.checkDestinations(task)
 	}
 	switch {
+	case errors.Is(err, ErrUnsupportedProtocol) && meta.NumDelivered >= unsupportedDeliveries:
+		// Offered for an hour and no worker speaks it: it never will.
+		r.log.Error("task of an unsupported protocol version that no worker took; moving it to the dead letters",
+			slog.String("subject", msg.Subject()), slog.Uint64("stream_seq", meta.Sequence.Stream), slog.Any("error", err))
+		r.deadLetter(ctx, msg, err.Error())
+		return
 	case errors.Is(err, ErrUnsupportedProtocol):
 		r.log.Warn("task of an unsupported protocol version; leaving it for another worker",
 			slog.String("subject", msg.Subject()), slog.Uint64("stream_seq", meta.Sequence.Stream), slog.Any("error", err))
@@ -343,11 +351,11 @@ func (r *Runner) process(ctx, hard context.Context, msg jetstream.Msg, release f
 		return
 	case err != nil:
 		// It can never be processed, and redelivering it forever would
-		// hide it; terminating removes it from the work queue and raises
-		// a JetStream advisory carrying the reason.
-		r.log.Error("malformed task message; terminating it",
+		// hide it: it moves to the dead letters, with the reason, off the
+		// work queue.
+		r.log.Error("malformed task message; moving it to the dead letters",
 			slog.String("subject", msg.Subject()), slog.Uint64("stream_seq", meta.Sequence.Stream), slog.Any("error", err))
-		_ = msg.TermWithReason(truncate(err.Error(), 256))
+		r.deadLetter(ctx, msg, err.Error())
 		return
 	}
 	task.Queue = r.queue
@@ -358,9 +366,10 @@ func (r *Runner) process(ctx, hard context.Context, msg jetstream.Msg, release f
 	ex.run(hard, release)
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// deadLetter moves a task that will never run to the namespace's dead
+// letters (streams.DeadLetter).
+func (r *Runner) deadLetter(ctx context.Context, msg jetstream.Msg, reason string) {
+	if err := streams.DeadLetter(ctx, r.js, r.names, "tasks", msg, reason); err != nil {
+		r.log.Warn("dead letter not stored; the task is terminated all the same", slog.Any("error", err))
 	}
-	return s[:n]
 }

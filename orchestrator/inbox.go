@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"context"
 	"log/slog"
 	"strconv"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/store"
+	"github.com/cairnhq/cairn/streams"
 )
 
 // item is an inbox message, parsed.
@@ -34,15 +36,15 @@ type item struct {
 	token, timerToken string
 }
 
-// parseItems parses a task's messages. A malformed one is terminated: it
-// would never parse. redelivered tells whether any came back.
-func parseItems(log *slog.Logger, msgs []jetstream.Msg) (items []*item, redelivered bool) {
+// parseItems parses a task's messages. A malformed one is a dead letter:
+// it would never parse. redelivered tells whether any came back.
+func (w *Worker) parseItems(ctx context.Context, log *slog.Logger, msgs []jetstream.Msg) (items []*item, redelivered bool) {
 	items = make([]*item, 0, len(msgs))
 	for _, m := range msgs {
 		it, err := parseItem(m)
 		if err != nil {
 			log.Warn("malformed inbox message dropped", "error", err)
-			_ = m.Term()
+			w.deadLetter(ctx, m, "malformed: "+err.Error())
 			continue
 		}
 		redelivered = redelivered || it.redelivered
@@ -118,22 +120,30 @@ func timerOf(it *item) (name string, ok bool) {
 // attempt's token (the engine did not hand the attempt to whoever
 // published it), a timer fire or timeout without its timer's token (the
 // engine did not schedule it). See attemptTokens.
-func (w *Worker) signedOnly(log *slog.Logger, workflowID string, items []*item) []*item {
+func (w *Worker) signedOnly(ctx context.Context, log *slog.Logger, workflowID string, items []*item) []*item {
 	out := items[:0]
 	for _, it := range items {
 		if aid, attempt, ok := attemptOf(it); ok && !w.tokens.valid(workflowID, it.run, aid, attempt, it.token) {
 			log.Warn("activity outcome without its attempt's token refused", "run", it.run, "activity_id", aid,
 				"attempt", attempt, "kind", it.kind, "token_given", it.token != "")
-			_ = it.msg.Term()
+			w.deadLetter(ctx, it.msg, "no valid attempt token")
 			continue
 		}
 		if name, ok := timerOf(it); ok && !w.tokens.validTimer(workflowID, it.run, name, it.timerToken) {
 			log.Warn("timer fire without its timer's token refused", "run", it.run, "timer", name, "kind", it.kind,
 				"token_given", it.timerToken != "")
-			_ = it.msg.Term()
+			w.deadLetter(ctx, it.msg, "no valid timer token")
 			continue
 		}
 		out = append(out, it)
 	}
 	return out
+}
+
+// deadLetter moves an inbox message the engine will never process to the
+// namespace's dead letters, with the reason (streams.DeadLetter).
+func (w *Worker) deadLetter(ctx context.Context, m jetstream.Msg, reason string) {
+	if err := streams.DeadLetter(ctx, w.js, w.names, "inbox", m, reason); err != nil {
+		w.log.Warn("dead letter not stored; the message is terminated all the same", "error", err)
+	}
 }

@@ -76,14 +76,14 @@ func (w *Worker) runRetention(ctx context.Context) (func(), error) {
 		id, err := w.names.ParseRetentionDueSubject(m.Subject())
 		if err != nil {
 			w.log.Warn("retention message on a malformed subject dropped", "subject", m.Subject(), "error", err)
-			_ = m.Term()
+			w.deadLetter(ctx, m, err.Error())
 			return
 		}
 		run := m.Headers().Get(hdrRun)
 		if !w.tokens.validRetention(id, run, m.Headers().Get(store.HeaderTimerToken)) {
 			// Not the engine's schedule: a purge is for good.
 			w.log.Warn("retention message without its token refused", "workflow_id", id, "run", run)
-			_ = m.Term()
+			w.deadLetter(ctx, m, "no valid retention token")
 			return
 		}
 		err = p.Purge(ctx, id, run)

@@ -77,8 +77,8 @@ type taskState struct {
 // for telemetry. It returns nil when no message is left.
 func (w *Worker) beginTaskState(ctx context.Context, c *cache, id string, msgs []jetstream.Msg) *taskState {
 	s := &taskState{c: c, id: id, log: w.log.With("workflow_id", id)}
-	s.items, s.redelivered = parseItems(s.log, msgs)
-	if s.items = w.signedOnly(s.log, id, s.items); len(s.items) == 0 {
+	s.items, s.redelivered = w.parseItems(ctx, s.log, msgs)
+	if s.items = w.signedOnly(ctx, s.log, id, s.items); len(s.items) == 0 {
 		return nil
 	}
 	s.ctx, s.tt = w.beginTask(ctx, s.items)

@@ -318,7 +318,7 @@ func (w *Worker) shard(ctx context.Context, ch chan jetstream.Msg, qch chan *que
 			if err != nil {
 				for _, m := range groups[s] {
 					w.log.Warn("inbox message on a malformed subject dropped", "subject", s, "error", err)
-					_ = m.Term()
+					w.deadLetter(ctx, m, err.Error())
 				}
 				continue
 			}

@@ -265,6 +265,20 @@ func (n Names) RegistryBucket() string { return "cairn-" + n.ns + "-registry" }
 // refreshed.
 func (n Names) WorkersBucket() string { return "cairn-" + n.ns + "-workers" }
 
+// DeadLetterStream holds the messages cairn took off its work queues
+// without processing them (malformed, forged, or of a protocol it does not
+// speak), each with the reason (docs/security.md).
+func (n Names) DeadLetterStream() string { return "cairn-" + n.ns + "-deadletter" }
+
+// DeadLetterSubject is the subject of the dead letters taken off one
+// stream's work queue (source: "inbox", "tasks", "schedules").
+func (n Names) DeadLetterSubject(source string) string {
+	return "cairn." + n.ns + ".deadletter." + source
+}
+
+// DeadLetterWildcard matches every dead-letter subject of the namespace.
+func (n Names) DeadLetterWildcard() string { return "cairn." + n.ns + ".deadletter.>" }
+
 // SecretsBucket is the KV bucket of the namespace's secrets: the key that
 // signs activity attempts (AttemptTokenKey). Only the engine role may read
 // it (docs/security.md).

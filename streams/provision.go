@@ -197,7 +197,8 @@ func NamespaceReplicas(ctx context.Context, js jetstream.JetStream, ns string) (
 	return s.CachedInfo().Config.Replicas, nil
 }
 
-// streamConfigs returns the wanted configuration of the three streams.
+// streamConfigs returns the wanted configuration of the namespace's
+// streams (the schedules stream aside).
 //
 // The configurations spell out what the server would otherwise default or
 // force, such as AllowRollup on schedule streams, so that the stored
@@ -240,8 +241,30 @@ func streamConfigs(n Names, o provisionOptions) []jetstream.StreamConfig {
 		}(),
 		scheduledWorkQueue(n.TasksStream(), "cairn activity tasks and retry delays of namespace "+n.Namespace(),
 			[]string{n.TaskWildcard(), n.TaskDelayWildcard()}, o),
+		{
+			Name:        n.DeadLetterStream(),
+			Description: "cairn messages taken off the work queues of namespace " + n.Namespace() + " unprocessed, with the reason",
+			Subjects:    []string{n.DeadLetterWildcard()},
+			Retention:   jetstream.LimitsPolicy,
+			Discard:     jetstream.DiscardOld,
+			MaxAge:      DeadLetterMaxAge,
+			MaxMsgs:     -1,
+			// Bounded, so that a flood of bad messages cannot fill the
+			// disk: the oldest dead letters go first.
+			MaxBytes:   DeadLetterMaxBytes,
+			MaxMsgSize: o.maxMsgSize,
+			Storage:    o.storage,
+			Replicas:   o.replicas,
+			Duplicates: o.duplicateWindow,
+		},
 	}
 }
+
+// Dead letters are kept 30 days, and at most 1 GiB of them.
+const (
+	DeadLetterMaxAge   = 30 * 24 * time.Hour
+	DeadLetterMaxBytes = 1 << 30
+)
 
 // scheduledWorkQueue is the configuration shared by the work-queue streams
 // that hold message schedules (inbox, tasks, schedules). It spells out

@@ -54,6 +54,7 @@ Commands:
   event      send a CloudEvent (cairn event send -h)
   server     serve CloudEvents (NATS and HTTP) on an existing NATS server
   callback   complete, fail or heartbeat a workflow's callback token
+  deadletter list and purge the messages cairn took off its queues unprocessed
   schedule   create, list, pause and delete cron schedules (cairn schedule -h)
   version    print the version
 
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdSchedule(ctx, rest, stdout, stderr)
 	case "callback":
 		err = cmdCallback(ctx, rest, stdout)
+	case "deadletter":
+		err = cmdDeadLetter(ctx, rest, stdout)
 	case "version":
 		err = cmdVersion(rest, stdout)
 	case "help", "-h", "-help", "--help":
