@@ -120,8 +120,17 @@ type Inbox struct {
 }
 
 // ParseInbox decodes an inbox message from its headers and body. A message
-// of an unknown kind, or whose body does not match its kind, is an error.
+// of an unknown kind, or whose body does not match its kind, is an error
+// wrapping ErrMalformedInbox.
 func ParseInbox(h nats.Header, data []byte) (*Inbox, error) {
+	in, err := parseInbox(h, data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedInbox, err)
+	}
+	return in, nil
+}
+
+func parseInbox(h nats.Header, data []byte) (*Inbox, error) {
 	it := &Inbox{Kind: h.Get(HeaderKind), Run: h.Get(HeaderRun)}
 	switch it.Kind {
 	case KindStart:
