@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/sdk/failure"
+	"github.com/cairnhq/cairn/streams"
 )
 
 // Fuzz target of the inbox decoder: whoever may publish to a namespace's
@@ -151,4 +153,95 @@ func storable(t *testing.T, b history.Batch) {
 	if json.Unmarshal(enc, &v1) != nil || json.Unmarshal(enc2, &v2) != nil || !reflect.DeepEqual(v1, v2) {
 		t.Fatalf("stored event %s does not read back the same:\n%s\n%s", b[0].Type, enc, enc2)
 	}
+}
+
+// historySeeds are history messages as Append writes them: a run's first
+// message, a later one, a reset's message of several batches.
+func historySeeds(f *testing.F) []*nats.Msg {
+	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	started := &history.Event{Seq: 1, Time: t0, Type: history.TypeWorkflowStarted, Attributes: &history.WorkflowStarted{
+		WorkflowType: "Order", WorkflowID: "order-42", Run: "01J0RUN", TaskQueue: "default", Input: json.RawMessage(`1`)}}
+	scheduled := &history.Event{Seq: 2, Time: t0, Type: history.TypeTimerStarted, Attributes: &history.TimerStarted{ID: 2}}
+	fired := &history.Event{Seq: 3, Time: t0, Type: history.TypeTimerFired, Attributes: &history.TimerFired{ID: 2}}
+	msg := func(status history.Status, last int64, data []byte, err error) *nats.Msg {
+		if err != nil {
+			f.Fatal(err)
+		}
+		m := nats.NewMsg("cairn.default.history.order-42")
+		m.Data = data
+		m.Header.Set(HeaderRun, "01J0RUN")
+		m.Header.Set(HeaderStatus, string(status))
+		m.Header.Set(HeaderLastEvent, strconv.FormatInt(last, 10))
+		m.Header.Set(HeaderType, "Order")
+		m.Header.Set(HeaderQueue, "default")
+		return m
+	}
+	first, err := history.Batch{started, scheduled}.Encode()
+	later, err2 := history.Batch{fired}.Encode()
+	reset, err3 := history.Batches{{started, scheduled}, {fired}}.Encode()
+	return []*nats.Msg{
+		msg(history.StatusRunning, 2, first, err),
+		msg(history.StatusRunning, 3, later, err2),
+		msg(history.StatusRunning, 3, reset, err3),
+	}
+}
+
+// FuzzHistoryMessage checks the store's reading of one history message:
+// its head (checkedHead) and its batches after event last
+// (checkedBatches) are either a *CorruptHistoryError, or what the engine
+// relies on: a run, a valid status, type and queue; non-empty batches of
+// events numbered on from last, a run beginning with WorkflowStarted.
+func FuzzHistoryMessage(f *testing.F) {
+	for i, m := range historySeeds(f) {
+		last := uint8(0)
+		if i == 1 {
+			last = 2
+		}
+		f.Add(wireHeader(m.Header), m.Data, last)
+	}
+	f.Fuzz(func(t *testing.T, hdr, data []byte, lastEvent uint8) {
+		h, err := nats.DecodeHeadersMsg(hdr)
+		if err != nil {
+			return
+		}
+		m := streams.StoredMsg{Subject: "cairn.default.history.order-42", Seq: 7, Header: h, Data: data}
+		corrupt := func(what string, err error) {
+			var ce *CorruptHistoryError
+			if !errors.Is(err, ErrCorruptHistory) || !errors.As(err, &ce) || ce.Seq != m.Seq || ce.WorkflowID != "order-42" {
+				t.Fatalf("%s: error %v is not a *CorruptHistoryError of the message", what, err)
+			}
+		}
+		head, err := checkedHead("order-42", m)
+		if err != nil {
+			corrupt("checkedHead", err)
+			return
+		}
+		if head.Run == "" || !head.Status.Valid() || head.WorkflowType == "" || streams.ValidateQueue(head.TaskQueue) != nil {
+			t.Fatalf("checkedHead accepted %+v", head)
+		}
+		last := int64(lastEvent)
+		bs, err := checkedBatches("order-42", head, m, last)
+		if err != nil {
+			corrupt("checkedBatches", err)
+			return
+		}
+		if len(bs) == 0 {
+			t.Fatal("checkedBatches accepted a message without batches")
+		}
+		for _, b := range bs {
+			if len(b) == 0 {
+				t.Fatal("checkedBatches accepted an empty batch")
+			}
+			for _, ev := range b {
+				if last == 0 && ev.Type != history.TypeWorkflowStarted {
+					t.Fatalf("a run begins with %s", ev.Type)
+				}
+				if ev.Seq != last+1 {
+					t.Fatalf("event %d follows event %d", ev.Seq, last)
+				}
+				last = ev.Seq
+			}
+		}
+		storable(t, bs[len(bs)-1])
+	})
 }
