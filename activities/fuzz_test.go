@@ -65,6 +65,7 @@ func utcTask(t *activities.Task) *activities.Task {
 // NewTaskMsg encodes back into a message that parses to the same task.
 func FuzzParseTask(f *testing.F) {
 	full := sampleTask()
+	full.Token = "q5Y0l2mXbUoWJQ3y7cN8aK1tFvHzRgLsEiPdB4xC6nM"
 	seedMsg(f, activities.NewTaskMsg("cairn.default.task.orders.ChargeCard", full))
 	bare := sampleTask()
 	bare.StartToClose, bare.ScheduleToStart, bare.HeartbeatTimeout = 0, 0, 0
@@ -107,7 +108,8 @@ func FuzzParseTask(f *testing.F) {
 func FuzzParseResult(f *testing.F) {
 	for _, r := range []*activities.Result{
 		{Run: "01J0RUN", ActivityID: "3", Attempt: 2, Deliveries: 1, Output: []byte(`{"id":"rcpt"}`),
-			TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Duration: 1500 * time.Millisecond},
+			TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Duration: 1500 * time.Millisecond,
+			Token: "q5Y0l2mXbUoWJQ3y7cN8aK1tFvHzRgLsEiPdB4xC6nM"},
 		{Run: "r1", ActivityID: "3", Attempt: 1, Deliveries: 2, Failure: &history.Failure{Type: "CardDeclined", Message: "no",
 			NonRetryable: true, Details: json.RawMessage(`{"code":51}`), Cause: &history.Failure{Type: history.FailureGeneric, Message: "502"}}},
 		{Run: "r", ActivityID: "1", Attempt: 1, AttemptTimer: "cairn.default.timer.k.r.h1.1"},
