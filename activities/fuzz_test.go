@@ -54,9 +54,6 @@ func seedMsg(f *testing.F, m *nats.Msg) { f.Add(wireHeader(m.Header), m.Data) }
 func utcTask(t *activities.Task) *activities.Task {
 	c := *t
 	c.Scheduled, c.Deadline = c.Scheduled.UTC(), c.Deadline.UTC()
-	if t.Deadline.IsZero() {
-		c.Deadline = time.Time{}
-	}
 	return &c
 }
 
