@@ -91,6 +91,12 @@ func (p *headerParser) time(key string, required bool) time.Time {
 		p.fail(key, "%q is not an RFC 3339 timestamp", v)
 		return time.Time{}
 	}
+	// Messages carry times in UTC; an offset that moves the instant out of
+	// years 0000-9999 there would be re-sent in a form no parser reads.
+	if y := ts.UTC().Year(); y < 0 || y > 9999 {
+		p.fail(key, "%q is outside years 0000-9999 in UTC", v)
+		return time.Time{}
+	}
 	return ts
 }
 

@@ -54,6 +54,11 @@ func ParseExport(data []byte) ([]Batch, error) {
 		if err := json.Unmarshal(data, &batches); err != nil {
 			return nil, fmt.Errorf("history: parse export: %w", err)
 		}
+		for _, b := range batches {
+			if err := b.check(); err != nil {
+				return nil, err
+			}
+		}
 		return batches, nil
 	}
 	var batches []Batch

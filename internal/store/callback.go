@@ -224,11 +224,12 @@ func parseCallback(h nats.Header, data []byte) (*history.Event, error) {
 	nonce := h.Get(HeaderCallbackNonce)
 	switch h.Get(HeaderStatus) {
 	case CallbackSucceed:
-		if len(data) == 0 {
-			data = []byte("null")
+		result, err := jsonBody("callback result", data, json.RawMessage("null"))
+		if err != nil {
+			return nil, err
 		}
 		return &history.Event{Type: history.TypeCallbackCompleted, Attributes: &history.CallbackCompleted{
-			ID: id, Result: json.RawMessage(data), Nonce: nonce}}, nil
+			ID: id, Result: result, Nonce: nonce}}, nil
 	case CallbackFail:
 		var f history.Failure
 		if err := json.Unmarshal(data, &f); err != nil {

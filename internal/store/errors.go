@@ -43,6 +43,9 @@ var (
 	// the engine writes. Loads fail with a *CorruptHistoryError wrapping
 	// it, and the engine parks the instance: nothing is taken from it.
 	ErrCorruptHistory = errors.New("corrupt history")
+	// ErrMalformedInbox: an inbox message that can never be processed (an
+	// unknown kind, or a body or header that does not fit its kind).
+	ErrMalformedInbox = errors.New("malformed inbox message")
 )
 
 // CorruptHistoryError is a history message that is not one the engine

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -120,8 +121,17 @@ type Inbox struct {
 }
 
 // ParseInbox decodes an inbox message from its headers and body. A message
-// of an unknown kind, or whose body does not match its kind, is an error.
+// of an unknown kind, or whose body does not match its kind, is an error
+// wrapping ErrMalformedInbox.
 func ParseInbox(h nats.Header, data []byte) (*Inbox, error) {
+	in, err := parseInbox(h, data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedInbox, err)
+	}
+	return in, nil
+}
+
+func parseInbox(h nats.Header, data []byte) (*Inbox, error) {
 	it := &Inbox{Kind: h.Get(HeaderKind), Run: h.Get(HeaderRun)}
 	switch it.Kind {
 	case KindStart:
@@ -144,8 +154,14 @@ func ParseInbox(h nats.Header, data []byte) (*Inbox, error) {
 			return nil, fmt.Errorf("activity id %q: %w", r.ActivityID, err)
 		}
 		if r.Failure == nil {
+			// ParseResult accepts a blank body as no value; history stores
+			// it as null.
+			output := json.RawMessage(r.Output)
+			if len(bytes.TrimSpace(output)) == 0 {
+				output = nil
+			}
 			it.Event = &history.Event{Type: history.TypeActivityCompleted, Attributes: &history.ActivityCompleted{
-				ID: id, Attempt: r.Attempt, Deliveries: r.Deliveries, Result: json.RawMessage(r.Output), Duration: history.Duration(r.Duration)}}
+				ID: id, Attempt: r.Attempt, Deliveries: r.Deliveries, Result: output, Duration: history.Duration(r.Duration)}}
 		} else {
 			it.Event = &history.Event{Type: history.TypeActivityFailed, Attributes: &history.ActivityFailed{
 				ID: id, Attempt: r.Attempt, Deliveries: r.Deliveries, Failure: r.Failure, Duration: history.Duration(r.Duration)}}
@@ -173,9 +189,9 @@ func ParseInbox(h nats.Header, data []byte) (*Inbox, error) {
 	case KindCancel:
 		it.Event = &history.Event{Type: history.TypeWorkflowCancelRequested, Attributes: &history.WorkflowCancelRequested{Reason: h.Get(HeaderReason)}}
 	case KindSignal:
-		payload := data
-		if len(payload) == 0 {
-			payload = []byte("null")
+		payload, err := jsonBody("signal payload", data, json.RawMessage("null"))
+		if err != nil {
+			return nil, err
 		}
 		it.Event = &history.Event{Type: history.TypeSignalReceived, Attributes: &history.SignalReceived{
 			Name: h.Get(HeaderSignal), ID: h.Get(HeaderSignalID), Payload: json.RawMessage(payload)}}
@@ -189,8 +205,12 @@ func ParseInbox(h nats.Header, data []byte) (*Inbox, error) {
 		cid := i64(h.Get(HeaderChildID))
 		crun := h.Get(HeaderChildRun)
 		if h.Get(HeaderStatus) == string(history.StatusCompleted) {
+			result, err := jsonBody("child result", data, nil)
+			if err != nil {
+				return nil, err
+			}
 			it.Event = &history.Event{Type: history.TypeChildWorkflowCompleted, Attributes: &history.ChildWorkflowCompleted{
-				ID: cid, Run: crun, Result: json.RawMessage(data)}}
+				ID: cid, Run: crun, Result: result}}
 		} else {
 			var f history.Failure
 			if err := json.Unmarshal(data, &f); err != nil {
@@ -213,4 +233,17 @@ func ParseInbox(h nats.Header, data []byte) (*Inbox, error) {
 		return nil, fmt.Errorf("unknown inbox message kind %q", it.Kind)
 	}
 	return it, nil
+}
+
+// jsonBody is the body of a message that history records as raw JSON:
+// ifEmpty when it is empty (or blank), else it must be one JSON value, or
+// no commit of the event could ever encode the history batch.
+func jsonBody(what string, data, ifEmpty json.RawMessage) (json.RawMessage, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return ifEmpty, nil
+	}
+	if !json.Valid(data) {
+		return nil, fmt.Errorf("%s is not valid JSON", what)
+	}
+	return data, nil
 }
