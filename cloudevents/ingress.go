@@ -29,6 +29,7 @@ const (
 	CodeUnknownWorkflow = "unknown-workflow-type" // no worker ever registered the workflow type
 	CodeNotRunning      = "not-running"           // a signal's workflow is not running
 	CodeInternal        = "internal"              // the engine failed repeatedly; the event was not processed
+	CodeBatchTooLarge   = "batch-too-large"       // an HTTP batch holds more events than the limit
 )
 
 // Headers of a rejected copy.
@@ -42,7 +43,10 @@ const (
 const (
 	DefaultMaxEventSize = 1 << 20
 	DefaultQueueGroup   = "cairn-events"
-	defaultWorkers      = 8
+	// DefaultMaxBatchEvents bounds the events of one HTTP batch, and so
+	// the work and the rejected copies one request can cause.
+	DefaultMaxBatchEvents = 100
+	defaultWorkers        = 8
 )
 
 // Rejection is why an event was not accepted. It is permanent: delivering
@@ -113,6 +117,33 @@ type ingressOptions struct {
 	retries      int
 	retryDelay   time.Duration
 	dc           converter.DataConverter
+	// maxBatchEvents bounds an HTTP batch.
+	maxBatchEvents int
+	// err is the first invalid option; NewIngress returns it.
+	err error
+}
+
+// ErrInvalidOption is wrapped by the error NewIngress returns for an
+// option given an invalid value.
+var ErrInvalidOption = errors.New("cloudevents: invalid option")
+
+// WithMaxBatchEvents bounds the number of events in one HTTP batch
+// (default DefaultMaxBatchEvents); a larger batch is rejected whole with
+// CodeBatchTooLarge. n must be at least 1.
+func WithMaxBatchEvents(n int) IngressOption {
+	return func(o *ingressOptions) {
+		if n < 1 {
+			o.fail(fmt.Errorf("%w: max batch events %d, want at least 1", ErrInvalidOption, n))
+			return
+		}
+		o.maxBatchEvents = n
+	}
+}
+
+func (o *ingressOptions) fail(err error) {
+	if o.err == nil {
+		o.err = err
+	}
 }
 
 // WithMaxEventSize bounds an event's encoded size (default 1 MiB); larger
@@ -157,9 +188,12 @@ func WithIngressLogger(l *slog.Logger) IngressOption { return func(o *ingressOpt
 // namespace the events are for.
 func NewIngress(ctx context.Context, nc *nats.Conn, cl *client.Client, opts ...IngressOption) (*Ingress, error) {
 	o := ingressOptions{maxEventSize: DefaultMaxEventSize, queueGroup: DefaultQueueGroup, workers: defaultWorkers,
-		retries: 5, retryDelay: 200 * time.Millisecond}
+		retries: 5, retryDelay: 200 * time.Millisecond, maxBatchEvents: DefaultMaxBatchEvents}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.err != nil {
+		return nil, o.err
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
