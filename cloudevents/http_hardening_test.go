@@ -215,8 +215,15 @@ func TestBatchLimitAndMalformedBatchRejectedWhole(t *testing.T) {
 
 func TestInvalidIngressOptionsFail(t *testing.T) {
 	h := newHarness(t)
-	_, err := cloudevents.NewIngress(t.Context(), h.env.Conn(), h.cl, cloudevents.WithMaxBatchEvents(0))
-	if !errors.Is(err, cloudevents.ErrInvalidOption) {
-		t.Fatalf("err = %v", err)
+	for name, opt := range map[string]cloudevents.IngressOption{
+		"batch of 0":                   cloudevents.WithMaxBatchEvents(0),
+		"no pending messages":          cloudevents.WithPendingLimits(0, 1<<20),
+		"negative pending bytes":       cloudevents.WithPendingLimits(10, -1),
+		"pending below one event size": cloudevents.WithPendingLimits(10, 1<<10),
+	} {
+		_, err := cloudevents.NewIngress(t.Context(), h.env.Conn(), h.cl, opt)
+		if !errors.Is(err, cloudevents.ErrInvalidOption) {
+			t.Errorf("%s: err = %v, want ErrInvalidOption", name, err)
+		}
 	}
 }

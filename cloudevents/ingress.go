@@ -8,10 +8,12 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cairnhq/cairn/sdk/client"
@@ -100,6 +102,8 @@ type Ingress struct {
 	// ready is closed once Serve's subscription is in place on the server.
 	ready     chan struct{}
 	readyOnce sync.Once
+	// dropped counts events the NATS client dropped (slow consumer).
+	dropped atomic.Int64
 }
 
 // Ready is closed once Serve listens (its subscription reached the
@@ -119,6 +123,9 @@ type ingressOptions struct {
 	dc           converter.DataConverter
 	// maxBatchEvents bounds an HTTP batch.
 	maxBatchEvents int
+	pendingMsgs    int
+	pendingBytes   int
+	meterProvider  metric.MeterProvider
 	// err is the first invalid option; NewIngress returns it.
 	err error
 }
@@ -188,9 +195,13 @@ func WithIngressLogger(l *slog.Logger) IngressOption { return func(o *ingressOpt
 // namespace the events are for.
 func NewIngress(ctx context.Context, nc *nats.Conn, cl *client.Client, opts ...IngressOption) (*Ingress, error) {
 	o := ingressOptions{maxEventSize: DefaultMaxEventSize, queueGroup: DefaultQueueGroup, workers: defaultWorkers,
-		retries: 5, retryDelay: 200 * time.Millisecond, maxBatchEvents: DefaultMaxBatchEvents}
+		retries: 5, retryDelay: 200 * time.Millisecond, maxBatchEvents: DefaultMaxBatchEvents,
+		pendingMsgs: DefaultPendingMsgs, pendingBytes: DefaultPendingBytes}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.err == nil && o.pendingBytes < o.maxEventSize {
+		o.fail(fmt.Errorf("%w: pending limit %d bytes is less than the event size limit %d", ErrInvalidOption, o.pendingBytes, o.maxEventSize))
 	}
 	if o.err != nil {
 		return nil, o.err
@@ -208,6 +219,9 @@ func NewIngress(ctx context.Context, nc *nats.Conn, cl *client.Client, opts ...I
 	}
 	in := &Ingress{nc: nc, cl: cl, ns: cl.Namespace(), store: store, snap: newSnapshot(), opts: o,
 		log: o.logger.With("component", "events"), ready: make(chan struct{})}
+	if err := in.registerMetrics(); err != nil {
+		return nil, err
+	}
 	if err := store.watch(ctx, in.snap, in.log.Warn); err != nil {
 		return nil, err
 	}
@@ -387,7 +401,7 @@ func (in *Ingress) Serve(ctx context.Context) error {
 	queues := make([]chan *nats.Msg, n)
 	var wg sync.WaitGroup
 	for i := range queues {
-		queues[i] = make(chan *nats.Msg, 256)
+		queues[i] = make(chan *nats.Msg, workerQueue)
 		wg.Add(1)
 		go func(q chan *nats.Msg) {
 			defer wg.Done()
@@ -411,14 +425,34 @@ func (in *Ingress) Serve(ctx context.Context) error {
 		}
 		return fmt.Errorf("events: subscribe: %w", err)
 	}
-	// A slow ingress must hold events rather than drop them.
-	_ = sub.SetPendingLimits(1<<20, 1<<30)
+	// A full worker queue blocks this callback, so events wait in the
+	// client's pending buffer; bounded, so that a flood costs dropped
+	// events (counted, logged) rather than unbounded memory. See limits.go.
+	if err := sub.SetPendingLimits(in.opts.pendingMsgs, in.opts.pendingBytes); err != nil {
+		_ = sub.Unsubscribe()
+		for _, q := range queues {
+			close(q)
+		}
+		return fmt.Errorf("events: pending limits: %w", err)
+	}
 	// Wait for the server to have the subscription; if it cannot be
 	// reached now, the client re-sends it on reconnect anyway.
 	_ = in.nc.FlushTimeout(10 * time.Second)
 	in.readyOnce.Do(func() { close(in.ready) })
-	in.log.Info("listening for CloudEvents", "subject", EventsSubject(in.ns, ">"), "queue_group", in.opts.queueGroup)
-	<-ctx.Done()
+	in.log.Info("listening for CloudEvents", "subject", EventsSubject(in.ns, ">"), "queue_group", in.opts.queueGroup,
+		"pending_limit_msgs", in.opts.pendingMsgs, "pending_limit_bytes", in.opts.pendingBytes)
+	dc := &dropCounter{total: &in.dropped}
+	tick := time.NewTicker(droppedCheck)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-tick.C:
+			in.checkDropped(sub, dc)
+		}
+	}
+	tick.Stop()
+	in.checkDropped(sub, dc)
 	// Process what was received before stopping.
 	_ = sub.Drain()
 	for deadline := time.Now().Add(30 * time.Second); sub.IsValid() && time.Now().Before(deadline); {
