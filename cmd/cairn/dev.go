@@ -53,7 +53,8 @@ const devUsage = `Usage:
   cairn dev [--data DIR] [--host HOST] [--port PORT] [--namespace NS] [--sync-always]
             [--cluster 1|3|5] [--replicas N]
             [--no-demo | --demo-start] [--log-level LEVEL] [--http ADDR|auto|off] [--triggers FILE]
-            [--metrics ADDR|auto|off] [--http-token-file FILE] [--http-tls-cert FILE --http-tls-key FILE]
+            [--metrics ADDR|auto|off] [--key-file FILE]
+            [--http-token-file FILE] [--http-tls-cert FILE --http-tls-key FILE]
 
 Runs a development engine in one process: an embedded nats-server with
 JetStream file storage under DIR, the namespace's streams and buckets, and a

@@ -182,7 +182,7 @@ func resolveHTTP(flagValue, host string, anyPort bool) string {
 
 const serverUsage = `Usage:
   cairn server [--nats URL[,URL...]] [--namespace NS] [--replicas N] [--http ADDR] [--triggers FILE]
-               [--log-level LEVEL] [--metrics ADDR]
+               [--log-level LEVEL] [--metrics ADDR] [--key-file FILE]
                [--http-token-file FILE] [--http-tls-cert FILE --http-tls-key FILE]
 
 Serves CloudEvents for a cairn namespace on an existing NATS server or
