@@ -159,10 +159,19 @@ func (in *Ingress) serveBatch(ctx context.Context, w http.ResponseWriter, r *htt
 		return
 	}
 	items := make([]BatchItem, len(events))
-	rejected, failed := 0, 0
+	rejected, failed, firstFailed := 0, 0, 0
 	for i := range events {
 		ev := &events[i]
 		items[i] = BatchItem{Index: i, ID: ev.ID(), Source: ev.Source()}
+		if failed > 0 {
+			// The engine failed after its retries: the next events would
+			// each wait as long, past the server's write timeout. The
+			// client sends the batch again.
+			items[i].Error = &Problem{Type: "about:blank", Title: "not processed", Code: CodeInternal,
+				Detail: fmt.Sprintf("not attempted: the engine failed on event %d", firstFailed)}
+			failed++
+			continue
+		}
 		acc, err := in.Process(ctx, ev)
 		var rej *Rejection
 		switch {
@@ -174,7 +183,7 @@ func (in *Ingress) serveBatch(ctx context.Context, w http.ResponseWriter, r *htt
 			rejected++
 		default:
 			items[i].Error = &Problem{Type: "about:blank", Title: "engine unavailable", Detail: err.Error(), Code: CodeInternal}
-			failed++
+			failed, firstFailed = failed+1, i
 		}
 	}
 	switch {
