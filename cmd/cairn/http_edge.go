@@ -58,11 +58,18 @@ type edgeServer struct {
 }
 
 // serve listens on addr and serves h behind the bearer tokens, with
-// panic recovery, cairn's timeouts and TLS if configured. name is how logs
+// panic recovery, a bound on requests in flight, cairn's timeouts and TLS
+// if configured. name is how logs
 // call the endpoint. An open endpoint on an address other machines can
 // reach is logged as a warning: anyone there may start workflows.
 func (e httpEdge) serve(name, addr string, h http.Handler, log *slog.Logger) (*edgeServer, error) {
-	srv, err := httpedge.NewServer(httpedge.Recover(log, httpedge.RequireBearer(e.tokens, h)), e.opts...)
+	// Authentication first, so that unauthenticated requests take no
+	// in-flight slot.
+	limited, err := httpedge.LimitInFlight(httpedge.DefaultMaxInFlight, h)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := httpedge.NewServer(httpedge.Recover(log, httpedge.RequireBearer(e.tokens, limited)), e.opts...)
 	if err != nil {
 		return nil, err
 	}
