@@ -75,7 +75,8 @@ type dropCounter struct {
 	last  int
 }
 
-// check records new drops and logs them once per check.
+// checkDropped records the drops since the last check and logs them in
+// one line, so a flood costs a log line a second, not one per event.
 func (in *Ingress) checkDropped(sub *nats.Subscription, dc *dropCounter) {
 	n, err := sub.Dropped()
 	if err != nil || n <= dc.last {

@@ -28,8 +28,8 @@ type devTelemetry struct {
 
 // startTelemetry configures OpenTelemetry from the environment, installs it
 // as the global providers (the demo worker and client use those), and
-// serves /metrics on addr ("" for none), protected as edge says. It returns a logger that adds trace
-// and span ids to records logged with a context.
+// serves /metrics on addr ("" for none), protected as edge says. It returns
+// a logger that adds trace and span ids to records logged with a context.
 func startTelemetry(ctx context.Context, addr string, explicit bool, edge httpEdge, log *slog.Logger) (*devTelemetry, error) {
 	p, err := otelsetup.Setup(ctx, otelsetup.SetupOptions{Prometheus: addr != "", Global: true, Logger: log})
 	if err != nil {
