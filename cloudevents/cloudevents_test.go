@@ -305,15 +305,29 @@ func TestHTTPModesStartWorkflows(t *testing.T) {
 				t.Fatalf("result %+v", got)
 			}
 		}
-		// A batch with a bad event: 400, the good one still processed.
+		// A batch with a malformed event is rejected whole: 400 naming
+		// the bad event, and the good one is not processed.
 		req, _ = http.NewRequest(http.MethodPost, url, strings.NewReader(
 			`[{"specversion":"1.0","id":"b-3","source":"urn:web","type":"com.example.order.created","data":{"id":"b3"}},{"specversion":"1.0","id":"b-4"}]`))
 		req.Header.Set("Content-Type", event.ApplicationCloudEventsBatchJSON)
 		code, body = h.post(t, req)
 		var p cloudevents.Problem
+		if code != http.StatusBadRequest || json.Unmarshal(body, &p) != nil || p.Code != cloudevents.CodeInvalid ||
+			len(p.Events) != 1 || p.Events[0].Index != 1 || p.Events[0].Error == nil {
+			t.Fatalf("%d %s", code, body)
+		}
+		// A batch whose events are valid but one matches no trigger: 400
+		// with the answer per event, the accepted one processed.
+		req, _ = http.NewRequest(http.MethodPost, url, strings.NewReader(
+			`[{"specversion":"1.0","id":"b-5","source":"urn:web","type":"com.example.order.created","data":{"id":"b5"}},{"specversion":"1.0","id":"b-6","source":"urn:web","type":"com.example.unknown"}]`))
+		req.Header.Set("Content-Type", event.ApplicationCloudEventsBatchJSON)
+		code, body = h.post(t, req)
+		p = cloudevents.Problem{}
 		if code != http.StatusBadRequest || json.Unmarshal(body, &p) != nil || len(p.Events) != 2 || p.Events[0].Error != nil || p.Events[1].Error == nil {
 			t.Fatalf("%d %s", code, body)
 		}
+		var got Order
+		h.result(t, cloudevents.DerivedWorkflowID("orders", "urn:web", "b-5"), &got)
 	})
 	t.Run("rejected", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"hello":"world"}`))

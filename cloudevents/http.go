@@ -15,6 +15,8 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cairnhq/cairn/internal/httpedge"
 )
 
 // EventsPath is the path of the HTTP endpoint.
@@ -55,7 +57,9 @@ func problemOf(rej *Rejection, status int) *Problem {
 // content mode, or a batch (application/cloudevents-batch+json). An accepted
 // event is answered 202 with the Accepted JSON (a batch: {"events": [...]});
 // a rejected one 400 with application/problem+json, and copied to the
-// rejected subject. An engine failure is 503; the caller should retry.
+// rejected subject. An engine failure is 503; the caller should retry. A
+// panic while serving is answered 500. The handler does not authenticate:
+// wrap it (internal/httpedge.RequireBearer does in cairn's servers).
 func (in *Ingress) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+EventsPath, in.serveEvents)
@@ -64,7 +68,9 @@ func (in *Ingress) Handler() http.Handler {
 		writeProblem(w, &Problem{Type: "about:blank", Title: "method not allowed", Status: http.StatusMethodNotAllowed,
 			Detail: "POST CloudEvents to " + EventsPath, Code: "method-not-allowed"})
 	})
-	return mux
+	// The panic of a decoder or of a trigger's template must cost the
+	// client a 500, not a closed connection.
+	return httpedge.Recover(in.log, mux)
 }
 
 func writeProblem(w http.ResponseWriter, p *Problem) {
@@ -95,6 +101,11 @@ func (in *Ingress) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(body) > in.opts.maxEventSize {
 		rej := reject(CodeTooLarge, "the request body is more than %d bytes, the limit", in.opts.maxEventSize)
+		in.publishRejected("", httpToNATSHeader(r.Header), body, rej)
+		writeProblem(w, problemOf(rej, http.StatusBadRequest))
+		return
+	}
+	if rej := checkHTTPHeaders(r.Header); rej != nil {
 		in.publishRejected("", httpToNATSHeader(r.Header), body, rej)
 		writeProblem(w, problemOf(rej, http.StatusBadRequest))
 		return
@@ -131,47 +142,48 @@ func (in *Ingress) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveBatch processes every event of a batch. The answer is 202 if all were
-// accepted, else 400 with the answer per event; accepted events stay
-// processed, and sending the batch again is safe (duplicates are
-// recognized).
+// serveBatch processes every event of a batch. A batch that is not a JSON
+// array of valid CloudEvents, or holds more than the batch limit, is
+// rejected whole: nothing of it is processed and one copy, of the request,
+// goes to the rejected subject, so a hostile batch costs one message
+// whatever it holds. Otherwise the answer is 202 if all were accepted, else
+// 400 with the answer per event; accepted events stay processed, and
+// sending the batch again is safe (duplicates are recognized).
 func (in *Ingress) serveBatch(ctx context.Context, w http.ResponseWriter, r *http.Request, body []byte) {
-	var raws []json.RawMessage
-	if err := json.Unmarshal(body, &raws); err != nil {
-		rej := reject(CodeInvalid, "a batch must be a JSON array of CloudEvents: %v", err)
+	events, rej, invalid := in.decodeBatch(body)
+	if rej != nil {
 		in.publishRejected("", httpToNATSHeader(r.Header), body, rej)
-		writeProblem(w, problemOf(rej, http.StatusBadRequest))
+		p := problemOf(rej, http.StatusBadRequest)
+		p.Events = invalid
+		writeProblem(w, p)
 		return
 	}
-	items := make([]BatchItem, len(raws))
-	rejected, failed := 0, 0
-	for i, raw := range raws {
-		items[i].Index = i
-		ev := event.New()
-		err := json.Unmarshal(raw, &ev)
-		if err == nil {
-			err = ev.Validate()
-		}
-		if err != nil {
-			rej := reject(CodeInvalid, "batch event %d is not a valid CloudEvent: %v", i, err)
-			in.publishRejected("", nats.Header{"Content-Type": []string{event.ApplicationCloudEventsJSON}}, raw, rej)
-			items[i].Error = problemOf(rej, 0)
-			rejected++
+	items := make([]BatchItem, len(events))
+	rejected, failed, firstFailed := 0, 0, 0
+	for i := range events {
+		ev := &events[i]
+		items[i] = BatchItem{Index: i, ID: ev.ID(), Source: ev.Source()}
+		if failed > 0 {
+			// The engine failed after its retries: the next events would
+			// each wait as long, past the server's write timeout. The
+			// client sends the batch again.
+			items[i].Error = &Problem{Type: "about:blank", Title: "not processed", Code: CodeInternal,
+				Detail: fmt.Sprintf("not attempted: the engine failed on event %d", firstFailed)}
+			failed++
 			continue
 		}
-		items[i].ID, items[i].Source = ev.ID(), ev.Source()
-		acc, err := in.Process(ctx, &ev)
+		acc, err := in.Process(ctx, ev)
 		var rej *Rejection
 		switch {
 		case err == nil:
 			items[i].Outcomes = acc.Outcomes
 		case errors.As(err, &rej):
-			in.publishRejectedEvent(ctx, &ev, rej)
+			in.publishRejectedEvent(ctx, ev, rej)
 			items[i].Error = problemOf(rej, 0)
 			rejected++
 		default:
 			items[i].Error = &Problem{Type: "about:blank", Title: "engine unavailable", Detail: err.Error(), Code: CodeInternal}
-			failed++
+			failed, firstFailed = failed+1, i
 		}
 	}
 	switch {
@@ -184,6 +196,45 @@ func (in *Ingress) serveBatch(ctx context.Context, w http.ResponseWriter, r *htt
 		writeProblem(w, &Problem{Type: "https://cairn.dev/problems/events/batch", Title: "events rejected", Status: http.StatusBadRequest,
 			Detail: fmt.Sprintf("%d of %d events were rejected", rejected, len(items)), Code: "batch-rejected", Events: items})
 	}
+}
+
+// maxInvalidListed bounds the per-event errors of a rejected batch's
+// answer: enough to fix a client, not a way to make the answer large.
+const maxInvalidListed = 10
+
+// decodeBatch decodes and validates every event of a batch before any is
+// processed. It returns the events, or the rejection of the whole batch and
+// the first invalid events.
+func (in *Ingress) decodeBatch(body []byte) ([]event.Event, *Rejection, []BatchItem) {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, reject(CodeInvalid, "a batch must be a JSON array of CloudEvents: %v", err), nil
+	}
+	if len(raws) > in.opts.maxBatchEvents {
+		return nil, reject(CodeBatchTooLarge, "the batch holds %d events, the limit is %d; nothing was processed",
+			len(raws), in.opts.maxBatchEvents), nil
+	}
+	events := make([]event.Event, len(raws))
+	var invalid []BatchItem
+	bad := 0
+	for i, raw := range raws {
+		events[i] = event.New()
+		err := json.Unmarshal(raw, &events[i])
+		if err == nil {
+			err = events[i].Validate()
+		}
+		if err != nil {
+			bad++
+			if len(invalid) < maxInvalidListed {
+				invalid = append(invalid, BatchItem{Index: i, Error: problemOf(reject(CodeInvalid, "%v", err), 0)})
+			}
+		}
+	}
+	if bad > 0 {
+		return nil, reject(CodeInvalid, "%d of %d batch events are not valid CloudEvents (the first: event %d: %s); nothing was processed",
+			bad, len(raws), invalid[0].Index, invalid[0].Error.Detail), invalid
+	}
+	return events, nil, nil
 }
 
 // publishRejectedEvent copies a decoded but rejected event, in structured

@@ -8,10 +8,12 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cairnhq/cairn/sdk/client"
@@ -29,6 +31,7 @@ const (
 	CodeUnknownWorkflow = "unknown-workflow-type" // no worker ever registered the workflow type
 	CodeNotRunning      = "not-running"           // a signal's workflow is not running
 	CodeInternal        = "internal"              // the engine failed repeatedly; the event was not processed
+	CodeBatchTooLarge   = "batch-too-large"       // an HTTP batch holds more events than the limit
 )
 
 // Headers of a rejected copy.
@@ -42,7 +45,10 @@ const (
 const (
 	DefaultMaxEventSize = 1 << 20
 	DefaultQueueGroup   = "cairn-events"
-	defaultWorkers      = 8
+	// DefaultMaxBatchEvents bounds the events of one HTTP batch, and so
+	// the work and the rejected copies one request can cause.
+	DefaultMaxBatchEvents = 100
+	defaultWorkers        = 8
 )
 
 // Rejection is why an event was not accepted. It is permanent: delivering
@@ -96,6 +102,8 @@ type Ingress struct {
 	// ready is closed once Serve's subscription is in place on the server.
 	ready     chan struct{}
 	readyOnce sync.Once
+	// dropped counts events the NATS client dropped (slow consumer).
+	dropped atomic.Int64
 }
 
 // Ready is closed once Serve listens (its subscription reached the
@@ -113,6 +121,36 @@ type ingressOptions struct {
 	retries      int
 	retryDelay   time.Duration
 	dc           converter.DataConverter
+	// maxBatchEvents bounds an HTTP batch.
+	maxBatchEvents int
+	pendingMsgs    int
+	pendingBytes   int
+	meterProvider  metric.MeterProvider
+	// err is the first invalid option; NewIngress returns it.
+	err error
+}
+
+// ErrInvalidOption is wrapped by the error NewIngress returns for an
+// option given an invalid value.
+var ErrInvalidOption = errors.New("cloudevents: invalid option")
+
+// WithMaxBatchEvents bounds the number of events in one HTTP batch
+// (default DefaultMaxBatchEvents); a larger batch is rejected whole with
+// CodeBatchTooLarge. n must be at least 1.
+func WithMaxBatchEvents(n int) IngressOption {
+	return func(o *ingressOptions) {
+		if n < 1 {
+			o.fail(fmt.Errorf("%w: max batch events %d, want at least 1", ErrInvalidOption, n))
+			return
+		}
+		o.maxBatchEvents = n
+	}
+}
+
+func (o *ingressOptions) fail(err error) {
+	if o.err == nil {
+		o.err = err
+	}
 }
 
 // WithMaxEventSize bounds an event's encoded size (default 1 MiB); larger
@@ -157,9 +195,16 @@ func WithIngressLogger(l *slog.Logger) IngressOption { return func(o *ingressOpt
 // namespace the events are for.
 func NewIngress(ctx context.Context, nc *nats.Conn, cl *client.Client, opts ...IngressOption) (*Ingress, error) {
 	o := ingressOptions{maxEventSize: DefaultMaxEventSize, queueGroup: DefaultQueueGroup, workers: defaultWorkers,
-		retries: 5, retryDelay: 200 * time.Millisecond}
+		retries: 5, retryDelay: 200 * time.Millisecond, maxBatchEvents: DefaultMaxBatchEvents,
+		pendingMsgs: DefaultPendingMsgs, pendingBytes: DefaultPendingBytes}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.err == nil && o.pendingBytes < o.maxEventSize {
+		o.fail(fmt.Errorf("%w: pending limit %d bytes is less than the event size limit %d", ErrInvalidOption, o.pendingBytes, o.maxEventSize))
+	}
+	if o.err != nil {
+		return nil, o.err
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
@@ -174,6 +219,9 @@ func NewIngress(ctx context.Context, nc *nats.Conn, cl *client.Client, opts ...I
 	}
 	in := &Ingress{nc: nc, cl: cl, ns: cl.Namespace(), store: store, snap: newSnapshot(), opts: o,
 		log: o.logger.With("component", "events"), ready: make(chan struct{})}
+	if err := in.registerMetrics(); err != nil {
+		return nil, err
+	}
 	if err := store.watch(ctx, in.snap, in.log.Warn); err != nil {
 		return nil, err
 	}
@@ -353,7 +401,7 @@ func (in *Ingress) Serve(ctx context.Context) error {
 	queues := make([]chan *nats.Msg, n)
 	var wg sync.WaitGroup
 	for i := range queues {
-		queues[i] = make(chan *nats.Msg, 256)
+		queues[i] = make(chan *nats.Msg, workerQueue)
 		wg.Add(1)
 		go func(q chan *nats.Msg) {
 			defer wg.Done()
@@ -377,14 +425,34 @@ func (in *Ingress) Serve(ctx context.Context) error {
 		}
 		return fmt.Errorf("events: subscribe: %w", err)
 	}
-	// A slow ingress must hold events rather than drop them.
-	_ = sub.SetPendingLimits(1<<20, 1<<30)
+	// A full worker queue blocks this callback, so events wait in the
+	// client's pending buffer; bounded, so that a flood costs dropped
+	// events (counted, logged) rather than unbounded memory. See limits.go.
+	if err := sub.SetPendingLimits(in.opts.pendingMsgs, in.opts.pendingBytes); err != nil {
+		_ = sub.Unsubscribe()
+		for _, q := range queues {
+			close(q)
+		}
+		return fmt.Errorf("events: pending limits: %w", err)
+	}
 	// Wait for the server to have the subscription; if it cannot be
 	// reached now, the client re-sends it on reconnect anyway.
 	_ = in.nc.FlushTimeout(10 * time.Second)
 	in.readyOnce.Do(func() { close(in.ready) })
-	in.log.Info("listening for CloudEvents", "subject", EventsSubject(in.ns, ">"), "queue_group", in.opts.queueGroup)
-	<-ctx.Done()
+	in.log.Info("listening for CloudEvents", "subject", EventsSubject(in.ns, ">"), "queue_group", in.opts.queueGroup,
+		"pending_limit_msgs", in.opts.pendingMsgs, "pending_limit_bytes", in.opts.pendingBytes)
+	dc := &dropCounter{total: &in.dropped}
+	tick := time.NewTicker(droppedCheck)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-tick.C:
+			in.checkDropped(sub, dc)
+		}
+	}
+	tick.Stop()
+	in.checkDropped(sub, dc)
 	// Process what was received before stopping.
 	_ = sub.Drain()
 	for deadline := time.Now().Add(30 * time.Second); sub.IsValid() && time.Now().Before(deadline); {

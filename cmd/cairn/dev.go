@@ -53,7 +53,8 @@ const devUsage = `Usage:
   cairn dev [--data DIR] [--host HOST] [--port PORT] [--namespace NS] [--sync-always]
             [--cluster 1|3|5] [--replicas N]
             [--no-demo | --demo-start] [--log-level LEVEL] [--http ADDR|auto|off] [--triggers FILE]
-            [--metrics ADDR|auto|off]
+            [--metrics ADDR|auto|off] [--key-file FILE]
+            [--http-token-file FILE] [--http-tls-cert FILE --http-tls-key FILE]
 
 Runs a development engine in one process: an embedded nats-server with
 JetStream file storage under DIR, the namespace's streams and buckets, and a
@@ -96,6 +97,8 @@ type devConfig struct {
 	metricsAddr string
 	// keyFile is --key-file: the payload encryption keys (see codec.go).
 	keyFile string
+	// edgeFlags protect both HTTP endpoints (see http_edge.go).
+	edgeFlags httpEdgeFlags
 }
 
 func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -113,6 +116,7 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	c.fs.BoolVar(&noDemo, "no-demo", false, "do not run the demo worker")
 	c.fs.BoolVar(&cfg.demoStart, "demo-start", false, "start one demo order (id "+demoOrderID+") at startup")
 	c.fs.StringVar(&cfg.httpAddr, "http", "auto", "CloudEvents HTTP endpoint `address`; auto: HOST:4280 (a free port with --port -1); off: none")
+	cfg.edgeFlags.register(c.fs)
 	c.fs.StringVar(&cfg.triggers, "triggers", "", "JSON `file` of CloudEvents triggers and service bindings to load (docs/cloudevents.md)")
 	c.fs.StringVar(&cfg.metricsAddr, "metrics", "auto", "Prometheus /metrics `address`; auto: HOST:9464 (a free port with --port -1); off: none")
 	registerProcessKeyFile(c.fs, &cfg.keyFile)
@@ -189,7 +193,11 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	// OpenTelemetry from the OTEL_* environment; flushed after everything
 	// else has stopped.
 	metricsAddr, explicitMetrics := resolveMetrics(cfg.metricsAddr, cfg.host, cfg.port < 0)
-	tel, err := startTelemetry(ctx, metricsAddr, explicitMetrics, log)
+	edge, err := cfg.edgeFlags.load("cairn dev")
+	if err != nil {
+		return err
+	}
+	tel, err := startTelemetry(ctx, metricsAddr, explicitMetrics, edge, log)
 	if err != nil {
 		return err
 	}
@@ -287,7 +295,8 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 
 	// CloudEvents in (NATS and HTTP) and the triggers file's service
 	// bindings; stopped before the worker.
-	evs, err := startEvents(ctx, nc, cfg.namespace, resolveHTTP(cfg.httpAddr, cfg.host, cfg.port < 0), cfg.triggers, log, dc)
+	evs, err := startEvents(ctx, nc, cfg.namespace, resolveHTTP(cfg.httpAddr, cfg.host, cfg.port < 0), cfg.triggers, edge,
+		tel.providers.MeterProvider, log, dc)
 	if err != nil {
 		return err
 	}

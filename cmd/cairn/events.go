@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/cairnhq/cairn/bindings"
 	"github.com/cairnhq/cairn/cloudevents"
@@ -39,11 +39,12 @@ type eventsService struct {
 }
 
 // startEvents loads the triggers file (if any) into the triggers bucket and
-// starts the ingress on NATS, the HTTP endpoint on httpAddr (empty: none)
-// and the runners of the file's service bindings. dc, if not nil, encodes
-// the payloads the ingress and the bindings write (see codec.go).
-func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile string, log *slog.Logger,
-	dc converter.DataConverter) (*eventsService, error) {
+// starts the ingress on NATS, the HTTP endpoint on httpAddr (empty: none;
+// protected as edge says) and the runners of the file's service bindings.
+// dc, if not nil, encodes the payloads the ingress and the bindings write
+// (see codec.go).
+func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile string, edge httpEdge, mp metric.MeterProvider,
+	log *slog.Logger, dc converter.DataConverter) (*eventsService, error) {
 	var cfg *cloudevents.Config
 	if triggersFile != "" {
 		var err error
@@ -74,8 +75,8 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 		log.Info("triggers loaded", "file", triggersFile, "triggers", len(cfg.Triggers), "services", len(cfg.Services))
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	in, err := cloudevents.NewIngress(runCtx, nc, cl, withConverter([]cloudevents.IngressOption{cloudevents.WithIngressLogger(log)},
-		dc, cloudevents.WithDataConverter)...)
+	in, err := cloudevents.NewIngress(runCtx, nc, cl, withConverter([]cloudevents.IngressOption{cloudevents.WithIngressLogger(log),
+		cloudevents.WithMeterProvider(mp)}, dc, cloudevents.WithDataConverter)...)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("events: %w", err)
@@ -137,32 +138,22 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 			log.Info("service binding", "activity", s.Activity, "task_queue", queue, "subject", s.Subject)
 		}
 	}
-	var srv *http.Server
+	var srv *edgeServer
 	if httpAddr != "" {
-		l, err := net.Listen("tcp", httpAddr)
+		srv, err = edge.serve("CloudEvents HTTP endpoint", httpAddr, in.Handler(), log)
 		if err != nil {
 			cancel()
 			wg.Wait()
 			return nil, &cliError{err: err, msg: fmt.Sprintf("CloudEvents HTTP endpoint: %v (choose another address with --http, or --http off)", err)}
 		}
-		srv = &http.Server{Handler: in.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		svc.httpURL = "http://" + l.Addr().String() + cloudevents.EventsPath
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("CloudEvents HTTP endpoint stopped", "error", err)
-			}
-		}()
-		log.Info("CloudEvents HTTP endpoint ready", "url", svc.httpURL)
+		svc.httpURL = srv.url + cloudevents.EventsPath
+		log.Info("CloudEvents HTTP endpoint ready", "url", svc.httpURL, "bearer_tokens", edge.tokens.Len())
 	}
 	var once sync.Once
 	svc.stop = func() {
 		once.Do(func() {
 			if srv != nil {
-				sctx, done := context.WithTimeout(context.Background(), 5*time.Second)
-				_ = srv.Shutdown(sctx)
-				done()
+				srv.stop()
 			}
 			cancel()
 			wg.Wait()
@@ -191,7 +182,8 @@ func resolveHTTP(flagValue, host string, anyPort bool) string {
 
 const serverUsage = `Usage:
   cairn server [--nats URL[,URL...]] [--namespace NS] [--replicas N] [--http ADDR] [--triggers FILE]
-               [--log-level LEVEL] [--metrics ADDR]
+               [--log-level LEVEL] [--metrics ADDR] [--key-file FILE]
+               [--http-token-file FILE] [--http-tls-cert FILE --http-tls-key FILE]
 
 Serves CloudEvents for a cairn namespace on an existing NATS server or
 cluster (no embedded NATS): events published to cairn.<ns>.events.> and
@@ -204,6 +196,12 @@ group).
 It provisions the namespace: missing streams and buckets are created,
 with N replicas (--replicas; 1 without it), and --replicas scales existing
 ones to N; without it their replica count is left alone.
+
+The HTTP endpoints (events and /metrics) accept only requests bearing one
+of the tokens of --http-token-file or CAIRN_HTTP_TOKENS (Authorization:
+Bearer TOKEN); without tokens they are open, and a warning is logged when
+one listens on an address other machines can reach. --http-tls-cert and
+--http-tls-key serve them over HTTPS. docs/security.md has the details.
 `
 
 func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -215,6 +213,8 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	c.fs.StringVar(&g.namespace, "namespace", g.namespace, "cairn `namespace` (env "+envNamespace+")")
 	g.registerAuth(c.fs)
 	httpAddr := c.fs.String("http", fmt.Sprintf("127.0.0.1:%d", defaultHTTPPort), "`address` of the CloudEvents HTTP endpoint, or off")
+	var edgeFlags httpEdgeFlags
+	edgeFlags.register(c.fs)
 	triggers := c.fs.String("triggers", "", "JSON `file` of triggers and service bindings to load at startup")
 	level := c.fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	metrics := c.fs.String("metrics", "off", "Prometheus /metrics `address`, or off")
@@ -233,6 +233,10 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if given(c.fs, "replicas") && (*replicas < 1 || *replicas > 5) {
 		return usageErrorf(c.name, "--replicas %d: want 1-5", *replicas)
 	}
+	edge, err := edgeFlags.load(c.name)
+	if err != nil {
+		return err
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		return usageErrorf(c.name, "--log-level %q: want debug, info, warn or error", *level)
@@ -241,7 +245,7 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// OpenTelemetry from the OTEL_* environment: the starts made for events
 	// continue the events' traces.
 	metricsAddr, explicitMetrics := resolveMetrics(*metrics, "127.0.0.1", false)
-	tel, err := startTelemetry(ctx, metricsAddr, explicitMetrics, log)
+	tel, err := startTelemetry(ctx, metricsAddr, explicitMetrics, edge, log)
 	if err != nil {
 		return err
 	}
@@ -258,7 +262,8 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return err
 	}
-	svc, err := startEvents(ctx, nc, g.namespace, resolveHTTP(*httpAddr, "127.0.0.1", false), *triggers, log, dc)
+	svc, err := startEvents(ctx, nc, g.namespace, resolveHTTP(*httpAddr, "127.0.0.1", false), *triggers, edge,
+		tel.providers.MeterProvider, log, dc)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,15 +22,15 @@ const defaultMetricsPort = 9464
 type devTelemetry struct {
 	providers  *otelsetup.Providers
 	metricsURL string
-	srv        *http.Server
+	srv        *edgeServer
 	log        *slog.Logger
 }
 
 // startTelemetry configures OpenTelemetry from the environment, installs it
 // as the global providers (the demo worker and client use those), and
-// serves /metrics on addr ("" for none). It returns a logger that adds trace
-// and span ids to records logged with a context.
-func startTelemetry(ctx context.Context, addr string, explicit bool, log *slog.Logger) (*devTelemetry, error) {
+// serves /metrics on addr ("" for none), protected as edge says. It returns
+// a logger that adds trace and span ids to records logged with a context.
+func startTelemetry(ctx context.Context, addr string, explicit bool, edge httpEdge, log *slog.Logger) (*devTelemetry, error) {
 	p, err := otelsetup.Setup(ctx, otelsetup.SetupOptions{Prometheus: addr != "", Global: true, Logger: log})
 	if err != nil {
 		return nil, err
@@ -41,7 +40,9 @@ func startTelemetry(ctx context.Context, addr string, explicit bool, log *slog.L
 		log.Info("tracing on (OTEL_* environment)")
 	}
 	if h := p.MetricsHandler(); h != nil {
-		l, err := net.Listen("tcp", addr)
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", h)
+		srv, err := edge.serve("metrics endpoint", addr, mux, log)
 		if err != nil {
 			if explicit {
 				_ = p.Shutdown(ctx)
@@ -50,15 +51,7 @@ func startTelemetry(ctx context.Context, addr string, explicit bool, log *slog.L
 			log.Warn("metrics endpoint not served", "address", addr, "error", err)
 			return dt, nil
 		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", h)
-		dt.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		dt.metricsURL = "http://" + l.Addr().String() + "/metrics"
-		go func() {
-			if err := dt.srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Warn("metrics endpoint stopped", "error", err)
-			}
-		}()
+		dt.srv, dt.metricsURL = srv, srv.url+"/metrics"
 		log.Debug("metrics endpoint ready", "url", dt.metricsURL)
 	}
 	return dt, nil
@@ -66,11 +59,11 @@ func startTelemetry(ctx context.Context, addr string, explicit bool, log *slog.L
 
 // stop stops serving metrics and flushes spans and metrics.
 func (dt *devTelemetry) stop() {
+	if dt.srv != nil {
+		dt.srv.stop()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if dt.srv != nil {
-		_ = dt.srv.Shutdown(ctx)
-	}
 	if err := dt.providers.Shutdown(ctx); err != nil {
 		dt.log.Warn("flushing telemetry failed", "error", err)
 	}
