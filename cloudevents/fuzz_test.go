@@ -259,13 +259,6 @@ func FuzzHTTPHandler(f *testing.F) {
 		if !ok {
 			return
 		}
-		if _, ok := r.Header["Ce-"]; ok && r.Header.Get("Ce-Specversion") != "" {
-			// Kept in testdata/fuzz/FuzzHTTPHandler as a reminder: remove
-			// this skip once the handler recovers from panics or the SDK is
-			// upgraded.
-			t.Skip("known: cloudevents sdk-go v2.16.2 panics (index out of range) on a binary-mode header named \"Ce-\" " +
-				"(cloudevents/sdk-go pull request 1307); the handler is to recover from panics")
-		}
 		w := httptest.NewRecorder()
 		handler.ServeHTTP(w, r)
 		res := w.Result()
