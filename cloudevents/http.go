@@ -240,7 +240,14 @@ func (in *Ingress) decodeBatch(body []byte) ([]event.Event, *Rejection, []BatchI
 // publishRejectedEvent copies a decoded but rejected event, in structured
 // mode, to the rejected subject.
 func (in *Ingress) publishRejectedEvent(ctx context.Context, ev *event.Event, rej *Rejection) {
+	// Structured mode when the event has a JSON form; binary mode, which
+	// carries the data as it came, when it does not (data that is not
+	// JSON under no content type, the very reason of some rejections), so
+	// the copy never loses the event.
 	msg, err := NewNATSMsg(ctx, RejectedSubject(in.ns), ev, false)
+	if err != nil {
+		msg, err = NewNATSMsg(ctx, RejectedSubject(in.ns), ev, true)
+	}
 	if err != nil {
 		b, _ := json.Marshal(ev)
 		msg = &nats.Msg{Header: nats.Header{"Content-Type": []string{event.ApplicationCloudEventsJSON}}, Data: b}

@@ -227,3 +227,28 @@ func TestInvalidIngressOptionsFail(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectedCopyKeepsDataThatIsNotJSON: a binary-mode event a trigger
+// matches, whose data is not JSON and has no content type, is rejected as
+// bad data, and its rejected copy still carries the event: its attributes
+// and its data as sent.
+func TestRejectedCopyKeepsDataThatIsNotJSON(t *testing.T) {
+	h := newHarness(t)
+	collect := rejections(t, h)
+	req, _ := http.NewRequest(http.MethodPost, h.http.URL+cloudevents.EventsPath, strings.NewReader("A"))
+	for k, v := range map[string]string{"Ce-Specversion": "1.0", "Ce-Id": "not-json-1", "Ce-Source": "urn:shop", "Ce-Type": "com.example.order.created"} {
+		req.Header.Set(k, v)
+	}
+	if p := postProblem(t, h, req); p.Code != cloudevents.CodeBadData {
+		t.Fatalf("problem %+v, want %s", p, cloudevents.CodeBadData)
+	}
+	sendMarker(t, h, "marker-not-json")
+	got := collect("marker-not-json")
+	if len(got) != 1 {
+		t.Fatalf("%d rejected copies, want 1", len(got))
+	}
+	m := got[0]
+	if string(m.Data) != "A" || m.Header.Get("ce-id") != "not-json-1" || m.Header.Get(cloudevents.HeaderRejectCode) != cloudevents.CodeBadData {
+		t.Fatalf("rejected copy: headers %v, body %q; want the event's id and data", m.Header, m.Data)
+	}
+}
