@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 
@@ -132,6 +133,17 @@ func ParseInbox(h nats.Header, data []byte) (*Inbox, error) {
 }
 
 func parseInbox(h nats.Header, data []byte) (*Inbox, error) {
+	// Header values become event fields (a signal's name and id, a
+	// reason, a run): history stores them as JSON, which would replace
+	// invalid UTF-8, so the live task and a replay would see different
+	// values (a signal routed to another channel on replay).
+	for k, vs := range h {
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return nil, fmt.Errorf("header %s is not valid UTF-8", k)
+			}
+		}
+	}
 	it := &Inbox{Kind: h.Get(HeaderKind), Run: h.Get(HeaderRun)}
 	switch it.Kind {
 	case KindStart:

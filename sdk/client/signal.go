@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/nats-io/nuid"
 
@@ -82,6 +83,10 @@ func (c *Client) encodeSignal(name string, payload any) (json.RawMessage, error)
 func (c *Client) checkSignal(name string, payload []byte) error {
 	if name == "" {
 		return fmt.Errorf("%w: empty signal name", ErrInvalidArgument)
+	}
+	if !utf8.ValidString(name) {
+		// The engine refuses it: history could not store it as it is.
+		return fmt.Errorf("%w: signal name %q is not valid UTF-8", ErrInvalidArgument, name)
 	}
 	if len(payload) > 0 && !json.Valid(payload) {
 		return fmt.Errorf("%w: signal payload is not valid JSON", ErrInvalidInput)
