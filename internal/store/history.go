@@ -213,8 +213,8 @@ func (s *JetStream) runOf(workflowID string, head *Head, msgs []streams.StoredMs
 // checkedBatches decodes one history message of the run that ends at head,
 // whose events must continue after event sequence last (0: the run's first
 // message), and checks that it is one the engine writes: decodedBatches'
-// checks, the run's header, a run that begins with WorkflowStarted and
-// events numbered one after the other. Anything else is a
+// checks, the run's header, a run that begins with WorkflowStarted, events
+// numbered one after the other and the last one's number in the header. Anything else is a
 // *CorruptHistoryError.
 func checkedBatches(workflowID string, head *Head, m streams.StoredMsg, last int64) ([]history.Batch, error) {
 	if run := m.Header.Get(HeaderRun); run != head.Run {
@@ -234,6 +234,9 @@ func checkedBatches(workflowID string, head *Head, m streams.StoredMsg, last int
 			}
 			last = ev.Seq
 		}
+	}
+	if recorded := i64(m.Header.Get(HeaderLastEvent)); recorded != last {
+		return nil, corruptMsg(workflowID, m, fmt.Sprintf("its last event is %d, its header %s says %d", last, HeaderLastEvent, recorded), nil)
 	}
 	return bs, nil
 }
@@ -397,5 +400,11 @@ func (s *JetStream) Last(ctx context.Context, workflowID string) (*Head, history
 	if err != nil {
 		return nil, nil, err
 	}
-	return head, bs[len(bs)-1], nil
+	// Read alone, a message cannot be checked against the one before it;
+	// its own record of its last event can: the engine writes both.
+	last := bs[len(bs)-1]
+	if seq := last[len(last)-1].Seq; seq != head.LastEvent {
+		return nil, nil, corruptMsg(workflowID, *m, fmt.Sprintf("its last event is %d, its header %s says %d", seq, HeaderLastEvent, head.LastEvent), nil)
+	}
+	return head, last, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -115,14 +114,15 @@ func (c *Client) waitClose(ctx context.Context, id, run string) (*closeEvent, er
 		if head.Status == history.StatusRunning {
 			return nil, false, nil
 		}
-		if !slices.ContainsFunc(last, (*history.Event).IsClose) {
-			return nil, false, fmt.Errorf("run %s of %q is %s but its last history message has no close event", head.Run, id, head.Status)
-		}
-		// The close is taken from the whole run, read and checked again:
-		// a last message that does not continue the run (appended by
-		// something other than the engine) is ErrCorruptHistory, never a
+		// The store checked the last message as the engine writes it
+		// (store.Last): one that is not is ErrCorruptHistory, never a
 		// result.
-		return c.closeOfRun(ctx, id, head.Run)
+		for _, ev := range last {
+			if ev.IsClose() {
+				return &closeEvent{id: id, run: head.Run, typ: head.WorkflowType, ev: ev}, true, nil
+			}
+		}
+		return nil, false, fmt.Errorf("run %s of %q is %s but its last history message has no close event", head.Run, id, head.Status)
 	}
 	check := func() (*closeEvent, bool, error) {
 		ce, done, err := read()
