@@ -36,7 +36,7 @@ func (w *Worker) control(s *taskState) bool {
 	}
 	s.run = s.e.head.Run
 	s.tt.bind(s.ctx, s.e.inst.Started())
-	if !w.reemitLost(s) || !w.dispatchWakes(s) {
+	if !w.reemitLost(s) || !w.dispatchWakes(s) || !w.resignUnsigned(s) {
 		return false
 	}
 	s.inbound = inboundOf(s.items, s.run)

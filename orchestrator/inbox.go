@@ -34,6 +34,11 @@ type item struct {
 	// (a result or an attempt timeout), timerToken the token of the timer
 	// a fire or timeout comes from.
 	token, timerToken string
+	// unsigned marks a timer fire or execution timeout that carries no
+	// token at all: a schedule armed before timer tokens existed, or a
+	// forgery. It is never applied; resignUnsigned arms its timer again,
+	// signed, at the timer's own due time.
+	unsigned bool
 }
 
 // parseItems parses a task's messages. A malformed one is a dead letter:
@@ -129,7 +134,9 @@ func (w *Worker) signedOnly(ctx context.Context, log *slog.Logger, workflowID st
 			w.deadLetter(ctx, it.msg, "no valid attempt token")
 			continue
 		}
-		if name, ok := timerOf(it); ok && !w.tokens.validTimer(workflowID, it.run, name, it.timerToken) {
+		if _, ok := timerOf(it); ok && it.timerToken == "" && (it.kind == store.KindTimerFired || it.kind == store.KindWorkflowTimeout) {
+			it.unsigned = true
+		} else if name, ok := timerOf(it); ok && !w.tokens.validTimer(workflowID, it.run, name, it.timerToken) {
 			log.Warn("timer fire without its timer's token refused", "run", it.run, "timer", name, "kind", it.kind,
 				"token_given", it.timerToken != "")
 			w.deadLetter(ctx, it.msg, "no valid timer token")

@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +171,63 @@ func TestForgedTimerFiresAreRefused(t *testing.T) {
 	}
 	if d.Status != history.StatusRunning || len(d.PendingTimers) != 1 {
 		t.Fatalf("after the forged fires: status %s, %d pending timers; want it still asleep", d.Status, len(d.PendingTimers))
+	}
+}
+
+// TestUnsignedTimerIsArmedAgain: a timer armed before timer tokens existed
+// fires without one. The fire is not applied, but the timer is armed again,
+// signed, for its own due time: after an upgrade a sleeping workflow still
+// wakes, and an early unsigned fire still cannot wake it.
+func TestUnsignedTimerIsArmedAgain(t *testing.T) {
+	env := testenv.New(t)
+	env.StartWorker(t, "default", func(w *worker.Worker) { w.RegisterWorkflow(Sleeper) })
+	c := env.Client(t)
+	ctx := testCtx(t, time.Minute)
+	run, err := c.Start(ctx, client.StartOptions{ID: "legacy"}, Sleeper, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var timer client.PendingTimer
+	testutil.Eventually(t, 30*time.Second, func() error {
+		d, err := c.Describe(ctx, "legacy", "")
+		if err != nil {
+			return err
+		}
+		if len(d.PendingTimers) != 1 {
+			return errors.New("no timer yet")
+		}
+		timer = d.PendingTimers[0]
+		return nil
+	})
+	subject := strings.TrimSuffix(env.Names().TimerInstanceFilter("legacy"), ">") + run.Run + ".t" + strconv.FormatInt(timer.ID, 10)
+	inbox, err := env.JetStream().Stream(ctx, env.Names().InboxStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The signed schedule gone, an unsigned fire arrives, as the schedule
+	// of an earlier version would fire.
+	if err := inbox.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
+		t.Fatal(err)
+	}
+	fire := store.NewTimerFired(env.Names().InboxSubject("default", "legacy"), env.Names().InstanceKey("legacy"), run.Run, timer.ID)
+	if _, err := env.JetStream().PublishMsg(ctx, fire); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 30*time.Second, func() error {
+		m, err := inbox.GetLastMsgForSubject(ctx, subject)
+		if err != nil {
+			return err
+		}
+		if m.Header.Get(store.HeaderTimerToken) == "" {
+			return errors.New("the timer is armed again without a token")
+		}
+		return nil
+	})
+	d, err := c.Describe(ctx, "legacy", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != history.StatusRunning || len(d.PendingTimers) != 1 || !d.PendingTimers[0].FireAt.Equal(timer.FireAt) {
+		t.Fatalf("after the unsigned fire: %s, timers %+v; want still asleep until %v", d.Status, d.PendingTimers, timer.FireAt)
 	}
 }

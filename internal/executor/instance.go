@@ -199,6 +199,16 @@ func (in *Instance) TimerOpen(id int64) bool {
 	return t != nil && !t.done
 }
 
+// TimerFireAt returns when the run's open timer id is due; ok is false
+// when it is not open.
+func (in *Instance) TimerFireAt(id int64) (at time.Time, ok bool) {
+	t := in.timers[id]
+	if t == nil || t.done {
+		return time.Time{}, false
+	}
+	return t.fireAt, true
+}
+
 // LastSeq returns the sequence of the last event of the run.
 func (in *Instance) LastSeq() int64 { return in.lastSeq }
 
