@@ -134,9 +134,12 @@ func (w *Worker) signedOnly(ctx context.Context, log *slog.Logger, workflowID st
 			w.deadLetter(ctx, it.msg, "no valid attempt token")
 			continue
 		}
-		if _, ok := timerOf(it); ok && it.timerToken == "" && (it.kind == store.KindTimerFired || it.kind == store.KindWorkflowTimeout) {
-			it.unsigned = true
-		} else if name, ok := timerOf(it); ok && !w.tokens.validTimer(workflowID, it.run, name, it.timerToken) {
+		name, isTimer := timerOf(it)
+		switch {
+		case !isTimer:
+		case it.timerToken == "" && (it.kind == store.KindTimerFired || it.kind == store.KindWorkflowTimeout):
+			it.unsigned = true // resignUnsigned arms the timer again, signed
+		case !w.tokens.validTimer(workflowID, it.run, name, it.timerToken):
 			log.Warn("timer fire without its timer's token refused", "run", it.run, "timer", name, "kind", it.kind,
 				"token_given", it.timerToken != "")
 			w.deadLetter(ctx, it.msg, "no valid timer token")
