@@ -21,15 +21,14 @@ func twoTimers(ctx *executor.Ctx, _ json.RawMessage) (json.RawMessage, error) {
 	return nil, nil
 }
 
-// TestArmLoadedTimers: a loaded run's open timers due within the local
-// horizon are armed in process (the worker that armed them may be gone);
-// fired and far-off ones are not.
-func TestArmLoadedTimers(t *testing.T) {
-	now := time.Now()
+// firstTask starts run r1 of workflow wf with fn at now and runs its first
+// task: the instance, the start batch and the task's batch.
+func firstTask(t *testing.T, fn executor.WorkflowFunc, now time.Time) (*executor.Instance, history.Batch, history.Batch) {
+	t.Helper()
 	start := history.Batch{{Seq: 1, Time: now, Type: history.TypeWorkflowStarted, Attributes: &history.WorkflowStarted{
 		WorkflowType: "W", WorkflowID: "wf", Run: "r1", TaskQueue: "q", Input: json.RawMessage(`null`)}}}
-	in := executor.New(twoTimers, executor.Options{})
-	defer in.Close()
+	in := executor.New(fn, executor.Options{})
+	t.Cleanup(in.Close)
 	if err := in.Replay([]history.Batch{start}); err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +36,15 @@ func TestArmLoadedTimers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return in, start, b
+}
+
+// TestArmLoadedTimers: a loaded run's open timers due within the local
+// horizon are armed in process (the worker that armed them may be gone);
+// fired and far-off ones are not.
+func TestArmLoadedTimers(t *testing.T) {
+	now := time.Now()
+	in, start, b := firstTask(t, twoTimers, now)
 	w := &Worker{names: streams.NewNames("ns"), queue: "q"}
 	w.opts.defaults()
 	w.local = timers.NewLocal(func(timers.Key) {})

@@ -93,17 +93,7 @@ func activityAndTimer(ctx *executor.Ctx, _ json.RawMessage) (json.RawMessage, er
 // start a timer that has closed since.
 func TestStillOpen(t *testing.T) {
 	now := time.Now()
-	start := history.Batch{{Seq: 1, Time: now, Type: history.TypeWorkflowStarted, Attributes: &history.WorkflowStarted{
-		WorkflowType: "W", WorkflowID: "wf", Run: "r1", TaskQueue: "q", Input: json.RawMessage(`null`)}}}
-	in := executor.New(activityAndTimer, executor.Options{})
-	defer in.Close()
-	if err := in.Replay([]history.Batch{start}); err != nil {
-		t.Fatal(err)
-	}
-	b, err := in.Execute(now, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, _, b := firstTask(t, activityAndTimer, now)
 	types := func(b history.Batch) []history.EventType {
 		var out []history.EventType
 		for _, ev := range b {

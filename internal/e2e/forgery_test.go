@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,7 +184,7 @@ func TestUnsignedTimerIsArmedAgain(t *testing.T) {
 	env.StartWorker(t, "default", func(w *worker.Worker) { w.RegisterWorkflow(Sleeper) })
 	c := env.Client(t)
 	ctx := testCtx(t, time.Minute)
-	run, err := c.Start(ctx, client.StartOptions{ID: "legacy"}, Sleeper, "")
+	run, err := c.Start(ctx, client.StartOptions{ID: "legacy", WorkflowExecutionTimeout: 24 * time.Hour}, Sleeper, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,25 +205,36 @@ func TestUnsignedTimerIsArmedAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The signed schedule gone, an unsigned fire arrives, as the schedule
-	// of an earlier version would fire.
-	if err := inbox.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
-		t.Fatal(err)
-	}
-	fire := store.NewTimerFired(env.Names().InboxSubject("default", "legacy"), env.Names().InstanceKey("legacy"), run.Run, timer.ID)
-	if _, err := env.JetStream().PublishMsg(ctx, fire); err != nil {
-		t.Fatal(err)
-	}
-	testutil.Eventually(t, 30*time.Second, func() error {
-		m, err := inbox.GetLastMsgForSubject(ctx, subject)
-		if err != nil {
-			return err
+	// The signed schedules gone (the timer's and the execution
+	// timeout's), unsigned fires arrive, as the schedules of an earlier
+	// version would fire.
+	timeoutSubject := strings.TrimSuffix(env.Names().TimerInstanceFilter("legacy"), ">") + run.Run + ".w"
+	inboxSubject := env.Names().InboxSubject("default", "legacy")
+	for _, subj := range []string{subject, timeoutSubject} {
+		if err := inbox.Purge(ctx, jetstream.WithPurgeSubject(subj)); err != nil {
+			t.Fatal(err)
 		}
-		if m.Header.Get(store.HeaderTimerToken) == "" {
-			return errors.New("the timer is armed again without a token")
+	}
+	for _, m := range []*nats.Msg{
+		store.NewTimerFired(inboxSubject, env.Names().InstanceKey("legacy"), run.Run, timer.ID),
+		store.NewWorkflowTimeout(inboxSubject, run.Run, 24*time.Hour),
+	} {
+		if _, err := env.JetStream().PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
+	}
+	for _, subj := range []string{subject, timeoutSubject} {
+		testutil.Eventually(t, 30*time.Second, func() error {
+			m, err := inbox.GetLastMsgForSubject(ctx, subj)
+			if err != nil {
+				return fmt.Errorf("%s: %w", subj, err)
+			}
+			if m.Header.Get(store.HeaderTimerToken) == "" {
+				return fmt.Errorf("%s is armed again without a token", subj)
+			}
+			return nil
+		})
+	}
 	d, err := c.Describe(ctx, "legacy", "")
 	if err != nil {
 		t.Fatal(err)
