@@ -56,12 +56,10 @@ func TestIngressEncryptsInputs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	testutil.Eventually(t, waitFor, func() error {
-		if _, err := in.Process(ctx, newEvent("e-1", "urn:shop", "com.example.order.created", Order{ID: "sealed", Cents: 777})); err != nil {
-			return fmt.Errorf("triggers not loaded: %w", err)
-		}
-		return nil
-	})
+	testutil.EventuallyTrue(t, waitFor, func() bool { return in.TriggerCount() == 2 }, "both triggers are loaded")
+	if _, err := in.Process(ctx, newEvent("e-1", "urn:shop", "com.example.order.created", Order{ID: "sealed", Cents: 777})); err != nil {
+		t.Fatal(err)
+	}
 	var got Order
 	if err := cl.Result(ctx, "order-sealed", "", &got); err != nil {
 		t.Fatal(err)
