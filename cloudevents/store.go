@@ -16,7 +16,7 @@ import (
 )
 
 // TriggersBucket is the KV bucket holding the triggers of namespace ns.
-func TriggersBucket(ns string) string { return "cairn-" + ns + "-triggers" }
+func TriggersBucket(ns string) string { return streams.NewNames(ns).TriggersBucket() }
 
 // ErrTriggerNotFound is returned by Store.Get and Store.Delete for a name
 // that is not stored.

@@ -23,9 +23,10 @@ const workflowTimerName = "w"
 func userTimerName(id int64) string     { return "t" + strconv.FormatInt(id, 10) }
 func activityTimerName(id int64) string { return "a" + strconv.FormatInt(id, 10) }
 
-// attemptTimersName matches the timers of every attempt of an activity
-// (streams.Names.AttemptTimerSubject: h<id>.<attempt>).
-func attemptTimersName(id int64) string { return "h" + strconv.FormatInt(id, 10) + ".*" }
+// legacyAttemptTimersName matches the timers of every attempt of an
+// activity as engines before the attempt prefix armed them
+// (streams.Names.LegacyAttemptTimerSubject: h<id>.<attempt>).
+func legacyAttemptTimersName(id int64) string { return "h" + strconv.FormatInt(id, 10) + ".*" }
 
 // hasAttemptTimer reports whether an activity's attempts are timed by the
 // engine: it has a start-to-close or a heartbeat timeout.
@@ -340,7 +341,8 @@ func (d deriver) activityCancel(a *history.ActivityCancelRequested) []command {
 	cmds := []command{{kind: cmdAnnounceCancel, subject: activities.CancelSubject(d.names, d.id, d.runID, id)}}
 	cmds = append(cmds, d.activityTimerPurge(a.ID)...)
 	if sched := d.run.state.Activity(a.ID); sched != nil && hasAttemptTimer(sched.Options) {
-		cmds = append(cmds, purgeCommand(d.names.InboxStream(), d.timerSubject(attemptTimersName(a.ID))))
+		cmds = append(cmds, purgeCommand(d.names.InboxStream(), d.names.AttemptTimersFilter(d.id, d.runID, id)),
+			purgeCommand(d.names.InboxStream(), d.timerSubject(legacyAttemptTimersName(a.ID))))
 	}
 	return append(cmds, purgeCommand(d.names.TasksStream(), d.names.TaskDelaySubject(d.id, d.runID, id)))
 }
@@ -408,7 +410,7 @@ func (d deriver) taskMsg(a *history.ActivityScheduled, attempt int, scheduled, f
 			Scheduled:        scheduled,
 			HeartbeatTimeout: a.Options.HeartbeatTimeout.D(),
 		},
-		Reply:           d.names.InboxSubject(s.TaskQueue, s.WorkflowID),
+		Reply:           d.names.ActivityInboxSubject(s.TaskQueue, s.WorkflowID),
 		StartToClose:    a.Options.StartToClose.D(),
 		ScheduleToStart: a.Options.ScheduleToStart.D(),
 		Input:           a.Input,
@@ -453,6 +455,7 @@ func closeCommandsOf(cfg commandConfig, c closedRun) []command {
 func schedulePurges(names streams.Names, id, run string) []command {
 	return []command{
 		purgeCommand(names.InboxStream(), strings.TrimSuffix(names.TimerInstanceFilter(id), ">")+run+".>"),
+		purgeCommand(names.InboxStream(), names.AttemptTimersFilter(id, run, "")),
 		purgeCommand(names.TasksStream(), strings.TrimSuffix(names.TaskDelayWildcard(), ">")+names.InstanceKey(id)+"."+run+".>"),
 	}
 }

@@ -158,6 +158,7 @@ func TestCommandsOf(t *testing.T) {
 	purges := []want{
 		{kind: cmdDisarmTimer, timer: &timers.Key{Instance: testID}},
 		{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.timer.order=2F1.r1.>"},
+		{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.attempt.order=2F1.r1.>"},
 		{kind: cmdPurge, stream: "cairn-ns-tasks", subject: "cairn.ns.taskdelay.order=2F1.r1.>"},
 	}
 	summary := func(status string, closeEv *history.Event) want {
@@ -184,15 +185,15 @@ func TestCommandsOf(t *testing.T) {
 		name:  "WorkflowStarted without an execution timeout: nothing",
 		batch: history.Batch{ev(1, history.TypeWorkflowStarted, &history.WorkflowStarted{WorkflowID: testID, Run: testRun})},
 	}, {
-		name:  "ActivityScheduled: task message and schedule-to-close timer on timer.<key>.<run>.a<id>",
+		name:  "ActivityScheduled: task message (reply on the activity subject) and schedule-to-close timer on timer.<key>.<run>.a<id>",
 		batch: history.Batch{ev(5, history.TypeActivityScheduled, charge)},
 		want: []want{{kind: cmdActivityTask, subject: "cairn.ns.task.q.charge",
 			headers: map[string]string{"Nats-Msg-Id": "ns/order/1/r1/3/1", "Nats-Schedule": "", "traceparent": "00-start-01"},
 			check: func(t *testing.T, c command) {
 				task := taskOf(t, c)
 				if task.Attempt != 1 || !task.Scheduled.Equal(t0) || !task.Deadline.Equal(t0.Add(10*time.Minute)) ||
-					task.Reply != testInbox || string(task.Input) != `{"cents":100}` || task.StartToClose != time.Minute ||
-					task.AttemptTimer != "cairn.ns.timer.order=2F1.r1.h3.1" {
+					task.Reply != testInbox+".activity" || string(task.Input) != `{"cents":100}` || task.StartToClose != time.Minute ||
+					task.AttemptTimer != "cairn.ns.attempt.order=2F1.r1.3.1" {
 					t.Errorf("task %+v", task)
 				}
 			}}, {kind: cmdActivityTimeout, subject: "cairn.ns.timer.order=2F1.r1.a3", at: t0.Add(10 * time.Minute),
@@ -210,7 +211,7 @@ func TestCommandsOf(t *testing.T) {
 			Options: history.ActivityOptions{HeartbeatTimeout: history.Duration(time.Second)}})},
 		want: []want{{kind: cmdActivityTask, subject: "cairn.ns.task.q.beat",
 			headers: map[string]string{"Nats-Msg-Id": "ns/order/1/r1/4/1", "Cairn-Heartbeat-Timeout": "1s",
-				"Cairn-Attempt-Timer": "cairn.ns.timer.order=2F1.r1.h4.1"}}},
+				"Cairn-Attempt-Timer": "cairn.ns.attempt.order=2F1.r1.4.1"}}},
 	}, {
 		name: "ActivityRetrying later: schedule on taskdelay.<key>.<run>.<activity> targeting the task subject",
 		batch: history.Batch{ev(6, history.TypeActivityRetrying, &history.ActivityRetrying{ID: 3, Attempt: 1,
@@ -221,7 +222,7 @@ func TestCommandsOf(t *testing.T) {
 			check: func(t *testing.T, c command) {
 				task := taskOf(t, c)
 				if task.MsgID() != "ns/order/1/r1/3/2" || !task.Scheduled.Equal(t0.Add(30*time.Second)) ||
-					!task.Deadline.Equal(t0.Add(9*time.Minute)) || task.AttemptTimer != "cairn.ns.timer.order=2F1.r1.h3.2" {
+					!task.Deadline.Equal(t0.Add(9*time.Minute)) || task.AttemptTimer != "cairn.ns.attempt.order=2F1.r1.3.2" {
 					t.Errorf("task %+v", task)
 				}
 			}}},
@@ -236,7 +237,7 @@ func TestCommandsOf(t *testing.T) {
 		batch: history.Batch{ev(6, history.TypeActivityRetrying, &history.ActivityRetrying{ID: 3, Attempt: 2, NextAttemptAt: t0,
 			Failure: heartbeatTimeout})},
 		state: withCharge,
-		want: []want{{kind: cmdAttemptClosed, subject: "cairn.ns.timer.order=2F1.r1.h3.2",
+		want: []want{{kind: cmdAttemptClosed, subject: "cairn.ns.attempt.order=2F1.r1.3.2",
 			headers: map[string]string{"Cairn-Kind": "activity.attempt.closed", "Cairn-Run": testRun, "Cairn-Activity-Id": "3",
 				"Cairn-Attempt": "2", "Nats-Rollup": "sub", "Nats-Schedule": "", "Nats-Msg-Id": ""}},
 			{kind: cmdActivityRetry, subject: "cairn.ns.task.q.charge", headers: map[string]string{"Cairn-Attempt": "3"}}},
@@ -300,6 +301,7 @@ func TestCommandsOf(t *testing.T) {
 		state: withCharge,
 		want: []want{{kind: cmdAnnounceCancel, subject: "cairn.ns.activity.cancel.order=2F1.r1.3"},
 			{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.timer.order=2F1.r1.a3"},
+			{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.attempt.order=2F1.r1.3.>"},
 			{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.timer.order=2F1.r1.h3.*"},
 			{kind: cmdPurge, stream: "cairn-ns-tasks", subject: "cairn.ns.taskdelay.order=2F1.r1.3"}},
 	}, {
@@ -317,7 +319,7 @@ func TestCommandsOf(t *testing.T) {
 		batch: history.Batch{ev(8, history.TypeActivityFailed, &history.ActivityFailed{ID: 3, Attempt: 4,
 			Failure: (&activities.AttemptTimeout{Attempt: 4, Kind: "start-to-close"}).Failure()})},
 		state: withCharge,
-		want: []want{{kind: cmdAttemptClosed, subject: "cairn.ns.timer.order=2F1.r1.h3.4",
+		want: []want{{kind: cmdAttemptClosed, subject: "cairn.ns.attempt.order=2F1.r1.3.4",
 			headers: map[string]string{"Cairn-Kind": "activity.attempt.closed", "Cairn-Attempt": "4"}},
 			{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.timer.order=2F1.r1.a3"}},
 	}, {
@@ -494,6 +496,7 @@ func TestReemittedClose(t *testing.T) {
 			headers: map[string]string{"Nats-Schedule-Target": "cairn.ns.retention.due.order=2F1", "Cairn-Run": testRun}},
 		{kind: cmdDisarmTimer, timer: &timers.Key{Instance: testID}},
 		{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.timer.order=2F1.r1.>"},
+		{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.attempt.order=2F1.r1.>"},
 		{kind: cmdPurge, stream: "cairn-ns-tasks", subject: "cairn.ns.taskdelay.order=2F1.r1.>"},
 	})
 
@@ -514,6 +517,7 @@ func TestReemittedClose(t *testing.T) {
 func TestSchedulePurges(t *testing.T) {
 	checkCommands(t, schedulePurges(testNames, testID, "old"), []want{
 		{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.timer.order=2F1.old.>"},
+		{kind: cmdPurge, stream: "cairn-ns-inbox", subject: "cairn.ns.attempt.order=2F1.old.>"},
 		{kind: cmdPurge, stream: "cairn-ns-tasks", subject: "cairn.ns.taskdelay.order=2F1.old.>"},
 	})
 }

@@ -2,6 +2,8 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/store"
 	"github.com/cairnhq/cairn/streams"
+	"github.com/cairnhq/cairn/timers"
 )
 
 // item is an inbox message, parsed.
@@ -47,6 +50,9 @@ func (w *Worker) parseItems(ctx context.Context, log *slog.Logger, msgs []jetstr
 	items = make([]*item, 0, len(msgs))
 	for _, m := range msgs {
 		it, err := parseItem(m)
+		if err == nil {
+			err = w.mayBeSent(m, it.kind)
+		}
 		if err != nil {
 			log.Warn("malformed inbox message dropped", "error", err)
 			w.deadLetter(ctx, m, "malformed: "+err.Error())
@@ -148,6 +154,53 @@ func (w *Worker) signedOnly(ctx context.Context, log *slog.Logger, workflowID st
 		out = append(out, it)
 	}
 	return out
+}
+
+// errWrongSender marks an inbox message of a kind its sender may not send.
+var errWrongSender = errors.New("sender may not send this kind")
+
+// mayBeSent checks that the message's sender, as its subject names it
+// (streams.InboxSender), may send a message of this kind: a client cannot
+// fire a timer or report an activity's outcome, an activity worker can
+// report nothing else. The NATS roles let each sender publish on its own
+// subjects only (streams.RolePermissions), so a role cannot send what its
+// subject does not allow.
+//
+// A message that names a schedule (Nats-Scheduler) was fired by the server
+// from it, or asks for its purge. Whoever may publish in the inbox stream
+// may schedule a message to any subject of it, the engine's included: so a
+// scheduled message counts only from the engine's timers, or, for the
+// outcome of an activity attempt, from an attempt timer (which activity
+// workers arm).
+func (w *Worker) mayBeSent(m jetstream.Msg, kind string) error {
+	_, _, sender, err := w.names.InboxSenderOf(m.Subject())
+	if err != nil {
+		return err
+	}
+	outcome := kind == store.KindActivityResult || kind == store.KindAttemptTimeout
+	switch sender {
+	case streams.SenderActivity:
+		if !outcome {
+			return fmt.Errorf("%w: %q on an activity worker's subject", errWrongSender, kind)
+		}
+	case streams.SenderClient:
+		if !clientKinds[kind] {
+			return fmt.Errorf("%w: %q on a client's subject", errWrongSender, kind)
+		}
+	}
+	switch scheduler := m.Headers().Get(timers.HeaderScheduler); {
+	case scheduler == "", w.names.IsTimerSubject(scheduler):
+	case w.names.IsAttemptTimerSubject(scheduler) && outcome:
+	default:
+		return fmt.Errorf("%w: %q scheduled from %q", errWrongSender, kind, scheduler)
+	}
+	return nil
+}
+
+// clientKinds are the inbox messages clients send.
+var clientKinds = map[string]bool{
+	store.KindStart: true, store.KindSignal: true, store.KindCancel: true, store.KindTerminated: true,
+	store.KindPause: true, store.KindResume: true, store.KindReset: true, store.KindCallback: true,
 }
 
 // deadLetter moves an inbox message the engine will never process to the

@@ -115,7 +115,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.parts = newPartitions(w, cons, func(_ int, m jetstream.Msg) {
 		hm := held.hold(m)
 		select {
-		case shards[w.shardOf(m.Subject())] <- hm:
+		case shards[w.shardOf(w.names.InboxInstanceSubject(m.Subject()))] <- hm:
 		case <-ctx.Done():
 			// Stopping: back to the server at once, for the partition's
 			// next owner.
@@ -307,7 +307,9 @@ func (w *Worker) shard(ctx context.Context, ch chan jetstream.Msg, qch chan *que
 		var order []string
 		groups := map[string][]jetstream.Msg{}
 		for _, m := range msgs {
-			s := m.Subject()
+			// One group per instance, whoever sent the message (the
+			// subject's sender token).
+			s := w.names.InboxInstanceSubject(m.Subject())
 			if _, ok := groups[s]; !ok {
 				order = append(order, s)
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 )
@@ -32,6 +33,11 @@ type Auth struct {
 	CA   string
 	Cert string
 	Key  string
+	// InboxPrefix replaces _INBOX as the prefix of the connection's reply
+	// subjects. A process with a cairn role must use its role's
+	// (RoleInboxPrefix): the role may subscribe there and nowhere else
+	// under _INBOX.
+	InboxPrefix string
 }
 
 // The environment variables AuthFromEnv reads: the nats CLI's, so one
@@ -45,6 +51,9 @@ const (
 	EnvCA       = "NATS_CA"
 	EnvCert     = "NATS_CERT"
 	EnvKey      = "NATS_KEY"
+	// EnvInboxPrefix is cairn's own: the nats CLI takes an inbox prefix as
+	// a flag only.
+	EnvInboxPrefix = "CAIRN_INBOX_PREFIX"
 )
 
 // ErrInvalidAuth is wrapped by every error of Auth.Options: settings that
@@ -63,6 +72,8 @@ func AuthFromEnv() Auth {
 		CA:       os.Getenv(EnvCA),
 		Cert:     os.Getenv(EnvCert),
 		Key:      os.Getenv(EnvKey),
+
+		InboxPrefix: os.Getenv(EnvInboxPrefix),
 	}
 }
 
@@ -130,6 +141,13 @@ func (a Auth) Options() ([]nats.Option, error) {
 	}
 	if a.Cert != "" {
 		opts = append(opts, nats.ClientCert(a.Cert, a.Key))
+	}
+	if a.InboxPrefix != "" {
+		if strings.ContainsAny(a.InboxPrefix, "*> \t") || strings.HasSuffix(a.InboxPrefix, ".") || strings.HasPrefix(a.InboxPrefix, ".") ||
+			strings.Contains(a.InboxPrefix, "..") {
+			return nil, fmt.Errorf("%w: inbox prefix %q is not a subject without wildcards", ErrInvalidAuth, a.InboxPrefix)
+		}
+		opts = append(opts, nats.CustomInboxPrefix(a.InboxPrefix))
 	}
 	return opts, nil
 }

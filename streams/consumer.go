@@ -124,7 +124,7 @@ func ensureConsumer(ctx context.Context, js jetstream.JetStream, stream string, 
 	// A request that times out (a busy server, a cluster electing a
 	// leader) is asked again, as provisioning does, rather than failing
 	// the worker's start.
-	err := retryTimeouts(ctx, func(ctx context.Context) error {
+	err := retryTimeouts(ctx, js, func(ctx context.Context) error {
 		var err error
 		c, err = js.CreateOrUpdateConsumer(ctx, stream, cfg)
 		return err

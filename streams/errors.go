@@ -29,4 +29,10 @@ var (
 	// example another retention policy or storage type. An operator has to
 	// fix (or delete) it; cairn never deletes data on its own.
 	ErrIncompatibleStream = errors.New("streams: incompatible existing stream")
+
+	// ErrNotPermitted reports that the NATS server refused a request for
+	// lack of permission: the connection's role may not do it (for
+	// example provisioning a namespace whose layout is missing or out of
+	// date, which only the admin role may).
+	ErrNotPermitted = errors.New("streams: not permitted by the NATS server")
 )

@@ -59,6 +59,7 @@ type Names struct {
 	historyPrefix   string
 	inboxPrefix     string
 	timerPrefix     string
+	attemptPrefix   string
 	taskPrefix      string
 	taskDelayPrefix string
 }
@@ -74,6 +75,7 @@ func NewNames(ns string) Names {
 		historyPrefix:   base + "history.",
 		inboxPrefix:     base + "inbox.",
 		timerPrefix:     base + "timer.",
+		attemptPrefix:   base + "attempt.",
 		taskPrefix:      base + "task.",
 		taskDelayPrefix: base + "taskdelay.",
 	}
@@ -121,11 +123,44 @@ func slotOfKey(key string) int {
 	return int(h % InboxSlots)
 }
 
-// InboxSubject is where messages for one instance on one queue are
-// published: cairn.<ns>.inbox.<queue>.<slot>.<key>.
+// InboxSubject is where the engine publishes messages for one instance on
+// one queue: cairn.<ns>.inbox.<queue>.<slot>.<key>. Clients and activity
+// workers publish on the instance's subjects for their sender
+// (ClientInboxSubject, ActivityInboxSubject), so that the server's
+// permissions tell them apart.
 func (n Names) InboxSubject(queue, instanceID string) string {
 	key := EscapeToken(instanceID)
 	return n.inboxPrefix + queue + "." + strconv.Itoa(slotOfKey(key)) + "." + key
+}
+
+// InboxSender is who publishes on an inbox subject, as the subject's last
+// token says: the engine's subjects have none. The engine applies a message
+// only if its sender may send its kind (a client cannot fire a timer, an
+// activity worker can only report an activity's outcome), and the NATS
+// roles (RolePermissions) let each sender publish on its own subjects
+// only.
+type InboxSender string
+
+const (
+	// SenderEngine: cairn.<ns>.inbox.<queue>.<slot>.<key>.
+	SenderEngine InboxSender = ""
+	// SenderClient: cairn.<ns>.inbox.<queue>.<slot>.<key>.client (start,
+	// signal, cancel, terminate, pause, resume, reset, callbacks).
+	SenderClient InboxSender = "client"
+	// SenderActivity: cairn.<ns>.inbox.<queue>.<slot>.<key>.activity
+	// (activity results and attempt timeouts).
+	SenderActivity InboxSender = "activity"
+)
+
+// ClientInboxSubject is where clients publish messages for an instance.
+func (n Names) ClientInboxSubject(queue, instanceID string) string {
+	return n.InboxSubject(queue, instanceID) + "." + string(SenderClient)
+}
+
+// ActivityInboxSubject is where activity workers report the outcomes of an
+// instance's activities: the reply subject of its tasks.
+func (n Names) ActivityInboxSubject(queue, instanceID string) string {
+	return n.InboxSubject(queue, instanceID) + "." + string(SenderActivity)
 }
 
 // InboxPartition is the partition, of partitions, that an instance's inbox
@@ -168,12 +203,43 @@ func (n Names) TimerSubject(instanceID, timerName string) string {
 }
 
 // AttemptTimerSubject holds the engine timer of one attempt of an activity
-// (its start-to-close and heartbeat timeouts): timer.<key>.<run>.h<activity
-// id>.<attempt>, so that an attempt's timers share a subject and one
-// instance's are purged with TimerInstanceFilter.
+// (its start-to-close and heartbeat timeouts), which the activity worker
+// moves forward as it heartbeats: attempt.<key>.<run>.<activity id>.<attempt>.
+// Attempt timers have a prefix of their own, apart from the engine's
+// timers, so that activity workers may publish them and nothing else.
 func (n Names) AttemptTimerSubject(instanceID, run, activityID string, attempt int) string {
+	return n.attemptPrefix + EscapeToken(instanceID) + "." + run + "." + activityID + "." + strconv.Itoa(attempt)
+}
+
+// LegacyAttemptTimerSubject is where engines before the attempt prefix put
+// an attempt's timer: timer.<key>.<run>.h<activity id>.<attempt>. Tasks
+// dispatched by them still name it; no new task does.
+func (n Names) LegacyAttemptTimerSubject(instanceID, run, activityID string, attempt int) string {
 	return n.timerPrefix + EscapeToken(instanceID) + "." + run + ".h" + activityID + "." + strconv.Itoa(attempt)
 }
+
+// AttemptTimersFilter matches the attempt timers of one run of an
+// instance (activityID "") or of every attempt of one of its activities.
+func (n Names) AttemptTimersFilter(instanceID, run, activityID string) string {
+	f := n.attemptPrefix + EscapeToken(instanceID) + "." + run + "."
+	if activityID != "" {
+		f += activityID + "."
+	}
+	return f + ">"
+}
+
+// IsTimerSubject reports whether subj is one of the engine's timers
+// (TimerSubject; LegacyAttemptTimerSubject too).
+func (n Names) IsTimerSubject(subj string) bool { return strings.HasPrefix(subj, n.timerPrefix) }
+
+// IsAttemptTimerSubject reports whether subj is an attempt timer
+// (AttemptTimerSubject).
+func (n Names) IsAttemptTimerSubject(subj string) bool {
+	return strings.HasPrefix(subj, n.attemptPrefix)
+}
+
+// AttemptTimerWildcard matches every attempt timer of the namespace.
+func (n Names) AttemptTimerWildcard() string { return n.attemptPrefix + ">" }
 
 // TimerInstanceFilter matches every timer of one instance, for purging them
 // all when the instance ends.
@@ -265,6 +331,10 @@ func (n Names) RegistryBucket() string { return "cairn-" + n.ns + "-registry" }
 // refreshed.
 func (n Names) WorkersBucket() string { return "cairn-" + n.ns + "-workers" }
 
+// TriggersBucket is the KV bucket of the namespace's CloudEvents triggers
+// (package cloudevents).
+func (n Names) TriggersBucket() string { return "cairn-" + n.ns + "-triggers" }
+
 // DeadLetterStream holds the messages cairn took off its work queues
 // without processing them (malformed, forged, or of a protocol it does not
 // speak), each with the reason (docs/security.md).
@@ -309,26 +379,57 @@ func (n Names) RegistryKey(kind, queue, typeName string) string {
 // and (unescaped) instance id. A slot that is not the instance's is an
 // error: it would hand the instance to a partition that does not own it.
 // Errors wrap ErrInvalidSubject, or ErrInvalidToken / ErrInvalidName for a
-// malformed part.
+// malformed part. The sender token is accepted; InboxSenderOf reads it.
 func (n Names) ParseInboxSubject(subj string) (queue, instanceID string, err error) {
+	queue, instanceID, _, err = n.parseInboxSubject(subj)
+	return queue, instanceID, err
+}
+
+// InboxSenderOf parses an inbox subject like ParseInboxSubject and returns
+// its sender too.
+func (n Names) InboxSenderOf(subj string) (queue, instanceID string, sender InboxSender, err error) {
+	return n.parseInboxSubject(subj)
+}
+
+func (n Names) parseInboxSubject(subj string) (queue, instanceID string, sender InboxSender, err error) {
 	rest, ok := strings.CutPrefix(subj, n.inboxPrefix)
 	if !ok {
-		return "", "", fmt.Errorf("%w: %q does not start with %q", ErrInvalidSubject, subj, n.inboxPrefix)
+		return "", "", "", fmt.Errorf("%w: %q does not start with %q", ErrInvalidSubject, subj, n.inboxPrefix)
 	}
 	parts := strings.Split(rest, ".")
+	if len(parts) == 4 {
+		switch s := InboxSender(parts[3]); s {
+		case SenderClient, SenderActivity:
+			sender, parts = s, parts[:3]
+		default:
+			return "", "", "", fmt.Errorf("%w: %q: unknown sender %q", ErrInvalidSubject, subj, parts[3])
+		}
+	}
 	if len(parts) != 3 {
-		return "", "", fmt.Errorf("%w: %q: want %s<queue>.<slot>.<instance>", ErrInvalidSubject, subj, n.inboxPrefix)
+		return "", "", "", fmt.Errorf("%w: %q: want %s<queue>.<slot>.<instance>[.client|.activity]", ErrInvalidSubject, subj, n.inboxPrefix)
 	}
 	queue, slot, tok := parts[0], parts[1], parts[2]
 	if err := ValidateQueue(queue); err != nil {
-		return "", "", fmt.Errorf("%w: %q: %w", ErrInvalidSubject, subj, err)
+		return "", "", "", fmt.Errorf("%w: %q: %w", ErrInvalidSubject, subj, err)
 	}
 	instanceID, err = UnescapeToken(tok)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: %q: %w", ErrInvalidSubject, subj, err)
+		return "", "", "", fmt.Errorf("%w: %q: %w", ErrInvalidSubject, subj, err)
 	}
 	if want := strconv.Itoa(InboxSlot(instanceID)); slot != want {
-		return "", "", fmt.Errorf("%w: %q: slot %q, the instance's is %s", ErrInvalidSubject, subj, slot, want)
+		return "", "", "", fmt.Errorf("%w: %q: slot %q, the instance's is %s", ErrInvalidSubject, subj, slot, want)
 	}
-	return queue, instanceID, nil
+	return queue, instanceID, sender, nil
+}
+
+// InboxInstanceSubject is an inbox subject without its sender token: the
+// engine's subject of the same instance, which every message of the
+// instance is grouped and ordered by. Other subjects are returned as they
+// are.
+func (n Names) InboxInstanceSubject(subj string) string {
+	rest, ok := strings.CutPrefix(subj, n.inboxPrefix)
+	if !ok || strings.Count(rest, ".") != 3 {
+		return subj
+	}
+	return subj[:strings.LastIndexByte(subj, '.')]
 }

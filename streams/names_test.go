@@ -94,10 +94,62 @@ func TestParseInboxSubject(t *testing.T) {
 		// a is in slot 44: any other slot would hand it to a partition
 		// that does not own it.
 		"cairn.prod.inbox.q1.43.a",
+		// Senders are client and activity only, one token, last.
+		"cairn.prod.inbox.q1.44.a.engine",
+		"cairn.prod.inbox.q1.44.a.client.client",
+		"cairn.prod.inbox.q1.43.a.client",
 	} {
 		if _, _, err := n.ParseInboxSubject(subj); !errors.Is(err, ErrInvalidSubject) {
 			t.Errorf("ParseInboxSubject(%q) = %v, want ErrInvalidSubject", subj, err)
 		}
+	}
+}
+
+// TestInboxSenders: an instance's three inbox subjects parse to the same
+// queue and instance, each with its sender, and share the engine's subject
+// as their instance subject, whatever the id (even "client").
+func TestInboxSenders(t *testing.T) {
+	n := NewNames("prod")
+	for _, id := range []string{"a", "client", "activity", "x.client", "ünï"} {
+		base := n.InboxSubject("q", id)
+		for subj, want := range map[string]InboxSender{
+			base:                            SenderEngine,
+			n.ClientInboxSubject("q", id):   SenderClient,
+			n.ActivityInboxSubject("q", id): SenderActivity,
+		} {
+			q, got, sender, err := n.InboxSenderOf(subj)
+			if err != nil || q != "q" || got != id || sender != want {
+				t.Errorf("InboxSenderOf(%q) = %q, %q, %q, %v; want q, %q, %q", subj, q, got, sender, err, id, want)
+			}
+			if inst := n.InboxInstanceSubject(subj); inst != base {
+				t.Errorf("InboxInstanceSubject(%q) = %q, want %q", subj, inst, base)
+			}
+		}
+	}
+	for _, other := range []string{"cairn.prod.history.a", "cairn.prod.inbox.q.44", "cairn.other.inbox.q.44.a.client"} {
+		if got := n.InboxInstanceSubject(other); got != other {
+			t.Errorf("InboxInstanceSubject(%q) = %q, want it unchanged", other, got)
+		}
+	}
+}
+
+// TestAttemptTimerSubjects: attempt timers have their own prefix, apart
+// from the engine's timers, and the filters of a run and of an activity
+// match them.
+func TestAttemptTimerSubjects(t *testing.T) {
+	n := NewNames("prod")
+	subj := n.AttemptTimerSubject("o/1", "r1", "3", 2)
+	if subj != "cairn.prod.attempt.o=2F1.r1.3.2" || !n.IsAttemptTimerSubject(subj) || n.IsTimerSubject(subj) {
+		t.Fatalf("AttemptTimerSubject = %q", subj)
+	}
+	if legacy := n.LegacyAttemptTimerSubject("o/1", "r1", "3", 2); legacy != "cairn.prod.timer.o=2F1.r1.h3.2" || !n.IsTimerSubject(legacy) {
+		t.Fatalf("LegacyAttemptTimerSubject = %q", legacy)
+	}
+	if f := n.AttemptTimersFilter("o/1", "r1", ""); f != "cairn.prod.attempt.o=2F1.r1.>" {
+		t.Fatalf("run filter %q", f)
+	}
+	if f := n.AttemptTimersFilter("o/1", "r1", "3"); f != "cairn.prod.attempt.o=2F1.r1.3.>" {
+		t.Fatalf("activity filter %q", f)
 	}
 }
 

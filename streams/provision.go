@@ -40,8 +40,11 @@ const (
 )
 
 // retryTimeouts runs step until it ends in anything but a timeout of its
-// own (ctx still live), at most apiAttempts times.
-func retryTimeouts(ctx context.Context, step func(context.Context) error) error {
+// own (ctx still live), at most apiAttempts times. A request the server
+// refused for lack of permission goes unanswered too: the server reports
+// it to the connection instead, so a timeout after such a report is
+// ErrNotPermitted, not tried again.
+func retryTimeouts(ctx context.Context, js jetstream.JetStream, step func(context.Context) error) error {
 	var err error
 	for range apiAttempts {
 		actx, cancel := context.WithTimeout(ctx, apiTimeout)
@@ -50,6 +53,12 @@ func retryTimeouts(ctx context.Context, step func(context.Context) error) error 
 		if err == nil || ctx.Err() != nil ||
 			!(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)) {
 			return err
+		}
+		if js == nil {
+			continue
+		}
+		if last := js.Conn().LastError(); errors.Is(last, nats.ErrPermissionViolation) {
+			return fmt.Errorf("%w: %w (after: %w)", ErrNotPermitted, last, err)
 		}
 	}
 	return err
@@ -168,16 +177,16 @@ func Ensure(ctx context.Context, js jetstream.JetStream, ns string, opts ...Opti
 	}
 	names := NewNames(ns)
 	for _, cfg := range append(streamConfigs(names, o), schedulesStreamConfig(names, o)) {
-		if err := retryTimeouts(ctx, func(ctx context.Context) error { return ensureStream(ctx, js, cfg) }); err != nil {
+		if err := retryTimeouts(ctx, js, func(ctx context.Context) error { return ensureStream(ctx, js, cfg) }); err != nil {
 			return err
 		}
 	}
 	for _, cfg := range append(bucketConfigs(names, o), schedulesBucketConfig(names, o)) {
-		if err := retryTimeouts(ctx, func(ctx context.Context) error { return ensureBucket(ctx, js, cfg) }); err != nil {
+		if err := retryTimeouts(ctx, js, func(ctx context.Context) error { return ensureBucket(ctx, js, cfg) }); err != nil {
 			return err
 		}
 	}
-	return retryTimeouts(ctx, func(ctx context.Context) error { return ensureAttemptTokenKey(ctx, js, names) })
+	return retryTimeouts(ctx, js, func(ctx context.Context) error { return ensureAttemptTokenKey(ctx, js, names) })
 }
 
 // NamespaceReplicas returns the replica count of namespace ns, read from its
@@ -233,7 +242,7 @@ func streamConfigs(n Names, o provisionOptions) []jetstream.StreamConfig {
 		},
 		func() jetstream.StreamConfig {
 			c := scheduledWorkQueue(n.InboxStream(), "cairn instance inboxes and durable timers of namespace "+n.Namespace(),
-				[]string{n.InboxWildcard(), n.TimerWildcard(), n.RetentionWildcard()}, o)
+				[]string{n.InboxWildcard(), n.TimerWildcard(), n.AttemptTimerWildcard(), n.RetentionWildcard()}, o)
 			// Timers live here because a schedule's target (the inbox
 			// subject) must be in the schedule's own stream.
 			c.AllowDirect, c.AllowMsgTTL = true, true

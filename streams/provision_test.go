@@ -39,7 +39,7 @@ func TestEnsureCreatesLayout(t *testing.T) {
 	if in.Retention != jetstream.WorkQueuePolicy || !in.AllowMsgSchedules || !in.AllowMsgTTL || !in.AllowDirect {
 		t.Errorf("inbox config: %+v", in)
 	}
-	if fmt.Sprint(in.Subjects) != "[cairn.default.inbox.> cairn.default.timer.> cairn.default.retention.>]" {
+	if fmt.Sprint(in.Subjects) != "[cairn.default.inbox.> cairn.default.timer.> cairn.default.attempt.> cairn.default.retention.>]" {
 		t.Errorf("inbox subjects: %v", in.Subjects)
 	}
 

@@ -24,7 +24,7 @@ func TestRetryTimeouts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := 0
-			err := retryTimeouts(context.Background(), func(ctx context.Context) error {
+			err := retryTimeouts(context.Background(), nil, func(ctx context.Context) error {
 				if _, ok := ctx.Deadline(); !ok {
 					t.Error("attempt without a deadline")
 				}
@@ -40,7 +40,7 @@ func TestRetryTimeouts(t *testing.T) {
 	// The caller's own deadline or cancellation ends the retries.
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := 0
-	err := retryTimeouts(ctx, func(context.Context) error {
+	err := retryTimeouts(ctx, nil, func(context.Context) error {
 		calls++
 		cancel()
 		return context.DeadlineExceeded

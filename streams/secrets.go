@@ -28,10 +28,22 @@ var ErrNoAttemptTokenKey = errors.New("the namespace has no attempt token key")
 // ensureAttemptTokenKey creates the namespace's attempt token key unless it
 // exists. Concurrent provisioners race on a create: the first one's key
 // stands, and every engine process reads that one.
+//
+// It looks before it writes, at the bucket's subject counts rather than the
+// key: every role may look (RolePermissions), only the admin role may
+// write, and only the engine may read the key. So provisioning a namespace
+// that has its key is read-only, and any role can check a provisioned
+// namespace that way.
 func ensureAttemptTokenKey(ctx context.Context, js jetstream.JetStream, names Names) error {
 	kv, err := js.KeyValue(ctx, names.SecretsBucket())
 	if err != nil {
 		return fmt.Errorf("streams: secrets bucket: %w", err)
+	}
+	subject := "$KV." + names.SecretsBucket() + "." + attemptTokenKeyName
+	if s, err := js.Stream(ctx, "KV_"+names.SecretsBucket()); err == nil {
+		if info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject)); err == nil && info.State.Subjects[subject] > 0 {
+			return nil
+		}
 	}
 	key := make([]byte, attemptTokenKeyBytes)
 	if _, err := rand.Read(key); err != nil {

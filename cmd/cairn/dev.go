@@ -50,7 +50,7 @@ const (
 )
 
 const devUsage = `Usage:
-  cairn dev [--data DIR] [--host HOST] [--port PORT] [--namespace NS] [--sync-always]
+  cairn dev [--data DIR] [--host HOST] [--port PORT] [--namespace NS] [--sync-always] [--auth]
             [--cluster 1|3|5] [--replicas N]
             [--no-demo | --demo-start] [--log-level LEVEL] [--http ADDR|auto|off] [--triggers FILE]
             [--metrics ADDR|auto|off] [--key-file FILE]
@@ -60,8 +60,10 @@ Runs a development engine in one process: an embedded nats-server with
 JetStream file storage under DIR, the namespace's streams and buckets, and a
 demo worker on task queue "default" serving the order workflow of
 examples/order (workflow Workflow; activities Charge, Refund, Reserve,
-Release, Ship). It runs until interrupted (SIGINT or SIGTERM), then stops the
-worker and then the server. Data survives restarts: start it again on the
+Release, Ship). With --auth the server admits only the NKey users of
+cairn's roles, whose seeds it keeps in DIR/auth (cairn auth -h). It runs
+until interrupted (SIGINT or SIGTERM), then stops the worker and then the
+server. Data survives restarts: start it again on the
 same DIR and running workflows resume, timers included.
 
 With --cluster 3 (or 5) the embedded NATS is a JetStream cluster of that
@@ -99,6 +101,9 @@ type devConfig struct {
 	keyFile string
 	// edgeFlags protect both HTTP endpoints (see http_edge.go).
 	edgeFlags httpEdgeFlags
+	// auth is --auth: the embedded server admits only the role users
+	// whose keys are in DIR/auth.
+	auth bool
 }
 
 func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -110,6 +115,7 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	c.fs.StringVar(&cfg.host, "host", embedded.DefaultServerHost, "`address` the NATS server listens on")
 	c.fs.IntVar(&cfg.port, "port", defaultPort, "NATS client `port` (-1 or 0 picks a free port)")
 	c.fs.StringVar(&cfg.namespace, "namespace", defaultNamespace, "cairn `namespace` to provision and serve")
+	c.fs.BoolVar(&cfg.auth, "auth", false, "require authentication: one NKey user per cairn role, keys in DIR/"+devAuthDir+" (cairn auth -h)")
 	c.fs.BoolVar(&cfg.syncAlways, "sync-always", false, "fsync every write (survives OS crashes and power loss; slower)")
 	c.fs.IntVar(&cfg.cluster, "cluster", 1, "number of embedded NATS `nodes`: 1, or a cluster of 3 or 5 on free ports")
 	c.fs.IntVar(&cfg.replicas, "replicas", 0, "replica `count` of the namespace's streams and buckets, 1-5 (default 1, or 3 with --cluster)")
@@ -153,11 +159,11 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if cfg.port == 0 {
 		cfg.port = -1
 	}
-	if !loopbackHost(cfg.host) {
+	if !cfg.auth && !loopbackHost(cfg.host) {
 		// The embedded server has no users: anyone who reaches it may
 		// forge timer fires, results and history. It stays on this machine.
-		return usageErrorf(c.name, "--host %q: cairn dev's NATS server has no authentication and listens on loopback only "+
-			"(127.0.0.1, ::1 or localhost); run nats-server with authentication and 'cairn server' to serve other machines", cfg.host)
+		return usageErrorf(c.name, "--host %q: without --auth, cairn dev's NATS server has no authentication and listens on loopback only "+
+			"(127.0.0.1, ::1 or localhost); add --auth, or run nats-server with authentication and 'cairn server', to serve other machines", cfg.host)
 	}
 	if cfg.dataDir == "" {
 		return usageErrorf(c.name, "--data must not be empty")
@@ -219,7 +225,13 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	if cfg.port > 0 && portInUse(cfg.host, cfg.port) {
 		return portBusyError(cfg)
 	}
-	srv, err := startDevNATS(ctx, cfg, dir, log)
+	var keys *devKeys
+	if cfg.auth {
+		if keys, err = loadDevKeys(dir, cfg.namespace); err != nil {
+			return err
+		}
+	}
+	srv, err := startDevNATS(ctx, cfg, dir, keys, log)
 	if err != nil {
 		return err
 	}
@@ -230,20 +242,16 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	url := srv.url
 	log.Info("nats-server ready", "url", url, "data", dir, "nodes", cfg.cluster)
 
-	nc, err := streams.Connect(url, nats.Name("cairn-dev"))
+	if err := provisionDev(ctx, url, cfg, keys); err != nil {
+		return err
+	}
+	log.Debug("namespace provisioned", "namespace", cfg.namespace, "replicas", cfg.replicas)
+	// Everything else runs as the engine role with --auth.
+	nc, err := streams.Connect(url, append(keys.options(streams.RoleEngine), nats.Name("cairn-dev"))...)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	// cairn dev owns its server, so it sets the replica count outright.
-	if err := streams.Ensure(ctx, js, cfg.namespace, streams.WithReplicas(cfg.replicas)); err != nil {
-		return fmt.Errorf("provision namespace %q: %w", cfg.namespace, err)
-	}
-	log.Debug("namespace provisioned", "namespace", cfg.namespace, "replicas", cfg.replicas)
 
 	// The demo worker runs in the background; done closes when Run
 	// returns, with its error in workerErr.
@@ -309,6 +317,7 @@ func runDev(ctx context.Context, cfg devConfig, stdout, stderr io.Writer) (err e
 	defer stopScheduler()
 
 	printBanner(stdout, cfg, srv, dir)
+	keys.printBanner(stdout, srv.url)
 	printTelemetryBanner(stdout, tel)
 	printEventsBanner(stdout, cfg.namespace, evs)
 
@@ -341,13 +350,16 @@ type devNATS struct {
 
 // startDevNATS starts the embedded server, or the --cluster nodes in
 // DIR/node-1, DIR/node-2, ...
-func startDevNATS(ctx context.Context, cfg devConfig, dir string, log *slog.Logger) (*devNATS, error) {
+func startDevNATS(ctx context.Context, cfg devConfig, dir string, keys *devKeys, log *slog.Logger) (*devNATS, error) {
 	opts := []embedded.ServerOption{
 		embedded.WithDataDir(dir),
 		embedded.WithHost(cfg.host),
 		embedded.WithPort(cfg.port),
 		embedded.WithSyncAlways(cfg.syncAlways),
 		embedded.WithLogger(cfg.logLevel <= slog.LevelDebug),
+	}
+	if keys != nil {
+		opts = append(opts, embedded.WithUsers(embeddedUsers(keys.keys)...))
 	}
 	log.Debug("starting nats-server", "data", dir, "host", cfg.host, "port", cfg.port, "sync_always", cfg.syncAlways, "nodes", cfg.cluster)
 	var (
@@ -489,4 +501,72 @@ func loopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// devAuthDir, in the data directory, holds the role keys of cairn dev
+// --auth.
+const devAuthDir = "auth"
+
+// devKeys are the role keys of cairn dev --auth; nil without --auth.
+type devKeys struct {
+	dir  string
+	keys []roleKey
+}
+
+func loadDevKeys(dataDir, ns string) (*devKeys, error) {
+	dir := filepath.Join(dataDir, devAuthDir)
+	keys, err := roleKeys(dir, ns)
+	if err != nil {
+		return nil, err
+	}
+	return &devKeys{dir: dir, keys: keys}, nil
+}
+
+// options are the connect options of a role: its key and inbox prefix.
+// Without --auth there are none.
+func (k *devKeys) options(role streams.Role) []nats.Option {
+	if k == nil {
+		return nil
+	}
+	for _, rk := range k.keys {
+		if rk.perms.Role == role {
+			// The seed was just read from this file; it cannot fail now
+			// but by a race with someone deleting it, which Connect reports.
+			opts, _ := streams.Auth{NKey: rk.seedFile, InboxPrefix: rk.perms.InboxPrefix}.Options()
+			return opts
+		}
+	}
+	return nil
+}
+
+func (k *devKeys) printBanner(w io.Writer, url string) {
+	if k == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nNATS requires authentication (--auth): one NKey user per cairn role, seeds in %s\n", k.dir)
+	for _, rk := range k.keys {
+		fmt.Fprintf(w, "  %-8s cairn --server %s --nkey %s --inbox-prefix %s ...\n", rk.perms.Role, url, rk.seedFile, rk.perms.InboxPrefix)
+	}
+}
+
+// provisionDev provisions the namespace and its triggers bucket, as the
+// admin role with --auth.
+func provisionDev(ctx context.Context, url string, cfg devConfig, keys *devKeys) error {
+	nc, err := streams.Connect(url, append(keys.options(streams.RoleAdmin), nats.Name("cairn-dev-provision"))...)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	// cairn dev owns its server, so it sets the replica count outright.
+	if err := streams.Ensure(ctx, js, cfg.namespace, streams.WithReplicas(cfg.replicas)); err != nil {
+		return fmt.Errorf("provision namespace %q: %w", cfg.namespace, err)
+	}
+	if _, err := cloudevents.OpenStore(ctx, js, cfg.namespace); err != nil {
+		return fmt.Errorf("provision namespace %q: %w", cfg.namespace, err)
+	}
+	return nil
 }

@@ -55,6 +55,7 @@ Commands:
   server     serve CloudEvents (NATS and HTTP) on an existing NATS server
   callback   complete, fail or heartbeat a workflow's callback token
   deadletter list and purge the messages cairn took off its queues unprocessed
+  auth       NATS permissions of cairn's roles, and NKey users for them
   schedule   create, list, pause and delete cron schedules (cairn schedule -h)
   version    print the version
 
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdCallback(ctx, rest, stdout)
 	case "deadletter":
 		err = cmdDeadLetter(ctx, rest, stdout)
+	case "auth":
+		err = cmdAuth(rest, stdout)
 	case "version":
 		err = cmdVersion(rest, stdout)
 	case "help", "-h", "-help", "--help":

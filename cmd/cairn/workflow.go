@@ -101,6 +101,7 @@ func (g *globalFlags) registerAuth(fs *flag.FlagSet) {
 	fs.StringVar(&a.CA, "tls-ca", "", "PEM `file` of the CAs that sign the NATS server's certificate (env "+streams.EnvCA+")")
 	fs.StringVar(&a.Cert, "tls-cert", "", "client certificate PEM `file`, for mutual TLS (env "+streams.EnvCert+")")
 	fs.StringVar(&a.Key, "tls-key", "", "key PEM `file` of --tls-cert (env "+streams.EnvKey+")")
+	fs.StringVar(&a.InboxPrefix, "inbox-prefix", "", "`prefix` of the connection's reply subjects: a cairn role's own, see 'cairn auth permissions' (env "+streams.EnvInboxPrefix+")")
 }
 
 // withEnv fills what the flags left empty from the environment: the way
@@ -116,6 +117,9 @@ func withEnv(flags, env streams.Auth) streams.Auth {
 	}
 	if a.Cert == "" && a.Key == "" {
 		a.Cert, a.Key = env.Cert, env.Key
+	}
+	if a.InboxPrefix == "" {
+		a.InboxPrefix = env.InboxPrefix
 	}
 	return a
 }

@@ -195,7 +195,7 @@ func (s *JetStream) callbacks(ctx context.Context) (jetstream.KeyValue, error) {
 }
 
 func (s *JetStream) publishCallback(ctx context.Context, tok *history.CallbackToken, queue, kind string, payload []byte, msgID string) error {
-	m := nats.NewMsg(s.names.InboxSubject(queue, tok.WorkflowID))
+	m := nats.NewMsg(s.names.ClientInboxSubject(queue, tok.WorkflowID))
 	m.Data = payload
 	m.Header.Set(HeaderKind, KindCallback)
 	m.Header.Set(HeaderRun, tok.Run)

@@ -73,7 +73,7 @@ type StartResult struct {
 // one append wins; the others find the winner running and return it.
 func (s *JetStream) Start(ctx context.Context, req StartRequest) (*StartResult, error) {
 	key := s.names.InstanceKey(req.WorkflowID)
-	inbox := s.names.InboxSubject(req.TaskQueue, req.WorkflowID)
+	inbox := s.names.ClientInboxSubject(req.TaskQueue, req.WorkflowID)
 	for range 20 {
 		head, err := s.Head(ctx, req.WorkflowID)
 		if err != nil {
@@ -161,7 +161,7 @@ func (s *JetStream) Terminate(ctx context.Context, workflowID, run, reason strin
 			return nil, err
 		}
 		key := s.names.InstanceKey(workflowID)
-		_, err = s.publish(ctx, NewTerminated(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run))
+		_, err = s.publish(ctx, NewTerminated(s.names.ClientInboxSubject(head.TaskQueue, workflowID), key, head.Run))
 		return nh, err
 	}
 	return nil, fmt.Errorf("terminate %q: too much contention", workflowID)
@@ -176,7 +176,7 @@ func (s *JetStream) Signal(ctx context.Context, workflowID, run, name, id string
 		return err
 	}
 	key := s.names.InstanceKey(workflowID)
-	m := NewSignal(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, name, id, payload)
+	m := NewSignal(s.names.ClientInboxSubject(head.TaskQueue, workflowID), key, head.Run, name, id, payload)
 	// The caller's trace context travels with the event; the worker links
 	// the event's span to it.
 	InjectTrace(ctx, m.Header)
@@ -219,6 +219,6 @@ func (s *JetStream) Cancel(ctx context.Context, workflowID, run, reason string) 
 		return err
 	}
 	key := s.names.InstanceKey(workflowID)
-	_, err = s.publish(ctx, NewCancel(s.names.InboxSubject(head.TaskQueue, workflowID), key, head.Run, reason))
+	_, err = s.publish(ctx, NewCancel(s.names.ClientInboxSubject(head.TaskQueue, workflowID), key, head.Run, reason))
 	return err
 }

@@ -32,7 +32,7 @@ func (s *JetStream) pauseOrResume(ctx context.Context, kind, workflowID, run, re
 	// must all arrive); the id only de-duplicates a retried publish.
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	m := nats.NewMsg(s.names.InboxSubject(head.TaskQueue, workflowID))
+	m := nats.NewMsg(s.names.ClientInboxSubject(head.TaskQueue, workflowID))
 	m.Header.Set(HeaderKind, kind)
 	m.Header.Set(HeaderRun, head.Run)
 	m.Header.Set(HeaderReason, reason)

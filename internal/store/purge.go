@@ -74,6 +74,9 @@ func (p *Purger) Purge(ctx context.Context, id, run string) error {
 	if err := inbox.Purge(ctx, jetstream.WithPurgeSubject(strings.TrimSuffix(p.names.TimerInstanceFilter(id), ">")+head.Run+".>")); err != nil {
 		return fmt.Errorf("purge timers of %q run %s: %w", id, head.Run, err)
 	}
+	if err := inbox.Purge(ctx, jetstream.WithPurgeSubject(p.names.AttemptTimersFilter(id, head.Run, ""))); err != nil {
+		return fmt.Errorf("purge attempt timers of %q run %s: %w", id, head.Run, err)
+	}
 	tasks, err := p.stream(ctx, p.names.TasksStream())
 	if err != nil {
 		return err

@@ -102,7 +102,7 @@ func (s *JetStream) Reset(ctx context.Context, req ResetRequest) (*ResetResult, 
 		if cur.Run == newRun {
 			return &ResetResult{Run: newRun, EventSeq: cut}, nil
 		}
-		inbox := s.names.InboxSubject(cur.TaskQueue, req.WorkflowID)
+		inbox := s.names.ClientInboxSubject(cur.TaskQueue, req.WorkflowID)
 		wake := nats.NewMsg(inbox)
 		wake.Header.Set(HeaderKind, KindReset)
 		wake.Header.Set(HeaderRun, newRun)

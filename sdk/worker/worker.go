@@ -220,7 +220,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	w.startActivities(g, js, names, log, tel)
-	g.Go(func(ctx context.Context) error { runScheduler(ctx, w.nc, js, names, log, tel); return nil })
+	if len(w.workflows) > 0 {
+		// Schedules start workflows: an engine's work, which a worker of
+		// activities only may not be permitted to do (streams.RoleActivity).
+		g.Go(func(ctx context.Context) error { runScheduler(ctx, w.nc, js, names, log, tel); return nil })
+	}
 	g.Go(func(ctx context.Context) error { w.heartbeat(ctx, reg, info); return nil })
 
 	runErr := w.serve(ctx, g)
@@ -316,8 +320,8 @@ func (w *Worker) startActivities(g *group, js jetstream.JetStream, names streams
 	}
 }
 
-// runScheduler runs a scheduler runner until ctx ends: every worker runs
-// one, so schedules fire with no extra process; runners share one
+// runScheduler runs a scheduler runner until ctx ends: every worker with
+// workflows runs one, so schedules fire with no extra process; runners share one
 // consumer, so each fire is processed once. A runner that cannot start
 // (the server restarting, say) is retried: giving up would silently stop
 // schedules here.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nkeys"
 )
 
 // Embedded server defaults.
@@ -33,6 +34,7 @@ type serverConfig struct {
 	maxPayload int32
 	name       string
 	logging    bool
+	users      []User
 
 	// Set by StartCluster only: the cluster name, this node's route port
 	// and the route URLs of every node (itself included, so that the
@@ -96,6 +98,24 @@ func WithLogger(on bool) ServerOption {
 	return func(c *serverConfig) { c.logging = on }
 }
 
+// User is an NKey user of the embedded server and its permissions: the
+// subjects it may publish and subscribe to (allow lists; everything else
+// is denied) and whether it may reply to requests it receives.
+type User struct {
+	// NKey is the user's public key ("U...").
+	NKey           string
+	Publish        []string
+	Subscribe      []string
+	AllowResponses bool
+}
+
+// WithUsers makes the server require authentication: only these NKey
+// users may connect, each with its permissions. Without it the server
+// accepts every connection with full permissions.
+func WithUsers(users ...User) ServerOption {
+	return func(c *serverConfig) { c.users = append(c.users, users...) }
+}
+
 // Server is an embedded nats-server with JetStream enabled.
 type Server struct {
 	inner *server.Server
@@ -134,6 +154,20 @@ func startServer(ctx context.Context, cfg serverConfig) (*Server, error) {
 		// The embedding process owns signals and logging.
 		NoSigs: true,
 		NoLog:  !cfg.logging,
+	}
+	for _, u := range cfg.users {
+		if !nkeys.IsValidPublicUserKey(u.NKey) {
+			return nil, fmt.Errorf("%w: %q is not an NKey user public key", ErrServerStart, u.NKey)
+		}
+		p := &server.Permissions{
+			Publish:   &server.SubjectPermission{Allow: u.Publish},
+			Subscribe: &server.SubjectPermission{Allow: u.Subscribe},
+		}
+		if u.AllowResponses {
+			p.Response = &server.ResponsePermission{MaxMsgs: server.DEFAULT_ALLOW_RESPONSE_MAX_MSGS,
+				Expires: server.DEFAULT_ALLOW_RESPONSE_EXPIRATION}
+		}
+		sopts.Nkeys = append(sopts.Nkeys, &server.NkeyUser{Nkey: u.NKey, Permissions: p})
 	}
 	if cfg.clusterName != "" {
 		sopts.Cluster = server.ClusterOpts{Name: cfg.clusterName, Host: cfg.host, Port: cfg.routePort, Advertise: cfg.routeAdvertise}
