@@ -150,11 +150,16 @@ func RolePermissions(role Role, ns string) (Permissions, error) {
 			b.pub("cairn." + ns + ".events.rejected")
 			break
 		}
-		b.pub("cairn."+ns+".query.>", "cairn."+ns+".events.>", n.ScheduleWildcard(), "$KV."+callbacks+".>", "$KV."+schedules+".>")
+		b.pub("cairn."+ns+".query.>", "cairn."+ns+".events.>", "$KV."+callbacks+".>", "$KV."+schedules+".>")
 		for _, bucket := range []string{callbacks, schedules} {
 			b.read(kv(bucket))
 			b.consume(kv(bucket))
 		}
+		// Schedules: their repeating messages, fires for a trigger, and
+		// purges of a paused or deleted schedule's message. A purge
+		// request cannot be limited to one subject by permissions.
+		b.pub(n.ScheduleWildcard(), "cairn."+ns+".schedulefire.>", "$JS.API.STREAM.PURGE."+n.SchedulesStream())
+		b.read(n.SchedulesStream())
 	default:
 		return Permissions{}, fmt.Errorf("%w: %q", ErrUnknownRole, role)
 	}

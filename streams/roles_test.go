@@ -107,3 +107,20 @@ func subjectMatches(pattern, subject string) bool {
 	}
 	return len(pt) == len(st)
 }
+
+// TestClientManagesSchedules: the client role creates, pauses, triggers
+// and deletes schedules (cairn schedule), which publishes schedule
+// messages and fires and purges the schedules stream.
+func TestClientManagesSchedules(t *testing.T) {
+	n := NewNames("ns")
+	p, err := RolePermissions(RoleClient, "ns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, subj := range []string{n.ScheduleSubject("s1"), n.ScheduleFireSubject("s1"), "$JS.API.STREAM.PURGE." + n.SchedulesStream(),
+		"$KV." + n.SchedulesBucket() + ".s1"} {
+		if !matchesAny(p.Publish, subj) {
+			t.Errorf("client may not publish %q", subj)
+		}
+	}
+}
