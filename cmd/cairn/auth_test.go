@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,4 +60,43 @@ func TestCLIAuthenticates(t *testing.T) {
 	t.Setenv(streams.EnvUser, "ops")
 	t.Setenv(streams.EnvPassword, "s3cret")
 	mustCLI(t, "workflow", "list", "--server", url)
+}
+
+// TestAuthCommands: cairn auth permissions prints every role (conf) or one
+// (JSON), refuses an unknown role; cairn auth keys makes the keys once.
+func TestAuthCommands(t *testing.T) {
+	r := mustCLI(t, "auth", "permissions", "--namespace", "shop")
+	for _, role := range streams.Roles {
+		if !strings.Contains(r.stdout, "# role "+string(role)+" of namespace shop") {
+			t.Errorf("no block for role %s:\n%s", role, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stdout, `"cairn.shop.inbox.*.*.*.activity"`) {
+		t.Errorf("the activity role's result subjects are missing:\n%s", r.stdout)
+	}
+	r = mustCLI(t, "auth", "permissions", "--role", "activity", "--format", "json")
+	var p streams.Permissions
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil || p.Role != streams.RoleActivity ||
+		p.InboxPrefix != "_INBOX.cairn.default.activity" || len(p.Publish) == 0 {
+		t.Fatalf("json: %v %+v", err, p)
+	}
+	wantFail(t, exitUsage, "unknown role", "auth", "permissions", "--role", "root")
+	wantFail(t, exitUsage, "--dir is required", "auth", "keys")
+
+	dir := t.TempDir()
+	first := mustCLI(t, "auth", "keys", "--dir", dir)
+	conf, err := os.ReadFile(filepath.Join(dir, authConfFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(conf), "nkey: \"U"); n != len(streams.Roles) {
+		t.Fatalf("%d users in the authorization block, want %d:\n%s", n, len(streams.Roles), conf)
+	}
+	seed, _ := os.ReadFile(filepath.Join(dir, "engine.nk"))
+	second := mustCLI(t, "auth", "keys", "--dir", dir)
+	again, _ := os.ReadFile(filepath.Join(dir, "engine.nk"))
+	conf2, _ := os.ReadFile(filepath.Join(dir, authConfFile))
+	if string(seed) != string(again) || string(conf) != string(conf2) || first.stdout != second.stdout {
+		t.Fatal("a second run made new keys")
+	}
 }

@@ -261,3 +261,53 @@ func TestDevCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestDevAuth: cairn dev --auth admits only its role users. It writes a
+// seed per role (mode 0600) and the server's authorization block; the
+// client role lists and starts workflows that the engine role serves, a
+// connection without credentials is refused, and a restart keeps the keys.
+func TestDevAuth(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	args := []string{"--auth", "--data", dir, "--port", "0", "--http", "off", "--metrics", "off", "--log-level", "error"}
+	dev := startDev(t, args...)
+	seeds := map[string]string{}
+	for _, r := range streams.Roles {
+		file := filepath.Join(dir, devAuthDir, string(r)+".nk")
+		st, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", file, st.Mode().Perm())
+		}
+		b, _ := os.ReadFile(file)
+		seeds[string(r)] = string(b)
+		if !strings.Contains(dev.stdout.String(), "--nkey "+file) {
+			t.Errorf("the banner does not show how role %s connects:\n%s", r, dev.stdout)
+		}
+	}
+	if conf, err := os.ReadFile(filepath.Join(dir, devAuthDir, authConfFile)); err != nil || !strings.Contains(string(conf), "authorization {") {
+		t.Fatalf("%s: %v\n%s", authConfFile, err, conf)
+	}
+	client := func(args ...string) []string {
+		return append(dev.wf(args...), "--nkey", filepath.Join(dir, devAuthDir, "client.nk"),
+			"--inbox-prefix", streams.RoleInboxPrefix(streams.RoleClient, "default"))
+	}
+	wantFail(t, exitError, "Authorization Violation", dev.wf("list")...)
+	mustCLI(t, client("start", "--type", "Workflow", "--id", "auth-1", "--input",
+		`{"id":"1","customer":"ada","item":"book","quantity":1,"amountCents":1299,"shipAfter":0}`)...)
+	r := mustCLI(t, client("result", "--id", "auth-1")...)
+	if !strings.Contains(r.stdout, "trk_1") {
+		t.Fatalf("result: %s", r.stdout)
+	}
+	dev.stop(t)
+
+	startDev(t, args...)
+	for _, r := range streams.Roles {
+		b, _ := os.ReadFile(filepath.Join(dir, devAuthDir, string(r)+".nk"))
+		if string(b) != seeds[string(r)] {
+			t.Errorf("role %s has a new key after a restart", r)
+		}
+	}
+}
