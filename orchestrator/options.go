@@ -52,6 +52,10 @@ type Options struct {
 	// they are purged (default DefaultRetention; KeepForever or any
 	// negative value: never purged). See WithRetention.
 	Retention time.Duration
+	// StraySweep is how often the worker moves the strays of the
+	// namespace's work queues to its dead letters (streams.SweepStrays):
+	// at start, then at this interval (default DefaultStraySweep).
+	StraySweep time.Duration
 }
 
 // Option changes Options.
@@ -122,6 +126,9 @@ func (o *Options) defaults() {
 	}
 	if o.Retention == 0 {
 		o.Retention = DefaultRetention
+	}
+	if o.StraySweep <= 0 {
+		o.StraySweep = DefaultStraySweep
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -95,6 +95,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer w.runStraySweeper(ctx)()
 	stopRetention, err := w.runRetention(ctx)
 	if err != nil {
 		return err

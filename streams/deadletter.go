@@ -28,20 +28,11 @@ const (
 // cannot be stored the message is terminated all the same (it must not
 // clog the queue) and the error is returned for the caller to log.
 func DeadLetter(ctx context.Context, js jetstream.JetStream, names Names, source string, m jetstream.Msg, reason string) error {
-	dl := nats.NewMsg(names.DeadLetterSubject(source))
-	for k, v := range m.Headers() {
-		if strings.HasPrefix(k, "Nats-") {
-			continue // server directives (de-duplication, schedules, rollups) must not act again
-		}
-		dl.Header[k] = v
-	}
-	dl.Header.Set(HeaderDeadSubject, m.Subject())
-	dl.Header.Set(HeaderDeadReason, reason)
+	dl := deadLetterOf(names, source, m.Subject(), m.Headers(), m.Data(), reason)
 	if md, err := m.Metadata(); err == nil {
 		dl.Header.Set(HeaderDeadStream, md.Stream)
 		dl.Header.Set(HeaderDeadSeq, strconv.FormatUint(md.Sequence.Stream, 10))
 	}
-	dl.Data = m.Data()
 	_, err := js.PublishMsg(ctx, dl)
 	if len(reason) > 256 {
 		reason = reason[:256]
@@ -51,4 +42,21 @@ func DeadLetter(ctx context.Context, js jetstream.JetStream, names Names, source
 		return fmt.Errorf("streams: dead letter of %q: %w", m.Subject(), err)
 	}
 	return nil
+}
+
+// deadLetterOf is the dead letter of a message on subject with headers h
+// and body data: its headers without the server's directives, its body,
+// where it was and why it is dead.
+func deadLetterOf(names Names, source, subject string, h nats.Header, data []byte, reason string) *nats.Msg {
+	dl := nats.NewMsg(names.DeadLetterSubject(source))
+	for k, v := range h {
+		if strings.HasPrefix(k, "Nats-") {
+			continue // server directives (de-duplication, schedules, rollups) must not act again
+		}
+		dl.Header[k] = v
+	}
+	dl.Header.Set(HeaderDeadSubject, subject)
+	dl.Header.Set(HeaderDeadReason, reason)
+	dl.Data = data
+	return dl
 }

@@ -62,19 +62,35 @@ func FuzzParseInboxSubject(f *testing.F) {
 	f.Add("cairn.default.inbox.default.7.=41")
 	f.Add("cairn.other.inbox.default.1.x")
 	f.Add("cairn.default.inbox.a.b.c.d")
+	f.Add(n.ClientInboxSubject("default", "order-42"))
+	f.Add(n.ActivityInboxSubject("q", "client"))
+	f.Add("cairn.default.inbox.default.0.x.engine")
 	f.Fuzz(func(t *testing.T, subj string) {
-		queue, id, err := n.ParseInboxSubject(subj)
+		queue, id, sender, err := n.InboxSenderOf(subj)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidSubject) {
-				t.Fatalf("ParseInboxSubject(%q): error %v does not wrap ErrInvalidSubject", subj, err)
+				t.Fatalf("InboxSenderOf(%q): error %v does not wrap ErrInvalidSubject", subj, err)
 			}
 			return
 		}
 		if ValidateQueue(queue) != nil {
-			t.Fatalf("ParseInboxSubject(%q) gave the invalid queue %q", subj, queue)
+			t.Fatalf("InboxSenderOf(%q) gave the invalid queue %q", subj, queue)
 		}
-		if again := n.InboxSubject(queue, id); again != subj {
-			t.Fatalf("ParseInboxSubject(%q) = %q, %q, which builds %q", subj, queue, id, again)
+		again := n.InboxSubject(queue, id)
+		switch sender {
+		case SenderClient:
+			again = n.ClientInboxSubject(queue, id)
+		case SenderActivity:
+			again = n.ActivityInboxSubject(queue, id)
+		}
+		if again != subj {
+			t.Fatalf("InboxSenderOf(%q) = %q, %q, %q, which builds %q", subj, queue, id, sender, again)
+		}
+		if base := n.InboxInstanceSubject(subj); base != n.InboxSubject(queue, id) {
+			t.Fatalf("InboxInstanceSubject(%q) = %q, want %q", subj, base, n.InboxSubject(queue, id))
+		}
+		if !n.inboxReadable(subj) {
+			t.Fatalf("%q parses but no partition consumer reads it", subj)
 		}
 	})
 }

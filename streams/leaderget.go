@@ -15,6 +15,10 @@ import (
 // which only the stream's leader answers (unlike direct gets).
 const msgGetPrefix = "$JS.API.STREAM.MSG.GET."
 
+// errCodeClusterNotAvailable is JetStream's "system temporarily
+// unavailable" (503, 10008): no meta or stream leader to answer yet.
+const errCodeClusterNotAvailable jetstream.ErrorCode = 10008
+
 // msgGetResponse is the reply of the stream message get API.
 type msgGetResponse struct {
 	Error   *jetstream.APIError `json:"error,omitempty"`
@@ -46,13 +50,26 @@ func LastMsgFromLeader(ctx context.Context, nc *nats.Conn, stream, subject strin
 	}
 	rctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
-	reply, err := nc.RequestWithContext(rctx, msgGetPrefix+stream, req)
-	if err != nil {
-		return nil, wrap(err)
-	}
 	var resp msgGetResponse
-	if err := json.Unmarshal(reply.Data, &resp); err != nil {
-		return nil, wrap(err)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		reply, err := nc.RequestWithContext(rctx, msgGetPrefix+stream, req)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		resp = msgGetResponse{}
+		if err := json.Unmarshal(reply.Data, &resp); err != nil {
+			return nil, wrap(err)
+		}
+		if resp.Error == nil || resp.Error.ErrorCode != errCodeClusterNotAvailable {
+			break
+		}
+		// The cluster has no leader to answer yet (a node just came back,
+		// an election is under way): the answer is on its way, not wrong.
+		select {
+		case <-rctx.Done():
+			return nil, wrap(resp.Error)
+		case <-time.After(wait):
+		}
 	}
 	if resp.Error != nil {
 		if resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound {

@@ -23,8 +23,9 @@ Commands:
 
 Dead letters are the messages cairn took off its work queues without
 processing them, each with the reason: malformed tasks and inbox messages,
-activity results and timer fires without their token, tasks of a protocol
-version no worker took for an hour. They are kept 30 days (at most 1 GiB).
+activity results and timer fires without their token, messages on subjects
+no consumer reads (strays), tasks of a protocol version no worker took for
+an hour. They are kept 30 days (at most 1 GiB).
 `
 
 func cmdDeadLetter(ctx context.Context, args []string, stdout io.Writer) error {

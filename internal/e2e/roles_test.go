@@ -277,6 +277,17 @@ func TestRolesRunEverythingAndRefuseTheRest(t *testing.T) {
 	}
 	rs.denied(t, "client forger", names.InboxSubject("default", "roles"))
 
+	// A task that names another history as its reply, queued by whoever
+	// could: the activity worker refuses it (and its role could not
+	// publish there anyway).
+	forged := activities.NewTaskMsg(names.TaskSubject("default", "Stamp"), &activities.Task{
+		ActivityAttempt: history.ActivityAttempt{Namespace: rs.ns, WorkflowID: "roles", Run: run.Run, ActivityID: "7",
+			WorkflowType: "RoleFlow", ActivityType: "Stamp", Attempt: 1, Scheduled: time.Now()},
+		Reply: names.HistorySubject("roles"), Input: []byte(`"forged"`)})
+	if _, err := adminJS.PublishMsg(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+
 	dead, err := adminJS.Stream(ctx, names.DeadLetterStream())
 	if err != nil {
 		t.Fatal(err)
@@ -286,13 +297,13 @@ func TestRolesRunEverythingAndRefuseTheRest(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if info.State.Msgs < 3 {
-			return fmt.Errorf("%d dead letters, want the forged result, the scheduled cancel and the client's fire", info.State.Msgs)
+		if info.State.Msgs < 4 {
+			return fmt.Errorf("%d dead letters, want the forged result, the scheduled cancel, the client's fire and the forged task", info.State.Msgs)
 		}
 		return nil
 	})
 	var reasons []string
-	for seq := uint64(1); seq <= 3; seq++ {
+	for seq := uint64(1); seq <= 4; seq++ {
 		m, err := dead.GetMsg(ctx, seq)
 		if err != nil {
 			t.Fatal(err)
@@ -300,7 +311,8 @@ func TestRolesRunEverythingAndRefuseTheRest(t *testing.T) {
 		reasons = append(reasons, m.Header.Get("Cairn-Dead-Reason"))
 	}
 	joined := strings.Join(reasons, " | ")
-	for _, want := range []string{"no valid attempt token", `"cancel" scheduled from`, `"timer.fired" on a client's subject`} {
+	for _, want := range []string{"no valid attempt token", `"cancel" scheduled from`, `"timer.fired" on a client's subject`,
+		"header Cairn-Reply is not an inbox subject"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("dead letters %q: none says %q", joined, want)
 		}
