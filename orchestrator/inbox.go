@@ -37,6 +37,9 @@ type item struct {
 	// (a result or an attempt timeout), timerToken the token of the timer
 	// a fire or timeout comes from.
 	token, timerToken string
+	// reason is a terminate request's reason, reset a reset request.
+	reason string
+	reset  *store.ResetRequest
 	// unsigned marks a timer fire or execution timeout that carries no
 	// token at all: a schedule armed before timer tokens existed, or a
 	// forgery. It is never applied; resignUnsigned arms its timer again,
@@ -88,6 +91,7 @@ func itemOf(h nats.Header, data []byte, delivered uint64, published time.Time) (
 		return nil, err
 	}
 	return &item{kind: in.Kind, run: in.Run, ev: in.Event, start: in.Start, expectedSeq: in.ExpectedSeq,
+		reason: in.Reason, reset: in.Reset,
 		redelivered: delivered > 1, published: published, token: h.Get(activities.HeaderAttemptToken),
 		timerToken: h.Get(store.HeaderTimerToken)}, nil
 }
@@ -201,6 +205,7 @@ func (w *Worker) mayBeSent(m jetstream.Msg, kind string) error {
 var clientKinds = map[string]bool{
 	store.KindStart: true, store.KindSignal: true, store.KindCancel: true, store.KindTerminated: true,
 	store.KindPause: true, store.KindResume: true, store.KindReset: true, store.KindCallback: true,
+	store.KindTerminateRequest: true, store.KindResetRequest: true,
 }
 
 // deadLetter moves an inbox message the engine will never process to the

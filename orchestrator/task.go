@@ -81,6 +81,9 @@ func (w *Worker) beginTaskState(ctx context.Context, c *cache, id string, msgs [
 	if s.items = w.signedOnly(ctx, s.log, id, s.items); len(s.items) == 0 {
 		return nil
 	}
+	if s.items = w.serveRequests(ctx, s.log, c, id, s.items); len(s.items) == 0 {
+		return nil
+	}
 	s.ctx, s.tt = w.beginTask(ctx, s.items)
 	return s
 }

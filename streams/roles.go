@@ -28,13 +28,13 @@ const (
 	RoleActivity Role = "activity"
 	// RoleClient starts, signals, queries, cancels, terminates, pauses,
 	// resets, completes callbacks, manages schedules, sends CloudEvents,
-	// and reads everything but secrets.
-	// It sends to instances on their client subjects only; it still
-	// appends to history for start, terminate and reset (see
-	// docs/security.md).
+	// and reads everything but secrets. It sends to instances on their
+	// client subjects only and never writes history: its client hands
+	// starts, terminates and resets to the engine
+	// (client.WithoutHistoryWrites).
 	RoleClient Role = "client"
 	// RoleIngress serves CloudEvents (cairn events): it takes events,
-	// starts and signals like a client, and replies.
+	// starts and signals like a client (WithoutHistoryWrites), and replies.
 	RoleIngress Role = "ingress"
 )
 
@@ -135,8 +135,9 @@ func RolePermissions(role Role, ns string) (Permissions, error) {
 		b.read(kv(registry))
 		b.read(kv(workers))
 	case RoleClient, RoleIngress:
-		b.pub(n.inboxPrefix+"*.*.*."+string(SenderClient), n.HistoryWildcard(),
-			"$KV."+instances+".>")
+		// No history: starts, terminates and resets go through the engine
+		// (client.WithoutHistoryWrites).
+		b.pub(n.inboxPrefix+"*.*.*."+string(SenderClient), "$KV."+instances+".>")
 		b.read(history)
 		b.consume(history)
 		b.sub(n.HistoryWildcard()) // a result is awaited by watching the history subject

@@ -52,7 +52,8 @@ func TestRolePermissions(t *testing.T) {
 		{RoleActivity, "$JS.API.STREAM.MSG.DELETE." + n.HistoryStream(), false},
 		{RoleActivity, "$JS.API.STREAM.PURGE." + n.InboxStream(), false},
 		{RoleClient, n.ClientInboxSubject("q", "order-1"), true},
-		{RoleClient, n.HistorySubject("order-1"), true}, // start, terminate, reset (docs/security.md)
+		{RoleClient, n.HistorySubject("order-1"), false},
+		{RoleIngress, n.HistorySubject("order-1"), false},
 		{RoleClient, inbox, false},
 		{RoleClient, n.ActivityInboxSubject("q", "order-1"), false},
 		{RoleClient, n.TimerSubject("order-1", "t1"), false},

@@ -27,8 +27,8 @@ cairn's roles (docs/security.md) are least-privilege permission sets that
 the NATS server enforces: admin (provisioning, purges), engine (workflow
 workers, cairn server), ingress (CloudEvents), client (start, signal,
 query, cancel, callbacks, reads) and activity (activity workers: their
-tasks, and reporting results only). A process with a role connects with its
-credentials and its role's --inbox-prefix.
+tasks, and reporting results only). A cairn command with a role connects
+with its credentials and --role ROLE (which sets the role's inbox prefix).
 `
 
 const authPermissionsUsage = `Usage:
@@ -43,8 +43,7 @@ const authKeysUsage = `Usage:
   cairn auth keys --dir DIR [--namespace NS]
 
 Makes an NKey user for every role, unless DIR has one already: DIR/<role>.nk
-holds its seed (mode 0600; connect with --nkey DIR/<role>.nk and the role's
---inbox-prefix). Writes DIR/nats-auth.conf, the nats-server authorization
+holds its seed (mode 0600; connect with --nkey DIR/<role>.nk --role <role>). Writes DIR/nats-auth.conf, the nats-server authorization
 block listing each role's public key and permissions: include it in the
 server's configuration. cairn dev --auth does the same for its embedded
 server.
@@ -124,7 +123,7 @@ func authKeys(args []string, stdout io.Writer) error {
 	conf := filepath.Join(*dir, authConfFile)
 	fmt.Fprintf(stdout, "wrote %s\n", conf)
 	for _, k := range keys {
-		fmt.Fprintf(stdout, "  %-8s --nkey %s --inbox-prefix %s\n", k.perms.Role, k.seedFile, k.perms.InboxPrefix)
+		fmt.Fprintf(stdout, "  %-8s --nkey %s --role %s\n", k.perms.Role, k.seedFile, k.perms.Role)
 	}
 	return nil
 }
@@ -169,7 +168,7 @@ func roleKeys(dir, ns string) ([]roleKey, error) {
 	b.WriteString("# cairn roles of namespace " + ns + " (cairn auth keys); the seeds are beside this file.\n")
 	b.WriteString("authorization {\n  users: [\n")
 	for _, k := range keys {
-		fmt.Fprintf(&b, "    # %s: --nkey %s.nk --inbox-prefix %s\n", k.perms.Role, k.perms.Role, k.perms.InboxPrefix)
+		fmt.Fprintf(&b, "    # %s: --nkey %s.nk --role %s (inbox prefix %s)\n", k.perms.Role, k.perms.Role, k.perms.Role, k.perms.InboxPrefix)
 		fmt.Fprintf(&b, "    {\n      nkey: %q\n      permissions: %s\n    }\n", k.public, permissionsConf(k.perms, "      "))
 	}
 	b.WriteString("  ]\n}\n")

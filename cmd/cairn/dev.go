@@ -545,7 +545,7 @@ func (k *devKeys) printBanner(w io.Writer, url string) {
 	}
 	fmt.Fprintf(w, "\nNATS requires authentication (--auth): one NKey user per cairn role, seeds in %s\n", k.dir)
 	for _, rk := range k.keys {
-		fmt.Fprintf(w, "  %-8s cairn --server %s --nkey %s --inbox-prefix %s ...\n", rk.perms.Role, url, rk.seedFile, rk.perms.InboxPrefix)
+		fmt.Fprintf(w, "  %-8s cairn --server %s --nkey %s --role %s ...\n", rk.perms.Role, url, rk.seedFile, rk.perms.Role)
 	}
 }
 

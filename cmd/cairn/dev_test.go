@@ -283,7 +283,7 @@ func TestDevAuth(t *testing.T) {
 		}
 		b, _ := os.ReadFile(file)
 		seeds[string(r)] = string(b)
-		if !strings.Contains(dev.stdout.String(), "--nkey "+file) {
+		if !strings.Contains(dev.stdout.String(), "--nkey "+file+" --role "+string(r)) {
 			t.Errorf("the banner does not show how role %s connects:\n%s", r, dev.stdout)
 		}
 	}
@@ -291,8 +291,7 @@ func TestDevAuth(t *testing.T) {
 		t.Fatalf("%s: %v\n%s", authConfFile, err, conf)
 	}
 	client := func(args ...string) []string {
-		return append(dev.wf(args...), "--nkey", filepath.Join(dir, devAuthDir, "client.nk"),
-			"--inbox-prefix", streams.RoleInboxPrefix(streams.RoleClient, "default"))
+		return append(dev.wf(args...), "--nkey", filepath.Join(dir, devAuthDir, "client.nk"), "--role", "client")
 	}
 	wantFail(t, exitError, "Authorization Violation", dev.wf("list")...)
 	mustCLI(t, client("start", "--type", "Workflow", "--id", "auth-1", "--input",
@@ -301,6 +300,14 @@ func TestDevAuth(t *testing.T) {
 	if !strings.Contains(r.stdout, "trk_1") {
 		t.Fatalf("result: %s", r.stdout)
 	}
+	// The client role writes no history: the engine terminates for it.
+	mustCLI(t, client("start", "--type", "Workflow", "--id", "auth-2", "--input",
+		`{"id":"2","customer":"ada","item":"book","quantity":1,"amountCents":1299,"shipAfter":3600000000000}`)...)
+	mustCLI(t, client("terminate", "--id", "auth-2", "--reason", "test")...)
+	if r := mustCLI(t, client("describe", "--id", "auth-2")...); !strings.Contains(r.stdout, "terminated") {
+		t.Fatalf("describe after terminate:\n%s", r.stdout)
+	}
+	wantFail(t, exitUsage, "--role \"root\"", append(dev.wf("list"), "--role", "root")...)
 	dev.stop(t)
 
 	startDev(t, args...)

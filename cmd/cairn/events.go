@@ -44,7 +44,7 @@ type eventsService struct {
 // dc, if not nil, encodes the payloads the ingress and the bindings write
 // (see codec.go).
 func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile string, edge httpEdge, mp metric.MeterProvider,
-	log *slog.Logger, dc converter.DataConverter) (*eventsService, error) {
+	log *slog.Logger, dc converter.DataConverter, clientOpts ...client.Option) (*eventsService, error) {
 	var cfg *cloudevents.Config
 	if triggersFile != "" {
 		var err error
@@ -52,8 +52,8 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 			return nil, &cliError{err: err, msg: fmt.Sprintf("--triggers: %v", err)}
 		}
 	}
-	cl, err := client.New(ctx, nc, withConverter([]client.Option{client.WithNamespace(ns), client.WithLogger(log)},
-		dc, client.WithDataConverter)...)
+	cl, err := client.New(ctx, nc, append(withConverter([]client.Option{client.WithNamespace(ns), client.WithLogger(log)},
+		dc, client.WithDataConverter), clientOpts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +263,7 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	svc, err := startEvents(ctx, nc, g.namespace, resolveHTTP(*httpAddr, "127.0.0.1", false), *triggers, edge,
-		tel.providers.MeterProvider, log, dc)
+		tel.providers.MeterProvider, log, dc, g.clientOptions()...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

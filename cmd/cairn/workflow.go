@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ const (
 	// not set.
 	envNATSURL   = streams.EnvURL
 	envNamespace = "CAIRN_NAMESPACE"
+	envRole      = "CAIRN_ROLE"
 	// opTimeout bounds every command that does not wait for a run.
 	opTimeout = 30 * time.Second
 	// defaultListLimit caps list output unless --limit says otherwise.
@@ -62,8 +64,10 @@ Run 'cairn workflow <command> -h' for the flags of a command.
 type globalFlags struct {
 	server    string
 	namespace string
-	// auth is how the command authenticates to NATS (registerAuth).
+	// auth is how the command authenticates to NATS (registerAuth), and
+	// role the cairn role its credentials hold ("" if none is said).
 	auth streams.Auth
+	role string
 	// codec holds --key-file (registerCodec, codec.go).
 	codec *codecFlags
 }
@@ -101,6 +105,8 @@ func (g *globalFlags) registerAuth(fs *flag.FlagSet) {
 	fs.StringVar(&a.CA, "tls-ca", "", "PEM `file` of the CAs that sign the NATS server's certificate (env "+streams.EnvCA+")")
 	fs.StringVar(&a.Cert, "tls-cert", "", "client certificate PEM `file`, for mutual TLS (env "+streams.EnvCert+")")
 	fs.StringVar(&a.Key, "tls-key", "", "key PEM `file` of --tls-cert (env "+streams.EnvKey+")")
+	fs.StringVar(&g.role, "role", "", "the cairn `role` the credentials hold (admin, engine, ingress, client, activity): sets its inbox prefix, "+
+		"and a client or ingress hands starts, terminates and resets to the engine (env "+envRole+")")
 	fs.StringVar(&a.InboxPrefix, "inbox-prefix", "", "`prefix` of the connection's reply subjects: a cairn role's own, see 'cairn auth permissions' (env "+streams.EnvInboxPrefix+")")
 }
 
@@ -146,10 +152,37 @@ func (g *globalFlags) check(cmd string) error {
 		return usageErrorf(cmd, "--namespace %q: must match [A-Za-z0-9_-]{1,64}", g.namespace)
 	}
 	g.auth = withEnv(g.auth, streams.AuthFromEnv())
+	if g.role == "" {
+		g.role = os.Getenv(envRole)
+	}
+	if g.role != "" {
+		if !slices.Contains(streams.Roles, streams.Role(g.role)) {
+			return usageErrorf(cmd, "--role %q: want one of %v", g.role, streams.Roles)
+		}
+		if g.auth.InboxPrefix == "" {
+			g.auth.InboxPrefix = streams.RoleInboxPrefix(streams.Role(g.role), g.namespace)
+		}
+	}
 	if _, err := g.auth.Options(); err != nil {
 		return usageErrorf(cmd, "%v", err)
 	}
 	return nil
+}
+
+// withoutHistoryWrites tells whether the command's role may not write
+// history, so its client hands starts, terminates and resets to the
+// engine (client.WithoutHistoryWrites).
+func (g *globalFlags) withoutHistoryWrites() bool {
+	return g.role == string(streams.RoleClient) || g.role == string(streams.RoleIngress)
+}
+
+// clientOptions are the client options the command's flags ask for.
+func (g *globalFlags) clientOptions() []client.Option {
+	var opts []client.Option
+	if g.withoutHistoryWrites() {
+		opts = append(opts, client.WithoutHistoryWrites())
+	}
+	return opts
 }
 
 // dial connects to the server and opens a client on the namespace. The CLI
@@ -168,7 +201,8 @@ func (g *globalFlags) dial(ctx context.Context) (*client.Client, func(), error) 
 		}
 		return nil, nil, &cliError{err: err, msg: fmt.Sprintf("connect to %s: %v", g.server, errors.Unwrap(err))}
 	}
-	cl, err := client.New(ctx, nc, client.WithNamespace(g.namespace), client.WithoutProvisioning(), dcOpt)
+	cl, err := client.New(ctx, nc, append([]client.Option{client.WithNamespace(g.namespace), client.WithoutProvisioning(), dcOpt},
+		g.clientOptions()...)...)
 	if err != nil {
 		nc.Close()
 		switch {

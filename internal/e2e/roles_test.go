@@ -190,7 +190,7 @@ func TestRolesRunEverythingAndRefuseTheRest(t *testing.T) {
 	}, worker.WithName("Stamp"))
 	runWorker(t, acts)
 
-	cl, err := client.New(ctx, rs.conn(t, streams.RoleClient, "client"))
+	cl, err := client.New(ctx, rs.conn(t, streams.RoleClient, "client"), client.WithoutHistoryWrites())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,6 +211,7 @@ func TestRolesRunEverythingAndRefuseTheRest(t *testing.T) {
 	key := names.InstanceKey("roles")
 	forbidden := []*nats.Msg{
 		{Subject: names.HistorySubject("roles"), Data: []byte(`[]`)},
+		{Subject: names.HistorySubject("other"), Data: []byte(`[]`)},
 		{Subject: "$KV." + names.InstancesBucket() + "." + key, Data: []byte(`{}`)},
 		{Subject: "$KV." + names.RegistryBucket() + ".workflow.default.Ghost", Data: []byte(`{}`)},
 		{Subject: "$KV." + names.SecretsBucket() + ".attempt-token-key", Data: []byte(`0123456789abcdef0123456789abcdef`)},
@@ -276,6 +277,11 @@ func TestRolesRunEverythingAndRefuseTheRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs.denied(t, "client forger", names.InboxSubject("default", "roles"))
+	// Nor append to history.
+	if err := cli.Publish(names.HistorySubject("roles"), []byte(`[]`)); err != nil {
+		t.Fatal(err)
+	}
+	rs.denied(t, "client forger", names.HistorySubject("roles"))
 
 	// A task that names another history as its reply, queued by whoever
 	// could: the activity worker refuses it (and its role could not
@@ -344,6 +350,104 @@ func TestRolesRunEverythingAndRefuseTheRest(t *testing.T) {
 	if n := count(events, history.TypeWorkflowCancelRequested); n != 0 {
 		t.Fatalf("%d cancel requests in history; all were forged", n)
 	}
+
+	// Terminate and reset through the engine: the client role writes no
+	// history, the engine appends for it.
+	other, err := cl.Start(ctx, client.StartOptions{ID: "roles-2"}, RoleFlow, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the second activity never started")
+	}
+	if err := cl.Terminate(ctx, "roles-2", "", "enough"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := cl.Describe(ctx, "roles-2", "")
+	if err != nil || d.Status != history.StatusTerminated {
+		t.Fatalf("after terminate: %+v, %v", d, err)
+	}
+	if err := cl.Terminate(ctx, "roles-2", "", "again"); !errors.Is(err, client.ErrNotRunning) {
+		t.Fatalf("second terminate: %v, want ErrNotRunning", err)
+	}
+	res, err := cl.Reset(ctx, "roles-2", client.ResetOptions{EventSeq: 2, Reason: "again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Run == other.Run {
+		t.Fatalf("reset kept run %s", res.Run)
+	}
+	if err := cl.Signal(ctx, "roles-2", "", "go", "later"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Result(ctx, "roles-2", "", &got); err != nil || got != "stamped second+later" {
+		t.Fatalf("reset run: %q, %v", got, err)
+	}
+	if _, err := cl.Reset(ctx, "roles-2", client.ResetOptions{EventSeq: 999}); !errors.Is(err, client.ErrInvalidReset) {
+		t.Fatalf("reset past the end: %v, want ErrInvalidReset", err)
+	}
+	checkHistory(t, cl, "roles-2")
+
+	// A reset request on one instance's subject naming another is refused.
+	sneaky, err := store.NewResetRequest(names.ClientInboxSubject("default", "roles-2"), names.InstanceKey("roles-2"),
+		store.ResetRequest{WorkflowID: "roles", EventSeq: 2, NewRun: "sneaky"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cliJS.PublishMsg(ctx, sneaky); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 30*time.Second, func() error {
+		m, err := dead.GetLastMsgForSubject(ctx, names.DeadLetterSubject("inbox"))
+		if err != nil {
+			return err
+		}
+		if r := m.Header.Get(streams.HeaderDeadReason); !strings.Contains(r, `reset request names workflow "roles"`) {
+			return fmt.Errorf("last dead letter: %q", r)
+		}
+		return nil
+	})
+	if d, err := cl.Describe(ctx, "roles", ""); err != nil || d.Status != history.StatusCompleted {
+		t.Fatalf("roles after the sneaky reset: %+v, %v", d, err)
+	}
+
+	// A start for a queue whose workers are all gone is not confirmed;
+	// it stays queued, and the next worker starts the run.
+	later := func() (stop func()) {
+		w, err := worker.New(rs.conn(t, streams.RoleEngine, "engine"), "later")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.RegisterWorkflow(RoleFlow)
+		wctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- w.Run(wctx) }()
+		select {
+		case <-w.Ready():
+		case err := <-done:
+			t.Fatalf("worker: %v", err)
+		}
+		return func() { cancel(); <-done }
+	}
+	later()()
+	short2, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if _, err := cl.Start(short2, client.StartOptions{ID: "queued", TaskQueue: "later"}, RoleFlow, "x"); !errors.Is(err, client.ErrNotConfirmed) {
+		t.Fatalf("start on a queue nobody serves: %v, want ErrNotConfirmed", err)
+	}
+	defer later()()
+	testutil.Eventually(t, 30*time.Second, func() error {
+		d, err := cl.Describe(ctx, "queued", "")
+		if err != nil {
+			return err
+		}
+		if d.Status != history.StatusRunning {
+			return fmt.Errorf("status %s", d.Status)
+		}
+		return nil
+	})
 	rs.noViolations(t, "admin", "engine", "activity worker", "client")
 }
 
@@ -394,7 +498,7 @@ func TestIngressRole(t *testing.T) {
 	runWorker(t, engine)
 
 	inConn := rs.conn(t, streams.RoleIngress, "ingress")
-	inClient, err := client.New(ctx, inConn)
+	inClient, err := client.New(ctx, inConn, client.WithoutHistoryWrites())
 	if err != nil {
 		t.Fatal(err)
 	}

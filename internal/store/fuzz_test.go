@@ -91,6 +91,8 @@ func inboxSeeds(f *testing.F) []*nats.Msg {
 		activities.NewAttemptTimerMsg("cairn.default.timer.k.r.h3.2", subj, t0,
 			&activities.AttemptTimeout{Run: run, ActivityID: "3", Attempt: 2, Deliveries: 1, Kind: failure.TimeoutHeartbeat}),
 		kind(KindPause), kind(KindResume), kind(KindReset),
+		NewTerminateRequest(subj, key, run, "enough"),
+		must(NewResetRequest(subj, key, ResetRequest{WorkflowID: key, EventSeq: 3, Reason: "again", NewRun: "01J0NEW"})),
 	}
 }
 
@@ -116,7 +118,12 @@ func FuzzParseInbox(f *testing.F) {
 		}
 		switch in.Kind {
 		case KindStart, KindActivityResult, KindActivityTimeout, KindAttemptTimeout, KindTimerFired, KindCancel,
-			KindTerminated, KindWorkflowTimeout, KindSignal, KindChildClosed, KindCallback, KindPause, KindResume, KindReset:
+			KindTerminated, KindWorkflowTimeout, KindSignal, KindChildClosed, KindCallback, KindPause, KindResume, KindReset,
+			KindTerminateRequest:
+		case KindResetRequest:
+			if in.Reset == nil || in.Reset.NewRun == "" || in.Reset.NewRun != in.Run {
+				t.Fatalf("reset request for run %q with %+v", in.Run, in.Reset)
+			}
 		default:
 			t.Fatalf("ParseInbox accepted the unknown kind %q", in.Kind)
 		}

@@ -59,6 +59,11 @@ const (
 	KindPause           = "pause"
 	KindResume          = "resume"
 	KindReset           = "reset"
+	// KindTerminateRequest and KindResetRequest ask the engine to
+	// terminate or reset a run on a client's behalf: a client without
+	// history writes (WithoutHistoryWrites) cannot append them itself.
+	KindTerminateRequest = "terminate.request"
+	KindResetRequest     = "reset.request"
 )
 
 func u64(s string) uint64 {

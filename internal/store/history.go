@@ -58,11 +58,19 @@ type JetStream struct {
 	// first callback decision.
 	callbacksMu sync.Mutex
 	callbacksKV jetstream.KeyValue
+
+	// viaEngine: starts, terminates and resets are handed to the engine
+	// (WithoutHistoryWrites).
+	viaEngine bool
 }
 
 // NewStore returns a Store over an open connection.
-func New(nc *nats.Conn, js jetstream.JetStream, names streams.Names) *JetStream {
-	return &JetStream{nc: nc, js: js, names: names}
+func New(nc *nats.Conn, js jetstream.JetStream, names streams.Names, opts ...Option) *JetStream {
+	s := &JetStream{nc: nc, js: js, names: names}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Names returns the namespace's stream and subject names.

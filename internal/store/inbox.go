@@ -119,6 +119,9 @@ type Inbox struct {
 	// expected, of a start wake.
 	Start       history.Batch
 	ExpectedSeq uint64
+	// Reason is a terminate request's reason; Reset a reset request.
+	Reason string
+	Reset  *ResetRequest
 }
 
 // ParseInbox decodes an inbox message from its headers and body. A message
@@ -240,6 +243,17 @@ func parseInbox(h nats.Header, data []byte) (*Inbox, error) {
 	case KindResume:
 		it.Event = &history.Event{Type: history.TypeWorkflowResumed, Attributes: &history.WorkflowResumed{
 			Reason: h.Get(HeaderReason), Identity: h.Get(HeaderIdentity)}}
+	case KindTerminateRequest:
+		it.Reason = h.Get(HeaderReason)
+	case KindResetRequest:
+		var req ResetRequest
+		if err := json.Unmarshal(data, &req); err != nil {
+			return nil, fmt.Errorf("reset request: %w", err)
+		}
+		if req.NewRun == "" || req.NewRun != it.Run {
+			return nil, fmt.Errorf("reset request for run %q names new run %q", it.Run, req.NewRun)
+		}
+		it.Reset = &req
 	case KindTerminated, KindReset:
 	default:
 		return nil, fmt.Errorf("unknown inbox message kind %q", it.Kind)

@@ -20,3 +20,29 @@ func TestParseInboxRefusesHeadersThatAreNotUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRequests: terminate and reset requests carry what the engine
+// needs to carry them out; a reset request whose new run is not the one
+// its header names is malformed.
+func TestParseRequests(t *testing.T) {
+	in, err := ParseInbox(NewTerminateRequest("s", "k", "r1", "enough").Header, nil)
+	if err != nil || in.Kind != KindTerminateRequest || in.Run != "r1" || in.Reason != "enough" {
+		t.Fatalf("terminate request: %+v, %v", in, err)
+	}
+	m, err := NewResetRequest("s", "k", ResetRequest{WorkflowID: "k", EventSeq: 4, Reason: "again", NewRun: "r2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err = ParseInbox(m.Header, m.Data)
+	if err != nil || in.Kind != KindResetRequest || in.Run != "r2" || in.Reset == nil || in.Reset.EventSeq != 4 || in.Reset.WorkflowID != "k" {
+		t.Fatalf("reset request: %+v, %v", in, err)
+	}
+	m.Header.Set(HeaderRun, "r3")
+	if _, err := ParseInbox(m.Header, m.Data); !errors.Is(err, ErrMalformedInbox) {
+		t.Fatalf("reset request for another run: %v", err)
+	}
+	m.Header.Set(HeaderRun, "r2")
+	if _, err := ParseInbox(m.Header, []byte(`{`)); !errors.Is(err, ErrMalformedInbox) {
+		t.Fatalf("reset request with a broken body: %v", err)
+	}
+}

@@ -118,6 +118,20 @@ func (s *JetStream) Start(ctx context.Context, req StartRequest) (*StartResult, 
 		if _, err := s.publish(ctx, wake); err != nil {
 			return nil, fmt.Errorf("start %q: publish start: %w", req.WorkflowID, err)
 		}
+		if s.viaEngine {
+			// The worker that takes the wake appends it, if the head is
+			// still the one read; either way the head moves.
+			cur, err := s.awaitHead(ctx, req.WorkflowID, "start", func(h *Head) bool {
+				return h != nil && (head == nil || h.Seq != head.Seq)
+			})
+			if err != nil {
+				return nil, err
+			}
+			if cur.Run == run {
+				return &StartResult{Run: run, Created: true, Head: cur, StartTime: now}, nil
+			}
+			continue // another start won; the next round tells what to do
+		}
 		nh, err := s.Append(ctx, AppendRequest{WorkflowID: req.WorkflowID, Prev: head, NewRun: head != nil, Run: run,
 			Type: req.WorkflowType, Queue: req.TaskQueue, Status: history.StatusRunning, Batch: batch})
 		if err == nil {
@@ -149,6 +163,9 @@ func (s *JetStream) Terminate(ctx context.Context, workflowID, run, reason strin
 		}
 		if head.Status != history.StatusRunning {
 			return nil, fmt.Errorf("%w: %q run %s is %s", ErrNotRunning, workflowID, head.Run, head.Status)
+		}
+		if s.viaEngine {
+			return s.terminateViaEngine(ctx, workflowID, head, reason)
 		}
 		batch := history.Batch{{Seq: head.LastEvent + 1, Time: time.Now().UTC(), Type: history.TypeWorkflowTerminated,
 			Attributes: &history.WorkflowTerminated{Reason: reason}}}

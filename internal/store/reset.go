@@ -103,6 +103,9 @@ func (s *JetStream) Reset(ctx context.Context, req ResetRequest) (*ResetResult, 
 			return &ResetResult{Run: newRun, EventSeq: cut}, nil
 		}
 		inbox := s.names.ClientInboxSubject(cur.TaskQueue, req.WorkflowID)
+		if s.viaEngine {
+			return s.resetViaEngine(ctx, req, cur, newRun, cut)
+		}
 		wake := nats.NewMsg(inbox)
 		wake.Header.Set(HeaderKind, KindReset)
 		wake.Header.Set(HeaderRun, newRun)

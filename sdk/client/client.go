@@ -74,7 +74,11 @@ func New(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error) {
 		}
 	}
 	names := streams.NewNames(o.namespace)
-	c := &Client{nc: nc, js: js, names: names, opts: o, store: store.New(nc, js, names), known: map[string]bool{},
+	var storeOpts []store.Option
+	if o.viaEngine {
+		storeOpts = append(storeOpts, store.WithoutHistoryWrites())
+	}
+	c := &Client{nc: nc, js: js, names: names, opts: o, store: store.New(nc, js, names, storeOpts...), known: map[string]bool{},
 		tel: telemetry.New(telemetry.Options{TracerProvider: o.tracerProvider, Logger: o.logger})}
 	if c.summaries, err = store.NewSummaries(ctx, js, names); err != nil {
 		return nil, err

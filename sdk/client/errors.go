@@ -34,4 +34,9 @@ var (
 	// read from it: describe, history and result fail with this error, and
 	// the engine parks the instance.
 	ErrCorruptHistory = store.ErrCorruptHistory
+	// ErrNotConfirmed: a client WithoutHistoryWrites handed a start,
+	// terminate or reset to the engine, and no worker of the run's task
+	// queue carried it out before the context's deadline (30 s without
+	// one). It stays queued and is carried out when a worker takes it.
+	ErrNotConfirmed = store.ErrNotConfirmed
 )

@@ -28,6 +28,8 @@ type options struct {
 	maxPayload int
 	logger     *slog.Logger
 	provision  bool
+	// viaEngine: WithoutHistoryWrites.
+	viaEngine bool
 	// replicas is what New provisions the namespace with; 0 keeps what
 	// exists (one for what it creates).
 	replicas int
@@ -123,6 +125,20 @@ func WithReplicas(n int) Option {
 			return optcheck.Invalid("WithReplicas", n, "must be 1..5")
 		}
 		o.replicas = n
+		return nil
+	}
+}
+
+// WithoutHistoryWrites makes the client append nothing to history: it hands
+// starts, terminates, resets and redrives to the engine (the worker of the
+// run's task queue carries them out) and waits until history shows them.
+// Use it with a NATS role that may not write history (the client and
+// ingress roles of docs/security.md). Unlike the default, these calls then
+// need a worker serving the run's task queue, or they end with
+// ErrNotConfirmed and stay queued until one comes.
+func WithoutHistoryWrites() Option {
+	return func(o *options) error {
+		o.viaEngine = true
 		return nil
 	}
 }
