@@ -24,6 +24,11 @@ type runnerOptions struct {
 	logger        *slog.Logger
 	grace         time.Duration
 	telemetry     *telemetry.Telemetry
+	// unsupportedDelay and unsupportedDeliveries: how a task of an
+	// unknown protocol version is handed back, and after how many offers
+	// it is a dead letter (tests shorten them).
+	unsupportedDelay      time.Duration
+	unsupportedDeliveries uint64
 }
 
 func defaultRunnerOptions() runnerOptions {
@@ -32,6 +37,9 @@ func defaultRunnerOptions() runnerOptions {
 		ackWait:       DefaultAckWait,
 		autoHeartbeat: true,
 		grace:         DefaultShutdownGrace,
+
+		unsupportedDelay:      unsupportedDelay,
+		unsupportedDeliveries: unsupportedDeliveries,
 	}
 }
 

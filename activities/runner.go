@@ -338,7 +338,7 @@ func (r *Runner) process(ctx, hard context.Context, msg jetstream.Msg, release f
 		err = r.checkDestinations(task)
 	}
 	switch {
-	case errors.Is(err, ErrUnsupportedProtocol) && meta.NumDelivered >= unsupportedDeliveries:
+	case errors.Is(err, ErrUnsupportedProtocol) && meta.NumDelivered >= r.opts.unsupportedDeliveries:
 		// Offered for an hour and no worker speaks it: it never will.
 		r.log.Error("task of an unsupported protocol version that no worker took; moving it to the dead letters",
 			slog.String("subject", msg.Subject()), slog.Uint64("stream_seq", meta.Sequence.Stream), slog.Any("error", err))
@@ -347,7 +347,7 @@ func (r *Runner) process(ctx, hard context.Context, msg jetstream.Msg, release f
 	case errors.Is(err, ErrUnsupportedProtocol):
 		r.log.Warn("task of an unsupported protocol version; leaving it for another worker",
 			slog.String("subject", msg.Subject()), slog.Uint64("stream_seq", meta.Sequence.Stream), slog.Any("error", err))
-		_ = msg.NakWithDelay(unsupportedDelay)
+		_ = msg.NakWithDelay(r.opts.unsupportedDelay)
 		return
 	case err != nil:
 		// It can never be processed, and redelivering it forever would

@@ -73,7 +73,7 @@ func (h *harness) task(activityType, workflowID string) *activities.Task {
 			Attempt:      1,
 			Scheduled:    time.Now(),
 		},
-		Reply:       h.names.InboxSubject(testQueue, workflowID),
+		Reply:       h.names.ActivityInboxSubject(testQueue, workflowID),
 		Input:       []byte(`{"n":1}`),
 		TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	}
@@ -646,7 +646,8 @@ func TestRunnerRefusesForeignDestinations(t *testing.T) {
 		h.publishMsg(h.env.JetStream(), activities.NewTaskMsg(subject, task))
 	}
 	forged("wf-history", func(t *activities.Task) { t.Reply = h.names.HistorySubject("wf-victim") })
-	forged("wf-other-inbox", func(t *activities.Task) { t.Reply = h.names.InboxSubject(testQueue, "wf-victim") })
+	forged("wf-other-inbox", func(t *activities.Task) { t.Reply = h.names.ActivityInboxSubject(testQueue, "wf-victim") })
+	forged("wf-client-subject", func(t *activities.Task) { t.Reply = h.names.ClientInboxSubject(testQueue, "wf-client-subject") })
 	forged("wf-other-ns", func(t *activities.Task) {
 		t.Namespace = "elsewhere"
 		t.Reply = streams.NewNames("elsewhere").InboxSubject(testQueue, "wf-other-ns")
@@ -666,9 +667,19 @@ func TestRunnerRefusesForeignDestinations(t *testing.T) {
 	if r := h.next(); r.Run != "run-wf-good" || r.Failure != nil {
 		t.Fatalf("result = %+v", r)
 	}
+	// A task of an engine before sender subjects and the attempt prefix
+	// names the older forms of both: still the attempt's own.
+	legacy := h.task("Careful", "wf-legacy")
+	legacy.StartToClose = time.Minute
+	legacy.Reply = h.names.InboxSubject(testQueue, legacy.WorkflowID)
+	legacy.AttemptTimer = h.names.LegacyAttemptTimerSubject(legacy.WorkflowID, legacy.Run, legacy.ActivityID, legacy.Attempt)
+	h.publish(h.env.JetStream(), legacy)
+	if r := h.next(); r.Run != "run-wf-legacy" || r.Failure != nil {
+		t.Fatalf("legacy result = %+v", r)
+	}
 	h.waitTasksDrained()
-	if n := calls.Load(); n != 1 {
-		t.Fatalf("handler ran %d times, want 1 (the forged tasks ran)", n)
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("handler ran %d times, want 2 (the forged tasks ran)", n)
 	}
 	h.noMore(200 * time.Millisecond)
 	// Nothing reached the history stream.
@@ -679,4 +690,36 @@ func TestRunnerRefusesForeignDestinations(t *testing.T) {
 	if info, err := s.Info(t.Context()); err != nil || info.State.Msgs != 0 {
 		t.Fatalf("history stream: %+v, %v; want it empty", info.State, err)
 	}
+}
+
+// TestRunnerDeadLettersUnsupportedProtocolAfterPatience: a task of a
+// protocol version no worker speaks is handed back for another worker
+// (a newer one may be deployed) until it has been offered the set number
+// of times (an hour, by default), then moved to the dead letters unrun.
+func TestRunnerDeadLettersUnsupportedProtocolAfterPatience(t *testing.T) {
+	h := newHarness(t)
+	var calls atomic.Int32
+	h.start(h.env.JetStream(), "Future", func(context.Context, *activities.Task) ([]byte, error) {
+		calls.Add(1)
+		return []byte(`"ran"`), nil
+	}, activities.WithUnsupportedPatience(50*time.Millisecond, 3))
+	msg := activities.NewTaskMsg(h.names.TaskSubject(testQueue, "Future"), h.task("Future", "wf-future"))
+	msg.Header.Set(activities.HeaderProtocol, "99")
+	h.publishMsg(h.env.JetStream(), msg)
+	h.waitTasksDrained()
+	dead, err := h.env.JetStream().Stream(t.Context(), h.names.DeadLetterStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := dead.GetLastMsgForSubject(t.Context(), h.names.DeadLetterSubject("tasks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.Header.Get(streams.HeaderDeadReason); !strings.Contains(r, "protocol") {
+		t.Fatalf("dead letter reason %q", r)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("the handler ran %d times", n)
+	}
+	h.noMore(100 * time.Millisecond)
 }
