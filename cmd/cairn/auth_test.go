@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,41 @@ func TestAuthCommands(t *testing.T) {
 	conf2, _ := os.ReadFile(filepath.Join(dir, authConfFile))
 	if string(seed) != string(again) || string(conf) != string(conf2) || first.stdout != second.stdout {
 		t.Fatal("a second run made new keys")
+	}
+}
+
+// TestAuthConfLoadsInNATSServer: the authorization block cairn auth keys
+// writes is a valid nats-server configuration whose users hold exactly the
+// roles' permissions.
+func TestAuthConfLoadsInNATSServer(t *testing.T) {
+	dir := t.TempDir()
+	keys, err := roleKeys(dir, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "server.conf")
+	if err := os.WriteFile(conf, []byte("port: -1\ninclude "+authConfFile+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := server.ProcessConfigFile(conf)
+	if err != nil {
+		t.Fatalf("nats-server refuses the configuration: %v", err)
+	}
+	if len(opts.Nkeys) != len(keys) {
+		t.Fatalf("%d users, want %d", len(opts.Nkeys), len(keys))
+	}
+	byKey := map[string]*server.NkeyUser{}
+	for _, u := range opts.Nkeys {
+		byKey[u.Nkey] = u
+	}
+	for _, k := range keys {
+		u := byKey[k.public]
+		if u == nil || u.Permissions == nil {
+			t.Fatalf("role %s: no user with its key", k.perms.Role)
+		}
+		if !slices.Equal(u.Permissions.Publish.Allow, k.perms.Publish) || !slices.Equal(u.Permissions.Subscribe.Allow, k.perms.Subscribe) ||
+			(u.Permissions.Response != nil) != k.perms.AllowResponses {
+			t.Errorf("role %s: the server reads other permissions: %+v", k.perms.Role, u.Permissions)
+		}
 	}
 }
