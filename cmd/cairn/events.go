@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/cairnhq/cairn/bindings"
 	"github.com/cairnhq/cairn/cloudevents"
+	"github.com/cairnhq/cairn/internal/httpapi"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/streams"
@@ -35,7 +37,10 @@ const defaultHTTPPort = 4280
 // bindings of a config file, running until stop is called.
 type eventsService struct {
 	httpURL string // empty without HTTP
-	stop    func()
+	// apiURL is the management API's base URL (httpapi), on the same
+	// listener.
+	apiURL string
+	stop   func()
 }
 
 // startEvents loads the triggers file (if any) into the triggers bucket and
@@ -140,14 +145,20 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 	}
 	var srv *edgeServer
 	if httpAddr != "" {
-		srv, err = edge.serve("CloudEvents HTTP endpoint", httpAddr, in.Handler(), log)
+		// One listener: CloudEvents at /v1/events, the management API
+		// at the rest of /v1.
+		mux := http.NewServeMux()
+		mux.Handle(cloudevents.EventsPath, in.Handler())
+		mux.Handle("/v1/", httpapi.New(cl, log).Handler())
+		srv, err = edge.serve("HTTP endpoint", httpAddr, mux, log)
 		if err != nil {
 			cancel()
 			wg.Wait()
 			return nil, &cliError{err: err, msg: fmt.Sprintf("CloudEvents HTTP endpoint: %v (choose another address with --http, or --http off)", err)}
 		}
 		svc.httpURL = srv.url + cloudevents.EventsPath
-		log.Info("CloudEvents HTTP endpoint ready", "url", svc.httpURL, "bearer_tokens", edge.tokens.Len())
+		svc.apiURL = srv.url + "/v1"
+		log.Info("HTTP endpoint ready", "events", svc.httpURL, "api", svc.apiURL, "bearer_tokens", edge.tokens.Len())
 	}
 	var once sync.Once
 	svc.stop = func() {
@@ -283,6 +294,7 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "  CloudEvents on NATS: %s\n", cloudevents.EventsSubject(g.namespace, ">"))
 	if svc.httpURL != "" {
 		fmt.Fprintf(stdout, "  CloudEvents on HTTP: POST %s\n", svc.httpURL)
+		fmt.Fprintf(stdout, "  management API:      %s (%s%s)\n", svc.apiURL, svc.apiURL, strings.TrimPrefix(httpapi.OpenAPIPath, "/v1"))
 	}
 	fmt.Fprintf(stdout, "  rejected events:     %s\n", cloudevents.RejectedSubject(g.namespace))
 	<-ctx.Done()
@@ -680,4 +692,7 @@ func printEventsBanner(w io.Writer, ns string, evs *eventsService) {
 		fmt.Fprintf(w, " or POST to %s", evs.httpURL)
 	}
 	fmt.Fprintf(w, "; lifecycle events on cairn.%s.lifecycle.>; rejected events on %s\n", ns, cloudevents.RejectedSubject(ns))
+	if evs.apiURL != "" {
+		fmt.Fprintf(w, "Management API: %s (OpenAPI: %s%s)\n", evs.apiURL, evs.apiURL, strings.TrimPrefix(httpapi.OpenAPIPath, "/v1"))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -163,4 +164,47 @@ func startProcess(t *testing.T, args ...string) *process {
 		}
 	})
 	return p
+}
+
+var apiURLRe = regexp.MustCompile(`Management API: (http://\S+/v1) `)
+
+// TestDevServesManagementAPI: cairn dev serves the management API next to
+// CloudEvents on its HTTP listener: the OpenAPI document, and a demo order
+// started, awaited and described over HTTP.
+func TestDevServesManagementAPI(t *testing.T) {
+	t.Parallel()
+	dev := startDev(t, "--data", t.TempDir(), "--port", "-1", "--log-level", "warn")
+	m := apiURLRe.FindStringSubmatch(dev.stdout.String())
+	if m == nil {
+		t.Fatalf("no management API in the banner:\n%s", dev.stdout)
+	}
+	base := m[1]
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, body := get("/openapi.json"); status != http.StatusOK || !strings.Contains(body, `"openapi": "3.1.0"`) {
+		t.Fatalf("openapi: %d %.200s", status, body)
+	}
+	resp, err := http.Post(base+"/workflows", "application/json", strings.NewReader(`{"workflowType":"Workflow","workflowId":"api-1",
+		"input":{"id":"9","customer":"ada","item":"book","quantity":1,"amountCents":100,"shipAfter":0}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("start: %d", resp.StatusCode)
+	}
+	status, body := get("/workflows/api-1/result?wait=30s")
+	if status != http.StatusOK || !strings.Contains(body, `"status": "completed"`) || !strings.Contains(body, "trk_9") {
+		t.Fatalf("result: %d %s", status, body)
+	}
+	if status, body := get("/workflows/api-1"); status != http.StatusOK || !strings.Contains(body, `"workflowType": "Workflow"`) {
+		t.Fatalf("describe: %d %s", status, body)
+	}
 }

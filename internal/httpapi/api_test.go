@@ -1,0 +1,329 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/httpapi"
+	"github.com/cairnhq/cairn/internal/testutil"
+	"github.com/cairnhq/cairn/sdk/worker"
+	"github.com/cairnhq/cairn/sdk/workflow"
+	"github.com/cairnhq/cairn/testenv"
+)
+
+// Greeter answers the query "name" and returns the greeting it is sent.
+func Greeter(ctx workflow.Context, name string) (string, error) {
+	workflow.SetQueryHandler(ctx, "name", func(struct{}) (string, error) { return name, nil })
+	greeting, err := workflow.ReceiveSignal[string](ctx, "greeting")
+	if err != nil {
+		return "", err
+	}
+	return greeting + ", " + name, nil
+}
+
+type apiHarness struct {
+	t   *testing.T
+	srv *httptest.Server
+}
+
+func newAPI(t *testing.T) *apiHarness {
+	t.Helper()
+	env := testenv.New(t)
+	env.StartWorker(t, "default", func(w *worker.Worker) { w.RegisterWorkflow(Greeter) })
+	srv := httptest.NewServer(httpapi.New(env.Client(t), nil).Handler())
+	t.Cleanup(srv.Close)
+	return &apiHarness{t: t, srv: srv}
+}
+
+// do sends a request and returns the status and body; body is JSON-encoded
+// unless it is a string (sent as it is).
+func (h *apiHarness) do(method, path string, body any) (int, []byte, http.Header) {
+	h.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(h.t.Context(), method, h.srv.URL+path, r)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp.StatusCode, data, resp.Header
+}
+
+// ok sends a request that must answer want, and decodes its body into v.
+func (h *apiHarness) ok(method, path string, body any, want int, v any) {
+	h.t.Helper()
+	status, data, _ := h.do(method, path, body)
+	if status != want {
+		h.t.Fatalf("%s %s: %d %s, want %d", method, path, status, data, want)
+	}
+	if v != nil {
+		if err := json.Unmarshal(data, v); err != nil {
+			h.t.Fatalf("%s %s: %v in %s", method, path, err, data)
+		}
+	}
+}
+
+// problem sends a request that must fail with status and code.
+func (h *apiHarness) problem(method, path string, body any, status int, code string) {
+	h.t.Helper()
+	got, data, hdr := h.do(method, path, body)
+	var p struct {
+		Type, Title, Detail, Code string
+		Status                    int
+	}
+	if err := json.Unmarshal(data, &p); err != nil || got != status || p.Status != status || p.Code != code ||
+		hdr.Get("Content-Type") != "application/problem+json" || p.Title == "" || p.Type == "" {
+		h.t.Fatalf("%s %s: %d %s (%s); want %d problem %q", method, path, got, data, hdr.Get("Content-Type"), status, code)
+	}
+}
+
+// TestWorkflowLifecycleOverHTTP: start, list, describe, history (paged),
+// query, signal and the long-polled result of a run, all over the API,
+// against the real engine.
+func TestWorkflowLifecycleOverHTTP(t *testing.T) {
+	h := newAPI(t)
+	var started struct {
+		WorkflowID, Run string
+		Created         bool
+	}
+	h.ok("POST", "/v1/workflows", map[string]any{"workflowType": "Greeter", "workflowId": "greet/1", "input": "ada"},
+		http.StatusCreated, &started)
+	if started.WorkflowID != "greet/1" || started.Run == "" || !started.Created {
+		t.Fatalf("start: %+v", started)
+	}
+	var again struct {
+		Run     string
+		Created bool
+	}
+	h.ok("POST", "/v1/workflows", map[string]any{"workflowType": "Greeter", "workflowId": "greet/1", "input": "bob"}, http.StatusOK, &again)
+	if again.Created || again.Run != started.Run {
+		t.Fatalf("second start of a running id: %+v", again)
+	}
+	path := "/v1/workflows/" + url.PathEscape("greet/1")
+
+	var page struct {
+		Summaries []history.Summary
+	}
+	testutil.Eventually(t, 30*time.Second, func() error {
+		h.ok("GET", "/v1/workflows?status=running&workflowType=Greeter", nil, http.StatusOK, &page)
+		if len(page.Summaries) != 1 || page.Summaries[0].WorkflowID != "greet/1" {
+			return fmt.Errorf("list: %+v", page.Summaries)
+		}
+		return nil
+	})
+	h.ok("GET", "/v1/workflows?status=completed", nil, http.StatusOK, &page)
+	if len(page.Summaries) != 0 {
+		t.Fatalf("completed: %+v", page.Summaries)
+	}
+
+	var d struct {
+		WorkflowID    string
+		Status        history.Status
+		HistoryLength int64
+	}
+	h.ok("GET", path, nil, http.StatusOK, &d)
+	if d.WorkflowID != "greet/1" || d.Status != history.StatusRunning || d.HistoryLength < 1 {
+		t.Fatalf("describe: %+v", d)
+	}
+
+	var q struct{ Result string }
+	testutil.Eventually(t, 30*time.Second, func() error {
+		status, data, _ := h.do("POST", path+"/query", map[string]any{"name": "name"})
+		if status != http.StatusOK {
+			return fmt.Errorf("query: %d %s", status, data)
+		}
+		return json.Unmarshal(data, &q)
+	})
+	if q.Result != "ada" {
+		t.Fatalf("query: %+v", q)
+	}
+
+	var res struct {
+		Status history.Status
+		Result json.RawMessage
+	}
+	h.ok("GET", path+"/result?wait=100ms", nil, http.StatusOK, &res)
+	if res.Status != history.StatusRunning || res.Result != nil {
+		t.Fatalf("result before the signal: %+v", res)
+	}
+	h.ok("POST", path+"/signal", map[string]any{"name": "greeting", "payload": "hello"}, http.StatusNoContent, nil)
+	h.ok("GET", path+"/result?wait=30s", nil, http.StatusOK, &res)
+	if res.Status != history.StatusCompleted || string(res.Result) != `"hello, ada"` {
+		t.Fatalf("result: %+v %s", res, res.Result)
+	}
+
+	var hp struct {
+		Events []history.ExportedEvent
+		Next   int64
+	}
+	h.ok("GET", path+"/history", nil, http.StatusOK, &hp)
+	if len(hp.Events) < 3 || hp.Events[0].Type != history.TypeWorkflowStarted || hp.Next != 0 ||
+		hp.Events[len(hp.Events)-1].Type != history.TypeWorkflowCompleted {
+		t.Fatalf("history: %+v", hp)
+	}
+	all := hp.Events
+	var paged []history.ExportedEvent
+	for after := int64(0); ; {
+		hp.Events, hp.Next = nil, 0
+		h.ok("GET", path+"/history?limit=2&after="+strconv.FormatInt(after, 10), nil, http.StatusOK, &hp)
+		paged = append(paged, hp.Events...)
+		if hp.Next == 0 {
+			break
+		}
+		after = hp.Next
+	}
+	if len(paged) != len(all) || paged[len(paged)-1].Seq != all[len(all)-1].Seq {
+		t.Fatalf("paged history: %d events, want %d", len(paged), len(all))
+	}
+
+	// Closed: controls answer 409, a typed problem.
+	h.problem("POST", path+"/cancel", nil, http.StatusConflict, "not-running")
+	h.problem("POST", path+"/signal", map[string]any{"name": "greeting"}, http.StatusConflict, "not-running")
+}
+
+// TestControlsOverHTTP: terminate, pause and resume act on the run and
+// show in its description.
+func TestControlsOverHTTP(t *testing.T) {
+	h := newAPI(t)
+	h.ok("POST", "/v1/workflows", map[string]any{"workflowType": "Greeter", "workflowId": "c1", "input": "x"}, http.StatusCreated, nil)
+	h.ok("POST", "/v1/workflows/c1/pause", map[string]any{"reason": "look"}, http.StatusNoContent, nil)
+	var d struct {
+		Status history.Status
+		Paused json.RawMessage
+	}
+	testutil.Eventually(t, 30*time.Second, func() error {
+		h.ok("GET", "/v1/workflows/c1", nil, http.StatusOK, &d)
+		if d.Paused == nil {
+			return fmt.Errorf("not paused yet")
+		}
+		return nil
+	})
+	h.ok("POST", "/v1/workflows/c1/resume", nil, http.StatusNoContent, nil)
+	h.ok("POST", "/v1/workflows/c1/terminate", map[string]any{"reason": "enough"}, http.StatusNoContent, nil)
+	h.ok("GET", "/v1/workflows/c1", nil, http.StatusOK, &d)
+	if d.Status != history.StatusTerminated {
+		t.Fatalf("after terminate: %+v", d)
+	}
+	var res struct {
+		Status  history.Status
+		Failure *history.Failure
+	}
+	h.ok("GET", "/v1/workflows/c1/result", nil, http.StatusOK, &res)
+	if res.Status != history.StatusTerminated || res.Failure == nil {
+		t.Fatalf("result of a terminated run: %+v", res)
+	}
+}
+
+// TestErrorsOverHTTP: every error is a problem document with its typed
+// code.
+func TestErrorsOverHTTP(t *testing.T) {
+	h := newAPI(t)
+	h.problem("GET", "/v1/workflows/nope", nil, http.StatusNotFound, "not-found")
+	h.problem("GET", "/v1/workflows/nope/history", nil, http.StatusNotFound, "not-found")
+	h.problem("GET", "/v1/workflows/nope/result?wait=0s", nil, http.StatusNotFound, "not-found")
+	h.problem("POST", "/v1/workflows/nope/cancel", nil, http.StatusNotFound, "not-found")
+	h.problem("POST", "/v1/workflows", map[string]any{"workflowId": "x"}, http.StatusBadRequest, "invalid-argument")
+	h.problem("POST", "/v1/workflows", map[string]any{"workflowType": "Nope"}, http.StatusBadRequest, "unknown-workflow-type")
+	h.problem("POST", "/v1/workflows", map[string]any{"workflowType": "Greeter", "surprise": 1}, http.StatusBadRequest, "invalid-argument")
+	h.problem("POST", "/v1/workflows", `{"workflowType":`, http.StatusBadRequest, "invalid-argument")
+	h.problem("POST", "/v1/workflows", `{"workflowType":"Greeter"} {}`, http.StatusBadRequest, "invalid-argument")
+	h.problem("POST", "/v1/workflows", map[string]any{"workflowType": "Greeter", "idReusePolicy": "sometimes"}, http.StatusBadRequest, "invalid-argument")
+	h.problem("POST", "/v1/workflows", map[string]any{"workflowType": "Greeter", "taskQueue": "bad queue"}, http.StatusBadRequest, "invalid-argument")
+	h.problem("POST", "/v1/workflows", `{"workflowType":"Greeter","input":"`+strings.Repeat("x", 3<<20)+`"}`, http.StatusRequestEntityTooLarge, "payload-too-large")
+	h.problem("GET", "/v1/workflows?pageSize=0", nil, http.StatusBadRequest, "invalid-argument")
+	h.problem("GET", "/v1/workflows?startedAfter=yesterday", nil, http.StatusBadRequest, "invalid-argument")
+	h.problem("GET", "/v1/workflows?attr=%3D%3D", nil, http.StatusBadRequest, "invalid-argument")
+	h.problem("GET", "/v1/workflows/x/result?wait=2h", nil, http.StatusBadRequest, "invalid-argument")
+	h.problem("GET", "/v1/workflows/x/history?limit=0", nil, http.StatusBadRequest, "invalid-argument")
+	h.problem("POST", "/v1/workflows/x/signal", map[string]any{}, http.StatusBadRequest, "invalid-argument")
+	h.problem("DELETE", "/v1/workflows", nil, http.StatusMethodNotAllowed, "method-not-allowed")
+	h.problem("GET", "/v1/nothing", nil, http.StatusNotFound, "no-such-route")
+}
+
+// TestOpenAPIDescribesEveryRoute: the OpenAPI document served at
+// /v1/openapi.json lists exactly the routes the API serves, each with its
+// path parameters, and every route answers something other than "no such
+// route".
+func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	h := newAPI(t)
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+		Paths   map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+			Parameters  []struct {
+				Name, In string
+				Required bool
+			} `json:"parameters"`
+			Responses map[string]any `json:"responses"`
+		} `json:"paths"`
+	}
+	h.ok("GET", httpapi.OpenAPIPath, nil, http.StatusOK, &doc)
+	if doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi %q", doc.OpenAPI)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+			if op.OperationID == "" || len(op.Responses) == 0 {
+				t.Errorf("%s %s: no operationId or responses", method, path)
+			}
+			for _, seg := range strings.Split(path, "/") {
+				if name, ok := strings.CutPrefix(seg, "{"); ok {
+					name = strings.TrimSuffix(name, "}")
+					if !slices.ContainsFunc(op.Parameters, func(p struct {
+						Name, In string
+						Required bool
+					}) bool {
+						return p.Name == name && p.In == "path" && p.Required
+					}) {
+						t.Errorf("%s %s: path parameter %s not declared", method, path, name)
+					}
+				}
+			}
+		}
+	}
+	served := httpapi.Routes()
+	slices.Sort(documented)
+	slices.Sort(served)
+	if !slices.Equal(documented, served) {
+		t.Fatalf("documented %v\nserved     %v", documented, served)
+	}
+	for _, rt := range served {
+		method, path, _ := strings.Cut(rt, " ")
+		path = strings.ReplaceAll(path, "{id}", "no-such-id")
+		status, data, _ := h.do(method, path, "{}")
+		if status == http.StatusNotFound && strings.Contains(string(data), "no-such-route") {
+			t.Errorf("%s is documented but not served", rt)
+		}
+	}
+}
