@@ -156,6 +156,9 @@ func RolePermissions(role Role, ns string) (Permissions, error) {
 			b.read(kv(bucket))
 			b.consume(kv(bucket))
 		}
+		// Task queues' backlogs: the counts of the consumers of inboxes and
+		// tasks (client.TaskQueues).
+		b.pub("$JS.API.CONSUMER.LIST."+inbox, "$JS.API.CONSUMER.LIST."+tasks)
 		// Schedules: their repeating messages, fires for a trigger, and
 		// purges of a paused or deleted schedule's message. A purge
 		// request cannot be limited to one subject by permissions.

@@ -48,6 +48,8 @@ var routes = []route{
 	{http.MethodPost, "/v1/workflows/{id}/terminate", (*API).terminate},
 	{http.MethodPost, "/v1/workflows/{id}/pause", (*API).pause},
 	{http.MethodPost, "/v1/workflows/{id}/resume", (*API).resume},
+	{http.MethodGet, "/v1/workers", (*API).workers},
+	{http.MethodGet, "/v1/task-queues", (*API).taskQueues},
 }
 
 // Routes lists the API's operations as "METHOD /path/{param}".

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/httpapi"
 	"github.com/cairnhq/cairn/internal/testutil"
+	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/worker"
 	"github.com/cairnhq/cairn/sdk/workflow"
 	"github.com/cairnhq/cairn/testenv"
@@ -326,4 +328,45 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			t.Errorf("%s is documented but not served", rt)
 		}
 	}
+}
+
+// TestTaskQueuesOverHTTP: the live workers, and each task queue's types,
+// workers and backlog: starts of a queue whose worker stopped wait in its
+// backlog.
+func TestTaskQueuesOverHTTP(t *testing.T) {
+	env := testenv.New(t)
+	w := env.StartWorker(t, "orders", func(w *worker.Worker) {
+		w.RegisterWorkflow(Greeter)
+		w.RegisterActivity(func(context.Context, string) (string, error) { return "", nil }, worker.WithName("Ship"))
+	})
+	srv := httptest.NewServer(httpapi.New(env.Client(t), nil).Handler())
+	t.Cleanup(srv.Close)
+	h := &apiHarness{t: t, srv: srv}
+
+	var ws struct{ Workers []client.WorkerInfo }
+	h.ok("GET", "/v1/workers", nil, http.StatusOK, &ws)
+	if len(ws.Workers) != 1 || ws.Workers[0].TaskQueue != "orders" || !slices.Equal(ws.Workers[0].Workflows, []string{"Greeter"}) {
+		t.Fatalf("workers: %+v", ws.Workers)
+	}
+	w.Stop()
+	for i := range 3 {
+		h.ok("POST", "/v1/workflows", map[string]any{"workflowType": "Greeter", "workflowId": "wait-" + strconv.Itoa(i),
+			"taskQueue": "orders", "input": "x"}, http.StatusCreated, nil)
+	}
+	var qs struct{ TaskQueues []client.TaskQueue }
+	testutil.Eventually(t, 30*time.Second, func() error {
+		h.ok("GET", "/v1/task-queues", nil, http.StatusOK, &qs)
+		if len(qs.TaskQueues) != 1 {
+			return fmt.Errorf("task queues: %+v", qs.TaskQueues)
+		}
+		q := qs.TaskQueues[0]
+		if q.Name != "orders" || !slices.Equal(q.WorkflowTypes, []string{"Greeter"}) || !slices.Equal(q.ActivityTypes, []string{"Ship"}) ||
+			len(q.Workers) != 0 || q.WorkflowBacklog != 3 {
+			return fmt.Errorf("queue: %+v", q)
+		}
+		if _, ok := q.ActivityBacklog["Ship"]; !ok {
+			return fmt.Errorf("no backlog of Ship: %+v", q.ActivityBacklog)
+		}
+		return nil
+	})
 }

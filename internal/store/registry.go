@@ -121,3 +121,30 @@ func (r *Registry) LiveWorkers(ctx context.Context) ([]WorkerInfo, error) {
 	}
 	return out, nil
 }
+
+// TypeRecord is a registered type: a workflow or activity type some worker
+// served on a task queue, and when it first did.
+type TypeRecord = typeRecord
+
+// Types returns every type ever registered in the namespace.
+func (r *Registry) Types(ctx context.Context) ([]TypeRecord, error) {
+	lister, err := r.types.ListKeys(ctx)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []TypeRecord
+	for k := range lister.Keys() {
+		e, err := r.types.Get(ctx, k)
+		if err != nil {
+			continue
+		}
+		var tr typeRecord
+		if json.Unmarshal(e.Value(), &tr) == nil {
+			out = append(out, tr)
+		}
+	}
+	return out, nil
+}
