@@ -448,6 +448,14 @@ func TestRolesRunEverythingAndRefuseTheRest(t *testing.T) {
 		}
 		return nil
 	})
+	// The client's read side: task queues with their backlog, workers.
+	qs, err := cl.TaskQueues(ctx)
+	if err != nil || len(qs) == 0 {
+		t.Fatalf("task queues as the client: %+v, %v", qs, err)
+	}
+	if _, err := cl.Workers(ctx); err != nil {
+		t.Fatal(err)
+	}
 	rs.noViolations(t, "admin", "engine", "activity worker", "client")
 }
 
