@@ -48,6 +48,12 @@ var routes = []route{
 	{http.MethodPost, "/v1/workflows/{id}/terminate", (*API).terminate},
 	{http.MethodPost, "/v1/workflows/{id}/pause", (*API).pause},
 	{http.MethodPost, "/v1/workflows/{id}/resume", (*API).resume},
+	{http.MethodPost, "/v1/workflows/{id}/reset", (*API).reset},
+	{http.MethodPost, "/v1/workflows/{id}/redrive", (*API).redrive},
+	{http.MethodDelete, "/v1/workflows/{id}", (*API).purge},
+	{http.MethodPost, "/v1/callbacks/complete", (*API).completeCallback},
+	{http.MethodPost, "/v1/callbacks/fail", (*API).failCallback},
+	{http.MethodPost, "/v1/callbacks/heartbeat", (*API).heartbeatCallback},
 	{http.MethodGet, "/v1/workers", (*API).workers},
 	{http.MethodGet, "/v1/task-queues", (*API).taskQueues},
 }

@@ -370,3 +370,97 @@ func TestTaskQueuesOverHTTP(t *testing.T) {
 		return nil
 	})
 }
+
+// approvals waits for a callback and returns its result; the token goes
+// to tokens.
+type approvals struct{ tokens chan string }
+
+func (a *approvals) approval(ctx workflow.Context, _ string) (string, error) {
+	return workflow.WaitForCallback[string](ctx, "approval", func(token string) error {
+		select {
+		case a.tokens <- token:
+		default:
+		}
+		return nil
+	}, workflow.CallbackOptions{Timeout: time.Hour})
+}
+
+// TestOperationsOverHTTP: callbacks complete and fail over the API (a
+// repeat of another decision is a conflict), a closed run is reset to an
+// earlier event, and purged.
+func TestOperationsOverHTTP(t *testing.T) {
+	env := testenv.New(t)
+	ap := &approvals{tokens: make(chan string, 4)}
+	env.StartWorker(t, "default", func(w *worker.Worker) {
+		w.RegisterWorkflow(ap.approval, worker.WithName("Approval"))
+		w.RegisterWorkflow(Greeter)
+	})
+	srv := httptest.NewServer(httpapi.New(env.Client(t), nil).Handler())
+	t.Cleanup(srv.Close)
+	h := &apiHarness{t: t, srv: srv}
+	token := func() string {
+		select {
+		case tok := <-ap.tokens:
+			return tok
+		case <-time.After(30 * time.Second):
+			t.Fatal("no callback token")
+			return ""
+		}
+	}
+
+	h.ok("POST", "/v1/workflows", map[string]any{"workflowType": "Approval", "workflowId": "ap-1"}, http.StatusCreated, nil)
+	tok := token()
+	h.ok("POST", "/v1/callbacks/heartbeat", map[string]any{"token": tok}, http.StatusNoContent, nil)
+	h.ok("POST", "/v1/callbacks/complete", map[string]any{"token": tok, "result": "approved"}, http.StatusNoContent, nil)
+	h.problem("POST", "/v1/callbacks/fail", map[string]any{"token": tok, "errorType": "No", "message": "changed my mind"},
+		http.StatusConflict, "callback-not-pending")
+	h.problem("POST", "/v1/callbacks/complete", map[string]any{"token": "not-a-token"}, http.StatusBadRequest, "invalid-token")
+	h.problem("POST", "/v1/callbacks/complete", map[string]any{}, http.StatusBadRequest, "invalid-argument")
+	var res struct {
+		Status history.Status
+		Result json.RawMessage
+	}
+	h.ok("GET", "/v1/workflows/ap-1/result?wait=30s", nil, http.StatusOK, &res)
+	if res.Status != history.StatusCompleted || string(res.Result) != `"approved"` {
+		t.Fatalf("result: %+v %s", res, res.Result)
+	}
+
+	h.ok("POST", "/v1/workflows", map[string]any{"workflowType": "Approval", "workflowId": "ap-2"}, http.StatusCreated, nil)
+	tok = token()
+	h.ok("POST", "/v1/callbacks/fail", map[string]any{"token": tok, "errorType": "Rejected", "message": "no"}, http.StatusNoContent, nil)
+	h.ok("GET", "/v1/workflows/ap-2/result?wait=30s", nil, http.StatusOK, &res)
+	if res.Status != history.StatusFailed {
+		t.Fatalf("failed callback: %+v", res)
+	}
+	// A redrive would keep the callback that failed open with the old
+	// run's token: refused. A reset to the start waits again, with a new
+	// token.
+	h.problem("POST", "/v1/workflows/ap-2/redrive", map[string]any{"reason": "retry"}, http.StatusBadRequest, "invalid-reset")
+	var rr struct {
+		Run        string
+		EventSeq   int64
+		Terminated string
+	}
+	h.ok("POST", "/v1/workflows/ap-2/reset", map[string]any{"eventSeq": 1, "reason": "retry"}, http.StatusOK, &rr)
+	if rr.Run == "" || rr.EventSeq < 1 || rr.Terminated != "" {
+		t.Fatalf("reset: %+v", rr)
+	}
+	h.ok("POST", "/v1/callbacks/complete", map[string]any{"token": token(), "result": "second time"}, http.StatusNoContent, nil)
+	h.ok("GET", "/v1/workflows/ap-2/result?wait=30s", nil, http.StatusOK, &res)
+	if res.Status != history.StatusCompleted || string(res.Result) != `"second time"` {
+		t.Fatalf("after the reset: %+v %s", res, res.Result)
+	}
+
+	// Reset the completed ap-1 to its start: it waits again.
+	h.ok("POST", "/v1/workflows/ap-1/reset", map[string]any{"eventSeq": 1, "reason": "again", "requestId": "r-1"}, http.StatusOK, &rr)
+	first := rr.Run
+	h.ok("POST", "/v1/workflows/ap-1/reset", map[string]any{"eventSeq": 1, "reason": "again", "requestId": "r-1"}, http.StatusOK, &rr)
+	if rr.Run != first {
+		t.Fatalf("a repeated reset made run %s, then %s", first, rr.Run)
+	}
+	h.problem("POST", "/v1/workflows/ap-1/reset", map[string]any{"eventSeq": 999}, http.StatusBadRequest, "invalid-reset")
+	h.problem("DELETE", "/v1/workflows/ap-1", nil, http.StatusConflict, "still-running")
+	h.ok("POST", "/v1/workflows/ap-1/terminate", nil, http.StatusNoContent, nil)
+	h.ok("DELETE", "/v1/workflows/ap-1", nil, http.StatusNoContent, nil)
+	h.problem("GET", "/v1/workflows/ap-1", nil, http.StatusNotFound, "not-found")
+}

@@ -49,6 +49,10 @@ var errorCodes = []struct {
 	{client.ErrInvalidReset, http.StatusBadRequest, "invalid-reset", "invalid reset"},
 	{client.ErrInvalidArgument, http.StatusBadRequest, "invalid-argument", "invalid argument"},
 	{client.ErrNotConfirmed, http.StatusServiceUnavailable, "not-confirmed", "not confirmed by the engine yet"},
+	{client.ErrStillRunning, http.StatusConflict, "still-running", "workflow is still running"},
+	{client.ErrNewerRun, http.StatusConflict, "newer-run", "workflow has a newer run"},
+	{client.ErrInvalidToken, http.StatusBadRequest, "invalid-token", "invalid callback token"},
+	{client.ErrCallbackNotPending, http.StatusConflict, "callback-not-pending", "callback is not pending"},
 	{client.ErrCorruptHistory, http.StatusInternalServerError, "corrupt-history", "corrupt history"},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, "timeout", "timed out"},
 }
