@@ -42,6 +42,7 @@ var routes = []route{
 	{http.MethodGet, "/v1/workflows/{id}", (*API).describe},
 	{http.MethodGet, "/v1/workflows/{id}/history", (*API).history},
 	{http.MethodGet, "/v1/workflows/{id}/result", (*API).result},
+	{http.MethodGet, "/v1/workflows/{id}/events", (*API).events},
 	{http.MethodPost, "/v1/workflows/{id}/signal", (*API).signal},
 	{http.MethodPost, "/v1/workflows/{id}/query", (*API).query},
 	{http.MethodPost, "/v1/workflows/{id}/cancel", (*API).cancel},

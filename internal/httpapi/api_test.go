@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -463,4 +464,103 @@ func TestOperationsOverHTTP(t *testing.T) {
 	h.ok("POST", "/v1/workflows/ap-1/terminate", nil, http.StatusNoContent, nil)
 	h.ok("DELETE", "/v1/workflows/ap-1", nil, http.StatusNoContent, nil)
 	h.problem("GET", "/v1/workflows/ap-1", nil, http.StatusNotFound, "not-found")
+}
+
+// sseEvent is one Server-Sent Event.
+type sseEvent struct{ id, event, data string }
+
+// readSSE reads events from a stream until it ends.
+func readSSE(t *testing.T, body io.Reader, out chan<- sseEvent) {
+	defer close(out)
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var ev sseEvent
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if ev.event != "" {
+				out <- ev
+			}
+			ev = sseEvent{}
+		case strings.HasPrefix(line, "id: "):
+			ev.id = line[4:]
+		case strings.HasPrefix(line, "event: "):
+			ev.event = line[7:]
+		case strings.HasPrefix(line, "data: "):
+			ev.data = line[6:]
+		}
+	}
+}
+
+// TestEventStreamOverHTTP: GET .../events streams a run's events as they
+// are recorded, live, and ends with the run; a reconnect with
+// Last-Event-ID gets only what follows; an unknown id is a 404 problem.
+func TestEventStreamOverHTTP(t *testing.T) {
+	h := newAPI(t)
+	h.ok("POST", "/v1/workflows", map[string]any{"workflowType": "Greeter", "workflowId": "live", "input": "eve"}, http.StatusCreated, nil)
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", h.srv.URL+"/v1/workflows/live/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	events := make(chan sseEvent, 64)
+	go readSSE(t, resp.Body, events)
+	next := func() sseEvent {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatal("the stream ended early")
+			}
+			return ev
+		case <-time.After(30 * time.Second):
+			t.Fatal("no event")
+			return sseEvent{}
+		}
+	}
+	first := next()
+	if first.event != string(history.TypeWorkflowStarted) || first.id != "1" {
+		t.Fatalf("first event: %+v", first)
+	}
+	// The run waits for its signal: what comes next is recorded live.
+	h.ok("POST", "/v1/workflows/live/signal", map[string]any{"name": "greeting", "payload": "hi"}, http.StatusNoContent, nil)
+	var seen []string
+	last := first
+	for {
+		ev := next()
+		if ev.event == "end" {
+			if !strings.Contains(ev.data, `"status":"completed"`) {
+				t.Fatalf("end: %+v", ev)
+			}
+			break
+		}
+		seen = append(seen, ev.event)
+		last = ev
+	}
+	if !slices.Contains(seen, string(history.TypeSignalReceived)) || seen[len(seen)-1] != string(history.TypeWorkflowCompleted) {
+		t.Fatalf("streamed %v", seen)
+	}
+
+	// Resume after the signal: only the rest.
+	req, _ = http.NewRequestWithContext(t.Context(), "GET", h.srv.URL+"/v1/workflows/live/events", nil)
+	lastID, _ := strconv.ParseInt(last.id, 10, 64)
+	req.Header.Set("Last-Event-ID", strconv.FormatInt(lastID-1, 10))
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	events = make(chan sseEvent, 64)
+	go readSSE(t, resp2.Body, events)
+	if ev := next(); ev.id != last.id || ev.event != string(history.TypeWorkflowCompleted) {
+		t.Fatalf("resumed with %+v, want event %s", ev, last.id)
+	}
+	if ev := next(); ev.event != "end" {
+		t.Fatalf("after the close: %+v", ev)
+	}
+	h.problem("GET", "/v1/workflows/nobody/events", nil, http.StatusNotFound, "not-found")
 }
