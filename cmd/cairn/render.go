@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -266,4 +268,41 @@ func eventDetails(ev *history.Event) string {
 		return fmt.Sprintf("id=%d change=%q version=%d", a.ID, a.ChangeID, a.Version)
 	}
 	return ""
+}
+
+// showProgress prints, on w, the events run records after event after as
+// they come, one line each, until the returned function is called (it
+// waits for the printing to stop).
+func showProgress(ctx context.Context, cl *client.Client, g *globalFlags, id, run string, after int64, w io.Writer) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = cl.WatchHistory(ctx, id, run, after, func(x history.ExportedEvent) error {
+			ev := &history.Event{Seq: x.Seq, Time: x.Time, Type: x.Type, Attributes: x.Attributes}
+			g.codec.revealEvents([]*history.Event{ev})
+			fmt.Fprintf(w, "  %4d  %s  %s  %s\n", ev.Seq, ev.Time.Local().Format("15:04:05.000"), ev.Type, eventDetails(ev))
+			return nil
+		})
+	}()
+	return func() {
+		// The run has closed when this is called: let the close event
+		// show, briefly.
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+		}
+		cancel()
+		<-done
+	}
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -68,6 +68,9 @@ type globalFlags struct {
 	// role the cairn role its credentials hold ("" if none is said).
 	auth streams.Auth
 	role string
+	// progress: waiting commands show the events a run records (result's
+	// --progress).
+	progress bool
 	// codec holds --key-file (registerCodec, codec.go).
 	codec *codecFlags
 }
@@ -376,11 +379,13 @@ func wfStart(ctx context.Context, g globalFlags, args []string, stdout, stderr i
 // --- result ----------------------------------------------------------------
 
 const resultUsage = `Usage:
-  cairn workflow result --id ID [--run RUN] [--timeout D]
+  cairn workflow result --id ID [--run RUN] [--timeout D] [--progress]
 
 Waits until the run (by default the current run of the id) closes and prints
 its result as JSON. A run that failed, was canceled, was terminated or timed
-out prints the error to stderr and exits with status 1.
+out prints the error to stderr and exits with status 1. While it waits, the
+events the run records are shown on stderr as they come (--progress, on by
+default when stderr is a terminal).
 `
 
 func wfResult(ctx context.Context, g globalFlags, args []string, stdout, stderr io.Writer) error {
@@ -389,6 +394,7 @@ func wfResult(ctx context.Context, g globalFlags, args []string, stdout, stderr 
 	id := c.fs.String("id", "", "workflow `id` (required)")
 	runID := c.fs.String("run", "", "`run` id (default: the current run)")
 	timeout := c.fs.Duration("timeout", 0, "give up waiting after this `duration` (0 = no limit)")
+	c.fs.BoolVar(&g.progress, "progress", isTerminal(stderr), "show the events the run records on stderr while waiting (default: on a terminal)")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -434,6 +440,9 @@ func waitResult(ctx context.Context, cl *client.Client, g *globalFlags, id, run 
 		var cancel context.CancelFunc
 		wctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
+	}
+	if g.progress && d.Status == history.StatusRunning {
+		defer showProgress(wctx, cl, g, id, d.Run, d.HistoryLength, stderr)()
 	}
 	var result json.RawMessage
 	noted := false

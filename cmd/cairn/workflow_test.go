@@ -478,3 +478,25 @@ func TestQuery(t *testing.T) {
 	wantFail(t, exitUsage, "--name is required", e.wf("query", "--id", "q-1")...)
 	wantFail(t, exitError, "not found", e.wf("query", "--id", "ghost", "--name", "count")...)
 }
+
+// TestResultShowsProgress: with --progress, result shows on stderr the
+// events the run records while it waits (the durable sleep, the shipment,
+// the completion), then prints the result.
+func TestResultShowsProgress(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustCLI(t, e.wf("start", "--type", "Workflow", "--id", "progress-1", "--input", orderInput("7", 2*time.Second))...)
+	r := mustCLI(t, e.wf("result", "--id", "progress-1", "--timeout", "30s", "--progress")...)
+	if !strings.Contains(r.stdout, "trk_7") {
+		t.Fatalf("result:\n%s", r.stdout)
+	}
+	for _, want := range []string{"TimerFired", "WorkflowCompleted"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("no %s in the progress:\n%s", want, r.stderr)
+		}
+	}
+	// Not asked for (and not a terminal): nothing on stderr.
+	if r := mustCLI(t, e.wf("result", "--id", "progress-1")...); r.stderr != "" {
+		t.Errorf("stderr without --progress: %q", r.stderr)
+	}
+}
