@@ -55,6 +55,13 @@ var routes = []route{
 	{http.MethodPost, "/v1/callbacks/complete", (*API).completeCallback},
 	{http.MethodPost, "/v1/callbacks/fail", (*API).failCallback},
 	{http.MethodPost, "/v1/callbacks/heartbeat", (*API).heartbeatCallback},
+	{http.MethodGet, "/v1/schedules", (*API).listSchedules},
+	{http.MethodPost, "/v1/schedules", (*API).createSchedule},
+	{http.MethodGet, "/v1/schedules/{id}", (*API).describeSchedule},
+	{http.MethodDelete, "/v1/schedules/{id}", (*API).deleteSchedule},
+	{http.MethodPost, "/v1/schedules/{id}/pause", (*API).pauseSchedule},
+	{http.MethodPost, "/v1/schedules/{id}/unpause", (*API).unpauseSchedule},
+	{http.MethodPost, "/v1/schedules/{id}/trigger", (*API).triggerSchedule},
 	{http.MethodGet, "/v1/workers", (*API).workers},
 	{http.MethodGet, "/v1/task-queues", (*API).taskQueues},
 }

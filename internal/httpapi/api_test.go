@@ -564,3 +564,55 @@ func TestEventStreamOverHTTP(t *testing.T) {
 	}
 	h.problem("GET", "/v1/workflows/nobody/events", nil, http.StatusNotFound, "not-found")
 }
+
+// TestSchedulesOverHTTP: a schedule created, listed, described, paused,
+// unpaused, triggered (its run starts) and deleted over the API, with
+// typed problems for what the client refuses.
+func TestSchedulesOverHTTP(t *testing.T) {
+	h := newAPI(t)
+	var s struct {
+		ID     string
+		Spec   string
+		Paused bool
+	}
+	h.ok("POST", "/v1/schedules", map[string]any{"id": "hourly", "spec": "@every 1h", "workflowType": "Greeter",
+		"input": "sched", "overlap": "allow-all", "executionTimeout": "1h"}, http.StatusCreated, &s)
+	if s.ID != "hourly" || s.Spec != "@every 1h" {
+		t.Fatalf("created: %+v", s)
+	}
+	h.problem("POST", "/v1/schedules", map[string]any{"id": "hourly", "spec": "@every 1h", "workflowType": "Greeter"},
+		http.StatusConflict, "schedule-exists")
+	h.problem("POST", "/v1/schedules", map[string]any{"id": "bad", "spec": "sometimes", "workflowType": "Greeter"},
+		http.StatusBadRequest, "invalid-schedule")
+	h.problem("POST", "/v1/schedules", map[string]any{"id": "x", "spec": "@every 1h", "workflowType": "Nope"},
+		http.StatusBadRequest, "unknown-workflow-type")
+	h.problem("POST", "/v1/schedules", map[string]any{"id": "x", "spec": "@every 1h", "workflowType": "Greeter", "catchUpWindow": "soon"},
+		http.StatusBadRequest, "invalid-argument")
+
+	var list struct{ Schedules []struct{ ID string } }
+	h.ok("GET", "/v1/schedules", nil, http.StatusOK, &list)
+	if len(list.Schedules) != 1 || list.Schedules[0].ID != "hourly" {
+		t.Fatalf("list: %+v", list)
+	}
+	h.ok("POST", "/v1/schedules/hourly/pause", map[string]any{"note": "maintenance"}, http.StatusNoContent, nil)
+	h.ok("GET", "/v1/schedules/hourly", nil, http.StatusOK, &s)
+	if !s.Paused {
+		t.Fatalf("after pause: %+v", s)
+	}
+	h.ok("POST", "/v1/schedules/hourly/unpause", nil, http.StatusNoContent, nil)
+	var fired struct{ WorkflowID string }
+	h.ok("POST", "/v1/schedules/hourly/trigger", nil, http.StatusAccepted, &fired)
+	if fired.WorkflowID == "" {
+		t.Fatal("trigger named no workflow")
+	}
+	testutil.Eventually(t, 30*time.Second, func() error {
+		status, data, _ := h.do("GET", "/v1/workflows/"+url.PathEscape(fired.WorkflowID), nil)
+		if status != http.StatusOK {
+			return fmt.Errorf("the triggered run: %d %s", status, data)
+		}
+		return nil
+	})
+	h.ok("DELETE", "/v1/schedules/hourly", nil, http.StatusNoContent, nil)
+	h.problem("GET", "/v1/schedules/hourly", nil, http.StatusNotFound, "schedule-not-found")
+	h.problem("DELETE", "/v1/schedules/hourly", nil, http.StatusNotFound, "schedule-not-found")
+}

@@ -39,6 +39,9 @@ var errorCodes = []struct {
 	code   string
 	title  string
 }{
+	{client.ErrScheduleNotFound, http.StatusNotFound, "schedule-not-found", "schedule not found"},
+	{client.ErrScheduleExists, http.StatusConflict, "schedule-exists", "schedule id already used"},
+	{client.ErrInvalidSchedule, http.StatusBadRequest, "invalid-schedule", "invalid schedule"},
 	{client.ErrNotFound, http.StatusNotFound, "not-found", "workflow not found"},
 	{client.ErrNotRunning, http.StatusConflict, "not-running", "workflow is not running"},
 	{client.ErrAlreadyExists, http.StatusConflict, "already-exists", "workflow id already used"},
