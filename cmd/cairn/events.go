@@ -149,7 +149,7 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 		// at the rest of /v1.
 		mux := http.NewServeMux()
 		mux.Handle(cloudevents.EventsPath, in.Handler())
-		mux.Handle("/v1/", httpapi.New(cl, log).Handler())
+		mux.Handle("/v1/", httpapi.New(cl, log, httpapi.WithTriggers(in.Store())).Handler())
 		srv, err = edge.serve("HTTP endpoint", httpAddr, mux, log)
 		if err != nil {
 			cancel()

@@ -9,7 +9,8 @@
 //
 // It owns no authentication or limits of its own: the listener's edge
 // (internal/httpedge: bearer tokens, TLS, timeouts, requests in flight)
-// wraps it. It may import sdk/client, history and the standard library.
+// wraps it. It may import sdk/client, cloudevents (its triggers), history
+// and the standard library.
 package httpapi
 
 import (
@@ -17,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/cairnhq/cairn/cloudevents"
 	"github.com/cairnhq/cairn/sdk/client"
 )
 
@@ -62,6 +64,10 @@ var routes = []route{
 	{http.MethodPost, "/v1/schedules/{id}/pause", (*API).pauseSchedule},
 	{http.MethodPost, "/v1/schedules/{id}/unpause", (*API).unpauseSchedule},
 	{http.MethodPost, "/v1/schedules/{id}/trigger", (*API).triggerSchedule},
+	{http.MethodGet, "/v1/triggers", (*API).listTriggers},
+	{http.MethodGet, "/v1/triggers/{name}", (*API).getTrigger},
+	{http.MethodPut, "/v1/triggers/{name}", (*API).putTrigger},
+	{http.MethodDelete, "/v1/triggers/{name}", (*API).deleteTrigger},
 	{http.MethodGet, "/v1/workers", (*API).workers},
 	{http.MethodGet, "/v1/task-queues", (*API).taskQueues},
 }
@@ -77,17 +83,25 @@ func Routes() []string {
 
 // API serves the management API of one namespace through a client.
 type API struct {
-	cl  *client.Client
-	log *slog.Logger
+	cl       *client.Client
+	log      *slog.Logger
+	triggers *cloudevents.Store
 }
+
+// Option configures New.
+type Option func(*API)
 
 // New returns the API of cl's namespace. log receives the errors that are
 // the server's fault (nil: discarded).
-func New(cl *client.Client, log *slog.Logger) *API {
+func New(cl *client.Client, log *slog.Logger, opts ...Option) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{cl: cl, log: log}
+	a := &API{cl: cl, log: log}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 // Handler serves the routes; any other path under /v1 is a 404 problem,

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnhq/cairn/cloudevents"
 	"github.com/cairnhq/cairn/history"
 	"github.com/cairnhq/cairn/internal/httpapi"
 	"github.com/cairnhq/cairn/internal/testutil"
@@ -615,4 +616,37 @@ func TestSchedulesOverHTTP(t *testing.T) {
 	h.ok("DELETE", "/v1/schedules/hourly", nil, http.StatusNoContent, nil)
 	h.problem("GET", "/v1/schedules/hourly", nil, http.StatusNotFound, "schedule-not-found")
 	h.problem("DELETE", "/v1/schedules/hourly", nil, http.StatusNotFound, "schedule-not-found")
+}
+
+// TestTriggersOverHTTP: CloudEvents triggers put, listed, read and
+// deleted over the API; an invalid one is refused; a server without
+// triggers says so.
+func TestTriggersOverHTTP(t *testing.T) {
+	env := testenv.New(t)
+	store, err := cloudevents.OpenStore(t.Context(), env.JetStream(), env.Namespace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(env.Client(t), nil, httpapi.WithTriggers(store)).Handler())
+	t.Cleanup(srv.Close)
+	h := &apiHarness{t: t, srv: srv}
+	var tr cloudevents.Trigger
+	h.ok("PUT", "/v1/triggers/orders", map[string]any{"type": "com.example.order", "workflowType": "Greeter"}, http.StatusOK, &tr)
+	if tr.Name != "orders" || tr.WorkflowType != "Greeter" || tr.Kind != cloudevents.KindStart {
+		t.Fatalf("put: %+v", tr)
+	}
+	var list struct{ Triggers []cloudevents.Trigger }
+	h.ok("GET", "/v1/triggers", nil, http.StatusOK, &list)
+	if len(list.Triggers) != 1 || list.Triggers[0].Name != "orders" {
+		t.Fatalf("list: %+v", list)
+	}
+	h.ok("GET", "/v1/triggers/orders", nil, http.StatusOK, &tr)
+	h.problem("PUT", "/v1/triggers/bad", map[string]any{"type": "t"}, http.StatusBadRequest, "invalid-trigger")
+	h.problem("PUT", "/v1/triggers/orders", map[string]any{"name": "other", "type": "t", "workflowType": "W"}, http.StatusBadRequest, "invalid-argument")
+	h.ok("DELETE", "/v1/triggers/orders", nil, http.StatusNoContent, nil)
+	h.problem("GET", "/v1/triggers/orders", nil, http.StatusNotFound, "trigger-not-found")
+	h.problem("DELETE", "/v1/triggers/orders", nil, http.StatusNotFound, "trigger-not-found")
+
+	bare := newAPI(t)
+	bare.problem("GET", "/v1/triggers", nil, http.StatusNotFound, "not-served")
 }

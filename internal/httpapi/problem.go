@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/cairnhq/cairn/cloudevents"
 	"github.com/cairnhq/cairn/sdk/client"
 )
 
@@ -42,6 +43,8 @@ var errorCodes = []struct {
 	{client.ErrScheduleNotFound, http.StatusNotFound, "schedule-not-found", "schedule not found"},
 	{client.ErrScheduleExists, http.StatusConflict, "schedule-exists", "schedule id already used"},
 	{client.ErrInvalidSchedule, http.StatusBadRequest, "invalid-schedule", "invalid schedule"},
+	{cloudevents.ErrTriggerNotFound, http.StatusNotFound, "trigger-not-found", "trigger not found"},
+	{cloudevents.ErrInvalidTrigger, http.StatusBadRequest, "invalid-trigger", "invalid trigger"},
 	{client.ErrNotFound, http.StatusNotFound, "not-found", "workflow not found"},
 	{client.ErrNotRunning, http.StatusConflict, "not-running", "workflow is not running"},
 	{client.ErrAlreadyExists, http.StatusConflict, "already-exists", "workflow id already used"},
