@@ -144,12 +144,13 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 		}
 	}
 	var srv *edgeServer
+	api := httpapi.New(cl, log, httpapi.WithTriggers(in.Store()))
 	if httpAddr != "" {
 		// One listener: CloudEvents at /v1/events, the management API
 		// at the rest of /v1.
 		mux := http.NewServeMux()
 		mux.Handle(cloudevents.EventsPath, in.Handler())
-		mux.Handle("/v1/", httpapi.New(cl, log, httpapi.WithTriggers(in.Store())).Handler())
+		mux.Handle("/v1/", api.Handler())
 		srv, err = edge.serve("HTTP endpoint", httpAddr, mux, log)
 		if err != nil {
 			cancel()
@@ -164,6 +165,7 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 	svc.stop = func() {
 		once.Do(func() {
 			if srv != nil {
+				api.Close() // event streams last until their clients leave
 				srv.stop()
 			}
 			cancel()

@@ -14,9 +14,11 @@
 package httpapi
 
 import (
+	"context"
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/cairnhq/cairn/cloudevents"
 	"github.com/cairnhq/cairn/sdk/client"
@@ -68,6 +70,7 @@ var routes = []route{
 	{http.MethodGet, "/v1/triggers/{name}", (*API).getTrigger},
 	{http.MethodPut, "/v1/triggers/{name}", (*API).putTrigger},
 	{http.MethodDelete, "/v1/triggers/{name}", (*API).deleteTrigger},
+	{http.MethodGet, "/v1/watch/workflows", (*API).watchWorkflows},
 	{http.MethodGet, "/v1/workers", (*API).workers},
 	{http.MethodGet, "/v1/task-queues", (*API).taskQueues},
 }
@@ -86,6 +89,9 @@ type API struct {
 	cl       *client.Client
 	log      *slog.Logger
 	triggers *cloudevents.Store
+	// closing ends the event streams (Close).
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // Option configures New.
@@ -97,7 +103,7 @@ func New(cl *client.Client, log *slog.Logger, opts ...Option) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{cl: cl, log: log}
+	a := &API{cl: cl, log: log, closing: make(chan struct{})}
 	for _, o := range opts {
 		o(a)
 	}
@@ -132,6 +138,24 @@ func (a *API) Handler() http.Handler {
 			Detail: r.Method + " " + r.URL.Path + " is not part of the API; see " + OpenAPIPath})
 	})
 	return mux
+}
+
+// Close ends the event streams in progress: they last until the client
+// leaves, so a server shutting down would otherwise wait for them.
+// Ordinary requests are not affected.
+func (a *API) Close() { a.closeOnce.Do(func() { close(a.closing) }) }
+
+// streamContext is ctx, also canceled by Close.
+func (a *API) streamContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-a.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 func (a *API) openAPI(w http.ResponseWriter, _ *http.Request) {

@@ -324,9 +324,22 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	for _, rt := range served {
 		method, path, _ := strings.Cut(rt, " ")
-		path = strings.ReplaceAll(path, "{id}", "no-such-id")
-		status, data, _ := h.do(method, path, "{}")
-		if status == http.StatusNotFound && strings.Contains(string(data), "no-such-route") {
+		path = strings.ReplaceAll(strings.ReplaceAll(path, "{id}", "no-such-id"), "{name}", "no-such-name")
+		// Streams answer with their headers at once; only those are read.
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, method, h.srv.URL+path, strings.NewReader("{}"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			cancel()
+			t.Fatalf("%s: %v", rt, err)
+		}
+		var data []byte
+		if resp.Header.Get("Content-Type") != "text/event-stream" {
+			data, _ = io.ReadAll(resp.Body)
+		}
+		resp.Body.Close()
+		cancel()
+		if resp.StatusCode == http.StatusNotFound && strings.Contains(string(data), "no-such-route") {
 			t.Errorf("%s is documented but not served", rt)
 		}
 	}
@@ -649,4 +662,77 @@ func TestTriggersOverHTTP(t *testing.T) {
 
 	bare := newAPI(t)
 	bare.problem("GET", "/v1/triggers", nil, http.StatusNotFound, "not-served")
+}
+
+// TestWatchWorkflowsOverHTTP: GET /v1/watch/workflows streams the list's
+// changes: a start, the close, and a purge.
+func TestWatchWorkflowsOverHTTP(t *testing.T) {
+	h := newAPI(t)
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", h.srv.URL+"/v1/watch/workflows?workflowType=Greeter", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	events := make(chan sseEvent, 64)
+	go readSSE(t, resp.Body, events)
+	// wait reads events until one satisfies ok.
+	wait := func(what string, ok func(sseEvent) bool) {
+		t.Helper()
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case ev, open := <-events:
+				if !open {
+					t.Fatalf("the stream ended before %s", what)
+				}
+				if ok(ev) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no %s", what)
+			}
+		}
+	}
+	summary := func(status history.Status) func(sseEvent) bool {
+		return func(ev sseEvent) bool {
+			var s history.Summary
+			return ev.event == "summary" && json.Unmarshal([]byte(ev.data), &s) == nil && s.WorkflowID == "watched" && s.Status == status
+		}
+	}
+	h.ok("POST", "/v1/workflows", map[string]any{"workflowType": "Greeter", "workflowId": "watched", "input": "w"}, http.StatusCreated, nil)
+	wait("the start", summary(history.StatusRunning))
+	h.ok("POST", "/v1/workflows/watched/signal", map[string]any{"name": "greeting", "payload": "yo"}, http.StatusNoContent, nil)
+	wait("the close", summary(history.StatusCompleted))
+	h.ok("DELETE", "/v1/workflows/watched", nil, http.StatusNoContent, nil)
+	wait("the purge", func(ev sseEvent) bool { return ev.event == "deleted" && strings.Contains(ev.data, `"watched"`) })
+}
+
+// TestCloseEndsStreams: Close ends the event streams in progress, so a
+// server shutting down does not wait for their clients.
+func TestCloseEndsStreams(t *testing.T) {
+	env := testenv.New(t)
+	api := httpapi.New(env.Client(t), nil)
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/v1/watch/workflows", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ended := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		close(ended)
+	}()
+	api.Close()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream outlived Close")
+	}
 }

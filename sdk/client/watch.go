@@ -2,12 +2,15 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/streams"
 )
 
 // WatchHistory passes fn the events of a run (the current one if run is
@@ -75,6 +78,55 @@ func (c *Client) WatchHistory(ctx context.Context, id, run string, after int64, 
 			case <-time.After(wait):
 			}
 		case <-time.After(wait):
+		}
+	}
+}
+
+// SummaryChange is a change of the namespace's listing: a summary written
+// (a run started, closed, parked, paused, ...) or an instance purged.
+type SummaryChange struct {
+	// Summary is the instance's summary as written; for a purge, only its
+	// WorkflowID is set.
+	Summary history.Summary
+	// Deleted is set when the instance was purged.
+	Deleted bool
+	// Revision orders the changes.
+	Revision uint64
+}
+
+// WatchSummaries passes fn every change of the namespace's listing made
+// after the call, in order, until ctx ends or fn returns an error. The
+// listing may lag history by a moment (Describe reads history).
+func (c *Client) WatchSummaries(ctx context.Context, fn func(SummaryChange) error) error {
+	w, err := c.summaries.KV().WatchAll(ctx, jetstream.UpdatesOnly())
+	if err != nil {
+		return fmt.Errorf("client: watch summaries: %w", err)
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e, ok := <-w.Updates():
+			if !ok {
+				return fmt.Errorf("client: watch summaries: the watch ended")
+			}
+			if e == nil {
+				continue // the end of the initial values (none: updates only)
+			}
+			ch := SummaryChange{Revision: e.Revision()}
+			if e.Operation() != jetstream.KeyValuePut {
+				id, err := streams.UnescapeToken(e.Key())
+				if err != nil {
+					continue
+				}
+				ch.Summary.WorkflowID, ch.Deleted = id, true
+			} else if err := json.Unmarshal(e.Value(), &ch.Summary); err != nil {
+				continue // not a summary cairn writes
+			}
+			if err := fn(ch); err != nil {
+				return err
+			}
 		}
 	}
 }
