@@ -47,6 +47,10 @@ func (w *Worker) serveRequests(ctx context.Context, log *slog.Logger, c *cache, 
 		case errors.Is(err, store.ErrNotRunning), errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidReset):
 			log.Info("request refused: the run cannot take it", "kind", it.kind, "run", it.run, "error", err)
 			_ = it.msg.Ack()
+		case errors.Is(err, store.ErrCorruptHistory):
+			// It would fail the same way forever.
+			log.Warn("request refused: the history is corrupt", "kind", it.kind, "run", it.run, "error", err)
+			w.deadLetter(ctx, it.msg, "request on a corrupt history: "+err.Error())
 		default:
 			log.Warn("carrying out a request failed; will retry", "kind", it.kind, "run", it.run, "error", err)
 			_ = it.msg.NakWithDelay(time.Second)

@@ -68,16 +68,24 @@ func (s *JetStream) awaitHead(ctx context.Context, workflowID, what string, done
 		ctx, cancel = context.WithTimeout(ctx, DefaultEngineWait)
 		defer cancel()
 	}
+	var last error
 	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
 		h, err := s.Head(ctx, workflowID)
-		if err == nil && done(h) {
+		switch {
+		case err == nil && done(h):
 			return h, nil
-		}
-		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+		case errors.Is(err, ErrCorruptHistory):
 			return nil, err
+		case err != nil:
+			// The server restarting, a leader moving: read again.
+			last = err
 		}
 		select {
 		case <-ctx.Done():
+			if last != nil {
+				return nil, fmt.Errorf("%s of %q: %w (is a worker serving its task queue?): %w (last read: %w)", what, workflowID,
+					ErrNotConfirmed, ctx.Err(), last)
+			}
 			return nil, fmt.Errorf("%s of %q: %w (is a worker serving its task queue?): %w", what, workflowID, ErrNotConfirmed, ctx.Err())
 		case <-time.After(wait):
 		}
