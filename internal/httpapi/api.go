@@ -43,6 +43,7 @@ var routes = []route{
 	{http.MethodGet, OpenAPIPath, (*API).openAPI},
 	{http.MethodGet, "/v1/workflows", (*API).list},
 	{http.MethodPost, "/v1/workflows", (*API).start},
+	{http.MethodGet, "/v1/count/workflows", (*API).count},
 	{http.MethodGet, "/v1/workflows/{id}", (*API).describe},
 	{http.MethodGet, "/v1/workflows/{id}/history", (*API).history},
 	{http.MethodGet, "/v1/workflows/{id}/result", (*API).result},

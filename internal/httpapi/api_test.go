@@ -148,6 +148,15 @@ func TestWorkflowLifecycleOverHTTP(t *testing.T) {
 	if len(page.Summaries) != 0 {
 		t.Fatalf("completed: %+v", page.Summaries)
 	}
+	var count struct{ Count int }
+	h.ok("GET", "/v1/count/workflows?workflowType=Greeter", nil, http.StatusOK, &count)
+	if count.Count != 1 {
+		t.Fatalf("count: %+v", count)
+	}
+	h.ok("GET", "/v1/count/workflows?status=completed", nil, http.StatusOK, &count)
+	if count.Count != 0 {
+		t.Fatalf("count of completed: %+v", count)
+	}
 
 	var d struct {
 		WorkflowID    string

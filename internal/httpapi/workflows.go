@@ -124,35 +124,9 @@ func (a *API) start(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) list(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	opts := client.ListOptions{Status: history.Status(q.Get("status")), WorkflowType: q.Get("workflowType"),
-		TaskQueue: q.Get("taskQueue"), PageToken: q.Get("pageToken")}
-	for name, dst := range map[string]*time.Time{"startedAfter": &opts.StartedAfter, "startedBefore": &opts.StartedBefore,
-		"closedAfter": &opts.ClosedAfter, "closedBefore": &opts.ClosedBefore} {
-		if v := q.Get(name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				badRequest(w, name+": want an RFC 3339 time: "+err.Error())
-				return
-			}
-			*dst = t
-		}
-	}
-	for _, f := range q["attr"] {
-		af, err := client.ParseAttributeFilter(f)
-		if err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		opts.Attributes = append(opts.Attributes, af)
-	}
-	if v := q.Get("pageSize"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > client.MaxPageSize {
-			badRequest(w, fmt.Sprintf("pageSize %q: want 1-%d", v, client.MaxPageSize))
-			return
-		}
-		opts.PageSize = n
+	opts, ok := listOptions(w, r)
+	if !ok {
+		return
 	}
 	page, err := a.cl.ListPage(r.Context(), opts)
 	if err != nil {
@@ -163,6 +137,54 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		page.Summaries = []history.Summary{}
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+func (a *API) count(w http.ResponseWriter, r *http.Request) {
+	opts, ok := listOptions(w, r)
+	if !ok {
+		return
+	}
+	n, err := a.cl.Count(r.Context(), opts)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"count": n})
+}
+
+// listOptions reads the list filters of a request's query.
+func listOptions(w http.ResponseWriter, r *http.Request) (client.ListOptions, bool) {
+	q := r.URL.Query()
+	opts := client.ListOptions{Status: history.Status(q.Get("status")), WorkflowType: q.Get("workflowType"),
+		TaskQueue: q.Get("taskQueue"), PageToken: q.Get("pageToken")}
+	for name, dst := range map[string]*time.Time{"startedAfter": &opts.StartedAfter, "startedBefore": &opts.StartedBefore,
+		"closedAfter": &opts.ClosedAfter, "closedBefore": &opts.ClosedBefore} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				badRequest(w, name+": want an RFC 3339 time: "+err.Error())
+				return opts, false
+			}
+			*dst = t
+		}
+	}
+	for _, f := range q["attr"] {
+		af, err := client.ParseAttributeFilter(f)
+		if err != nil {
+			badRequest(w, "attr: "+err.Error())
+			return opts, false
+		}
+		opts.Attributes = append(opts.Attributes, af)
+	}
+	if v := q.Get("pageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > client.MaxPageSize {
+			badRequest(w, fmt.Sprintf("pageSize %q: want 1-%d", v, client.MaxPageSize))
+			return opts, false
+		}
+		opts.PageSize = n
+	}
+	return opts, true
 }
 
 func (a *API) describe(w http.ResponseWriter, r *http.Request) {

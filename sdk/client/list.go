@@ -136,6 +136,14 @@ func (c *Client) List(ctx context.Context, opts ListOptions) ([]history.Summary,
 	return out, nil
 }
 
+// Count returns how many instances match opts (its Limit, PageSize and
+// PageToken are ignored): one read of the instances index, like List.
+func (c *Client) Count(ctx context.Context, opts ListOptions) (int, error) {
+	opts.Limit, opts.PageSize, opts.PageToken = 0, 0, ""
+	out, err := c.scan(ctx, opts, nil)
+	return len(out), err
+}
+
 // ListPage returns one page of the matching summaries, newest first (ties
 // by workflow id). The order is stable: walking the pages with
 // NextPageToken visits every instance that existed throughout, once. An
