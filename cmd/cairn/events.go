@@ -22,6 +22,7 @@ import (
 	"github.com/cairnhq/cairn/bindings"
 	"github.com/cairnhq/cairn/cloudevents"
 	"github.com/cairnhq/cairn/internal/httpapi"
+	"github.com/cairnhq/cairn/internal/webui"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/sdk/converter"
 	"github.com/cairnhq/cairn/streams"
@@ -151,6 +152,7 @@ func startEvents(ctx context.Context, nc *nats.Conn, ns, httpAddr, triggersFile 
 		mux := http.NewServeMux()
 		mux.Handle(cloudevents.EventsPath, in.Handler())
 		mux.Handle("/v1/", api.Handler())
+		mux.Handle("/", webui.Handler())
 		srv, err = edge.serve("HTTP endpoint", httpAddr, mux, log)
 		if err != nil {
 			cancel()
@@ -297,6 +299,7 @@ func cmdServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if svc.httpURL != "" {
 		fmt.Fprintf(stdout, "  CloudEvents on HTTP: POST %s\n", svc.httpURL)
 		fmt.Fprintf(stdout, "  management API:      %s (%s%s)\n", svc.apiURL, svc.apiURL, strings.TrimPrefix(httpapi.OpenAPIPath, "/v1"))
+		fmt.Fprintf(stdout, "  web UI:              %s/\n", strings.TrimSuffix(svc.apiURL, "/v1"))
 	}
 	fmt.Fprintf(stdout, "  rejected events:     %s\n", cloudevents.RejectedSubject(g.namespace))
 	<-ctx.Done()
@@ -696,5 +699,6 @@ func printEventsBanner(w io.Writer, ns string, evs *eventsService) {
 	fmt.Fprintf(w, "; lifecycle events on cairn.%s.lifecycle.>; rejected events on %s\n", ns, cloudevents.RejectedSubject(ns))
 	if evs.apiURL != "" {
 		fmt.Fprintf(w, "Management API: %s (OpenAPI: %s%s)\n", evs.apiURL, evs.apiURL, strings.TrimPrefix(httpapi.OpenAPIPath, "/v1"))
+		fmt.Fprintf(w, "Web UI: %s/\n", strings.TrimSuffix(evs.apiURL, "/v1"))
 	}
 }

@@ -191,6 +191,19 @@ func TestDevServesManagementAPI(t *testing.T) {
 	if status, body := get("/openapi.json"); status != http.StatusOK || !strings.Contains(body, `"openapi": "3.1.0"`) {
 		t.Fatalf("openapi: %d %.200s", status, body)
 	}
+	// The web UI, on the same listener.
+	if !strings.Contains(dev.stdout.String(), "Web UI: "+strings.TrimSuffix(base, "/v1")+"/") {
+		t.Errorf("no web UI in the banner:\n%s", dev.stdout)
+	}
+	page, err := http.Get(strings.TrimSuffix(base, "/v1") + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if page.StatusCode != http.StatusOK || !strings.Contains(string(html), `<script type="module" src="/ui/app.js">`) {
+		t.Fatalf("web UI: %d %.200s", page.StatusCode, html)
+	}
 	resp, err := http.Post(base+"/workflows", "application/json", strings.NewReader(`{"workflowType":"Workflow","workflowId":"api-1",
 		"input":{"id":"9","customer":"ada","item":"book","quantity":1,"amountCents":100,"shipAfter":0}}`))
 	if err != nil {
