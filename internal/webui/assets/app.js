@@ -215,10 +215,22 @@ async function workflowPage(id) {
   const timeline = h("div", { class: "timeline", role: "img", "aria-label": "Timeline of activities and timers" });
   const tbody = h("tbody");
   const history = h("table", { "aria-label": "History" },
-    h("thead", {}, h("tr", {}, ["#", "Time", "Event"].map((c) => h("th", { scope: "col" }, c)))), tbody);
+    h("thead", {}, h("tr", {}, ["#", "Time", "Event", ""].map((c) => h("th", { scope: "col" }, c)))), tbody);
   const title = h("h1", {}, `Workflow ${id}`);
+  // resetTo starts a new run from the first events of this one, up to the
+  // end of the workflow task holding seq, and shows it.
+  async function resetTo(seq) {
+    if (!confirm(`Reset workflow ${id} to event ${seq}? The current run, if running, is terminated.`)) return;
+    try {
+      showError("");
+      await api(`${path}/reset`, { method: "POST", body: { eventSeq: seq, reason: "from the web UI" } });
+      await route();
+    } catch (e) {
+      showError(`Reset failed: ${e.message}`);
+    }
+  }
   const actions = actionsOf(id, path, () => refresh());
-  main.replaceChildren(title, facts, actions, h("h2", {}, "Pending"), pendingBox,
+  main.replaceChildren(title, facts, actions.el, h("h2", {}, "Pending"), pendingBox,
     h("h2", {}, "Timeline"), timeline, h("h2", {}, "History"), history);
 
   const events = [];
@@ -242,7 +254,7 @@ async function workflowPage(id) {
     for (const c of d.pendingChildren || []) items.push(h("li", {}, `child ${c.workflowId || c.id}`));
     for (const c of d.pendingCallbacks || []) items.push(h("li", {}, `callback ${c.name} (id ${c.id})`));
     pendingBox.replaceChildren(items.length ? h("ul", {}, items) : h("p", { class: "muted" }, "Nothing pending."));
-    actions.hidden = d.status !== "running";
+    actions.update(d);
   }
   await refresh();
 
@@ -261,15 +273,17 @@ async function workflowPage(id) {
     events.push(ev);
     tbody.append(h("tr", { "data-type": ev.type },
       h("td", {}, ev.seq), h("td", {}, time(ev.time)),
-      h("td", {}, h("details", {}, h("summary", {}, ev.type), h("pre", {}, JSON.stringify(ev.attributes, null, 2))))));
+      h("td", {}, h("details", {}, h("summary", {}, ev.type), h("pre", {}, JSON.stringify(ev.attributes, null, 2)))),
+      h("td", {}, h("button", { type: "button", class: "small", "aria-label": `Reset to event ${ev.seq}`, onclick: () => resetTo(ev.seq) }, "Reset here"))));
     drawTimeline(timeline, events);
     if (!pending) pending = setTimeout(() => { pending = null; refresh().catch((e) => showError(e.message)); }, 300);
   }, true);
   cleanup.push(() => clearTimeout(pending));
 }
 
-// actionsOf are the controls of a running run: signal, cancel, terminate,
-// each confirmed; done refreshes the page.
+// actionsOf are the controls of a run, each confirmed: signal, cancel,
+// terminate and pause or resume while it runs, redrive once it failed.
+// done refreshes the page; update shows the ones the run allows.
 function actionsOf(id, path, done) {
   const name = h("input", { id: "sig-name", required: true });
   const payload = h("textarea", { id: "sig-payload", rows: 1, placeholder: "JSON, e.g. \"yes\"" });
@@ -295,9 +309,28 @@ function actionsOf(id, path, done) {
   h("button", { type: "submit" }, "Send signal"));
   const control = (label, verb, cls) => h("button", { type: "button", class: cls, onclick: () => {
     if (!confirm(`${label} workflow ${id}?`)) return;
-    act(label, () => api(`${path}/${verb}`, { method: "POST", body: { reason: `from the web UI` } }))();
+    act(label, () => api(`${path}/${verb}`, { method: "POST", body: { reason: "from the web UI" } }))();
   } }, label);
-  return h("div", { class: "actions" }, signalForm, control("Cancel", "cancel"), control("Terminate", "terminate", "danger"));
+  const pause = control("Pause", "pause");
+  const resume = control("Resume", "resume");
+  const running = h("div", { class: "actions" }, signalForm, pause, resume, control("Cancel", "cancel"), control("Terminate", "terminate", "danger"));
+  const redrive = h("button", { type: "button", onclick: () => {
+    if (!confirm(`Redrive workflow ${id} from the step that failed?`)) return;
+    act("Redrive", async () => {
+      await api(`${path}/redrive`, { method: "POST", body: { reason: "from the web UI" } });
+      await route();
+    })();
+  } }, "Redrive");
+  const el = h("div", {}, running, h("div", { class: "actions" }, redrive));
+  return {
+    el,
+    update(d) {
+      running.hidden = d.status !== "running";
+      pause.hidden = !!d.paused;
+      resume.hidden = !d.paused;
+      redrive.hidden = d.status !== "failed" && d.status !== "timed_out";
+    },
+  };
 }
 
 // drawTimeline draws a lane per activity and timer, from its scheduling to

@@ -93,14 +93,45 @@ await step("an event expands to its payload", async () => {
   await row.getByText('"greeting"').waitFor({ timeout });
 });
 
-await step("terminate, confirmed, shows in history", async () => {
+await step("pause and resume, confirmed, show in history", async () => {
   await api("POST", "/v1/workflows", { workflowType: "Greeter", workflowId: "ui-stop", input: "x" });
   await page.goto(base + "/#/workflows/ui-stop");
   await page.locator('tr[data-type="WorkflowStarted"]').waitFor({ timeout });
   page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Pause" }).click();
+  await page.locator('tr[data-type="WorkflowPaused"]').waitFor({ timeout });
+  await page.getByRole("button", { name: "Resume" }).waitFor({ timeout });
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Resume" }).click();
+  await page.locator('tr[data-type="WorkflowResumed"]').waitFor({ timeout });
+});
+
+await step("a dismissed cancel does nothing; terminate, confirmed, shows in history", async () => {
+  const sent = [];
+  const record = (req) => { if (req.method() === "POST") sent.push(new URL(req.url()).pathname); };
+  page.on("request", record);
+  page.once("dialog", (d) => d.dismiss());
+  await page.getByRole("button", { name: "Cancel" }).click();
+  page.once("dialog", (d) => d.accept());
   await page.getByRole("button", { name: "Terminate" }).click();
   await page.locator('tr[data-type="WorkflowTerminated"]').waitFor({ timeout });
   await page.getByTestId("status").getByText("terminated").waitFor({ timeout });
+  page.off("request", record);
+  if (sent.some((p) => p.endsWith("/cancel")) || !sent.some((p) => p.endsWith("/terminate"))) {
+    throw new Error(`requests sent: ${sent.join(", ")}`);
+  }
+});
+
+await step("reset to a chosen event starts a new run", async () => {
+  await page.goto(base + "/#/workflows/ui-live");
+  await page.locator('tr[data-type="WorkflowCompleted"]').waitFor({ timeout });
+  const before = (await page.locator("dd").nth(3).textContent()).trim();
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Reset to event 1" }).click();
+  await page.getByTestId("status").getByText("running").waitFor({ timeout });
+  const after = (await page.locator("dd").nth(3).textContent()).trim();
+  if (after === before) throw new Error(`still run ${before}`);
+  await page.getByRole("button", { name: "Terminate" }).waitFor({ timeout });
 });
 
 await step("an API error is shown readably", async () => {
