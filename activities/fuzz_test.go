@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
-	"sort"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/testutil"
 	"github.com/cairnhq/cairn/sdk/failure"
 )
 
@@ -22,24 +22,6 @@ import (
 // bodies. A fuzzed header block is decoded by the NATS client's own header
 // parser, as a delivered message would be. .ci/fuzz runs every target.
 
-// wireHeader is the NATS wire form of h (keys sorted, so seeds are stable).
-func wireHeader(h nats.Header) []byte {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b bytes.Buffer
-	b.WriteString("NATS/1.0\r\n")
-	for _, k := range keys {
-		for _, v := range h[k] {
-			b.WriteString(k + ": " + v + "\r\n")
-		}
-	}
-	b.WriteString("\r\n")
-	return b.Bytes()
-}
-
 // decodeHeader reads a fuzzed header block; ok is false for what the NATS
 // client would not deliver as headers.
 func decodeHeader(b []byte) (nats.Header, bool) {
@@ -47,7 +29,7 @@ func decodeHeader(b []byte) (nats.Header, bool) {
 	return h, err == nil
 }
 
-func seedMsg(f *testing.F, m *nats.Msg) { f.Add(wireHeader(m.Header), m.Data) }
+func seedMsg(f *testing.F, m *nats.Msg) { f.Add(testutil.NATSWireHeader(m.Header), m.Data) }
 
 // utcTask makes the timestamps of t comparable with reflect.DeepEqual: the
 // wire carries instants, not zones.

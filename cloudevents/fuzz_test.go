@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/cairnhq/cairn/cloudevents"
+	"github.com/cairnhq/cairn/internal/testutil"
 	"github.com/cairnhq/cairn/sdk/client"
 	"github.com/cairnhq/cairn/testenv"
 )
@@ -39,25 +40,6 @@ func fuzzEvents() []*event.Event {
 	c := newEvent("evt-3", "/a/b", "com.example.order.keyed.x", nil)
 	c.SetExtension("orderid", "42")
 	return []*event.Event{a, b, c}
-}
-
-// natsWireHeader is the NATS wire form of h (keys sorted, so seeds are
-// stable).
-func natsWireHeader(h nats.Header) []byte {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b bytes.Buffer
-	b.WriteString("NATS/1.0\r\n")
-	for _, k := range keys {
-		for _, v := range h[k] {
-			b.WriteString(k + ": " + v + "\r\n")
-		}
-	}
-	b.WriteString("\r\n")
-	return b.Bytes()
 }
 
 // sameEvent reports whether two events have the same attributes,
@@ -88,7 +70,7 @@ func FuzzEventFromNATS(f *testing.F) {
 			if err != nil {
 				f.Fatal(err)
 			}
-			f.Add(natsWireHeader(m.Header), m.Data)
+			f.Add(testutil.NATSWireHeader(m.Header), m.Data)
 		}
 	}
 	f.Add([]byte("NATS/1.0\r\nCE-SPECVERSION: 1.0\r\nce-id: 1\r\nce-source: s\r\nce-type: t\r\nce-time: soon\r\n\r\n"), []byte("x"))

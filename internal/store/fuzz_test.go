@@ -1,11 +1,9 @@
 package store
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
-	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/cairnhq/cairn/activities"
 	"github.com/cairnhq/cairn/history"
+	"github.com/cairnhq/cairn/internal/testutil"
 	"github.com/cairnhq/cairn/sdk/failure"
 	"github.com/cairnhq/cairn/streams"
 )
@@ -22,24 +21,6 @@ import (
 // inbox subjects (clients, workers, the CloudEvents ingress, schedules)
 // writes the messages ParseInbox reads, and the event it returns is
 // committed to history. .ci/fuzz runs it.
-
-// wireHeader is the NATS wire form of h (keys sorted, so seeds are stable).
-func wireHeader(h nats.Header) []byte {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b bytes.Buffer
-	b.WriteString("NATS/1.0\r\n")
-	for _, k := range keys {
-		for _, v := range h[k] {
-			b.WriteString(k + ": " + v + "\r\n")
-		}
-	}
-	b.WriteString("\r\n")
-	return b.Bytes()
-}
 
 // inboxSeeds are one message of every inbox kind, built as their
 // publishers build them.
@@ -102,7 +83,7 @@ func inboxSeeds(f *testing.F) []*nats.Msg {
 // encoded would fail every commit of the instance's workflow task.
 func FuzzParseInbox(f *testing.F) {
 	for _, m := range inboxSeeds(f) {
-		f.Add(wireHeader(m.Header), m.Data)
+		f.Add(testutil.NATSWireHeader(m.Header), m.Data)
 	}
 	f.Fuzz(func(t *testing.T, hdr, data []byte) {
 		h, err := nats.DecodeHeadersMsg(hdr)
@@ -204,7 +185,7 @@ func FuzzHistoryMessage(f *testing.F) {
 		if i == 1 {
 			last = 2
 		}
-		f.Add(wireHeader(m.Header), m.Data, last)
+		f.Add(testutil.NATSWireHeader(m.Header), m.Data, last)
 	}
 	f.Fuzz(func(t *testing.T, hdr, data []byte, lastEvent uint8) {
 		h, err := nats.DecodeHeadersMsg(hdr)
