@@ -51,11 +51,7 @@ func (a *API) redrive(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) purge(w http.ResponseWriter, r *http.Request) {
-	if err := a.cl.Purge(r.Context(), r.PathValue("id"), r.URL.Query().Get("run")); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	a.done(w, r, a.cl.Purge(r.Context(), r.PathValue("id"), r.URL.Query().Get("run")))
 }
 
 // callbackRequest is the body of POST /v1/callbacks/{action}: the token a

@@ -76,6 +76,24 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, problem{Status: http.StatusInternalServerError, Code: "internal", Title: "internal error", Detail: err.Error()})
 }
 
+// reply writes v as JSON with status, or the problem of err.
+func (a *API) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+// done answers 204 No Content, or the problem of err.
+func (a *API) done(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // badRequest writes a 400 invalid-argument problem.
 func badRequest(w http.ResponseWriter, detail string) {
 	writeProblem(w, problem{Status: http.StatusBadRequest, Code: "invalid-argument", Title: "invalid argument", Detail: detail})

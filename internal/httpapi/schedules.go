@@ -60,11 +60,7 @@ func (a *API) createSchedule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, err := a.cl.CreateSchedule(r.Context(), opts)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, s)
+	a.reply(w, r, http.StatusCreated, s, err)
 }
 
 func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) {
@@ -81,19 +77,11 @@ func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) describeSchedule(w http.ResponseWriter, r *http.Request) {
 	s, err := a.cl.DescribeSchedule(r.Context(), r.PathValue("id"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s)
+	a.reply(w, r, http.StatusOK, s, err)
 }
 
 func (a *API) deleteSchedule(w http.ResponseWriter, r *http.Request) {
-	if err := a.cl.DeleteSchedule(r.Context(), r.PathValue("id")); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	a.done(w, r, a.cl.DeleteSchedule(r.Context(), r.PathValue("id")))
 }
 
 // noteRequest is the optional body of a schedule's pause and unpause.
@@ -106,11 +94,7 @@ func (a *API) pauseSchedule(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req, true) {
 		return
 	}
-	if err := a.cl.PauseSchedule(r.Context(), r.PathValue("id"), req.Note); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	a.done(w, r, a.cl.PauseSchedule(r.Context(), r.PathValue("id"), req.Note))
 }
 
 func (a *API) unpauseSchedule(w http.ResponseWriter, r *http.Request) {
@@ -118,11 +102,7 @@ func (a *API) unpauseSchedule(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req, true) {
 		return
 	}
-	if err := a.cl.UnpauseSchedule(r.Context(), r.PathValue("id"), req.Note); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	a.done(w, r, a.cl.UnpauseSchedule(r.Context(), r.PathValue("id"), req.Note))
 }
 
 func (a *API) triggerSchedule(w http.ResponseWriter, r *http.Request) {

@@ -43,11 +43,7 @@ func (a *API) getTrigger(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.Get(r.Context(), r.PathValue("name"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	a.reply(w, r, http.StatusOK, t, err)
 }
 
 // putTrigger stores the body as the trigger of the path's name (created or
@@ -72,11 +68,7 @@ func (a *API) putTrigger(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stored, err := s.Get(r.Context(), name)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, stored)
+	a.reply(w, r, http.StatusOK, stored, err)
 }
 
 func (a *API) deleteTrigger(w http.ResponseWriter, r *http.Request) {
@@ -84,9 +76,5 @@ func (a *API) deleteTrigger(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	if err := s.Delete(r.Context(), r.PathValue("name")); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	a.done(w, r, s.Delete(r.Context(), r.PathValue("name")))
 }

@@ -189,11 +189,7 @@ func listOptions(w http.ResponseWriter, r *http.Request) (client.ListOptions, bo
 
 func (a *API) describe(w http.ResponseWriter, r *http.Request) {
 	d, err := a.cl.Describe(r.Context(), r.PathValue("id"), r.URL.Query().Get("run"))
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	a.reply(w, r, http.StatusOK, d, err)
 }
 
 // historyPage is a page of a run's events, oldest first. Next is the
@@ -312,11 +308,7 @@ func (a *API) signal(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "name is required")
 		return
 	}
-	if err := a.cl.SignalRaw(r.Context(), r.PathValue("id"), req.Run, req.Name, req.Payload, req.SignalID); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	a.done(w, r, a.cl.SignalRaw(r.Context(), r.PathValue("id"), req.Run, req.Name, req.Payload, req.SignalID))
 }
 
 // queryRequest is the body of POST .../query.
